@@ -1,0 +1,27 @@
+"""The write side of sanctions-ledger: events, rules and the append-only store."""
+
+from ledger.application import (
+    AuthorityInfo,
+    ImportSummary,
+    Ledger,
+    Receipt,
+    RecordedEvent,
+    default_user,
+)
+from ledger.errors import LedgerError
+from ledger.store import DEFAULT_URL, Database
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_URL",
+    "AuthorityInfo",
+    "Database",
+    "ImportSummary",
+    "Ledger",
+    "LedgerError",
+    "Receipt",
+    "RecordedEvent",
+    "__version__",
+    "default_user",
+]

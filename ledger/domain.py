@@ -1,0 +1,401 @@
+"""Aggregates and their past-tense events.
+
+Module paths and class names here are stored with every event (``ledger.domain:Designation.
+Designated``): never move or rename them without ``register_topic``. Change an event's fields
+only through ``class_version`` and ``upcast_*``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar, cast
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from ledger.errors import AlreadyRetracted, CannotRetract
+from ledger.timeline import Segment, Step, segments
+
+NAMESPACE = UUID("6f1d2a4e-5c3b-4f0e-9a57-2b8c1d7e9f30")
+"""Fixed forever: every aggregate id is uuid5(NAMESPACE, natural key)."""
+
+_SEP = "\x1f"
+
+
+def subject_uuid(subject_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"subject{_SEP}{subject_id}")
+
+
+def authority_uuid(code: str) -> UUID:
+    return uuid5(NAMESPACE, f"authority{_SEP}{code}")
+
+
+def designation_uuid(subject_id: str, authority: str, regime: str) -> UUID:
+    return uuid5(NAMESPACE, f"designation{_SEP}{subject_id}{_SEP}{authority}{_SEP}{regime}")
+
+
+def fact_uuid(kind: str, key: tuple[object, ...], occurrence: int) -> UUID:
+    """Announcements and rulings: natural key plus how many times it was recorded before."""
+    text = _SEP.join(str(k) for k in (kind, *key, occurrence))
+    return uuid5(NAMESPACE, text)
+
+
+class LedgerAggregate(Aggregate):
+    """Keeps every event; state is a fold over the events that still stand."""
+
+    class Event(Aggregate.Event):
+        recorded_by: str
+        sources: list[str]
+        type_name: ClassVar[str] = ""
+
+        def apply(self, aggregate: Any) -> None:
+            agg = cast(LedgerAggregate, aggregate)
+            agg.history[self.originator_version] = self
+            agg.entries.append(self)
+
+    class Retracted(Event):
+        """An earlier event of this aggregate, named by its ledger position, no longer stands."""
+
+        position: int
+        target_version: int
+        reason: str
+        type_name: ClassVar[str] = "retracted"
+
+        def apply(self, aggregate: Any) -> None:
+            agg = cast(LedgerAggregate, aggregate)
+            agg.history[self.originator_version] = self
+            agg.retractions[self.target_version] = self
+
+    def __init__(self) -> None:
+        self.history: dict[int, LedgerAggregate.Event] = {}
+        self.entries: list[LedgerAggregate.Event] = []
+        self.retractions: dict[int, LedgerAggregate.Retracted] = {}
+
+    def standing(self) -> list[LedgerAggregate.Event]:
+        """Events not retracted, in the order they were recorded."""
+        return [e for e in self.entries if e.originator_version not in self.retractions]
+
+    def retract(
+        self, *, position: int, version: int, reason: str, recorded_by: str, sources: list[str]
+    ) -> None:
+        target = self.history[version]
+        if isinstance(target, LedgerAggregate.Retracted):
+            raise CannotRetract(
+                f"event {position} is a retraction and cannot be retracted; "
+                "to undo it, record the retracted event again"
+            )
+        if version in self.retractions:
+            raise AlreadyRetracted(f"event {position} is already retracted")
+        self.trigger_event(
+            self.Retracted,
+            position=position,
+            target_version=version,
+            reason=reason,
+            recorded_by=recorded_by,
+            sources=sources,
+        )
+
+
+# --------------------------------------------------------------------------- subjects
+
+
+@dataclass(frozen=True)
+class SubjectState:
+    subject_id: str
+    name: str
+    kind: str
+    aliases: tuple[str, ...]
+    birth_date: date | None
+    nationality: str | None
+    position: str | None
+
+
+class Subject(LedgerAggregate):
+    class Registered(LedgerAggregate.Event, Aggregate.Created):
+        subject_id: str
+        name: str
+        kind: str
+        aliases: list[str]
+        birth_date: date | None
+        nationality: str | None
+        position: str | None
+        type_name: ClassVar[str] = "subject_registered"
+
+    class Reregistered(LedgerAggregate.Event):
+        """Registered again after the first registration was retracted."""
+
+        subject_id: str
+        name: str
+        kind: str
+        aliases: list[str]
+        birth_date: date | None
+        nationality: str | None
+        position: str | None
+        type_name: ClassVar[str] = "subject_registered"
+
+    class Amended(LedgerAggregate.Event):
+        subject_id: str
+        name: str | None
+        kind: str | None
+        add_aliases: list[str]
+        remove_aliases: list[str]
+        birth_date: date | None
+        nationality: str | None
+        position: str | None
+        type_name: ClassVar[str] = "subject_amended"
+
+    def state(self) -> SubjectState | None:
+        return fold_subject(self.standing())
+
+    def register_again(self, **fields: Any) -> None:
+        self.trigger_event(self.Reregistered, **fields)
+
+    def amend(self, **fields: Any) -> None:
+        self.trigger_event(self.Amended, **fields)
+
+
+def fold_subject(events: list[LedgerAggregate.Event]) -> SubjectState | None:
+    """A subject's attributes from its standing events (None when not registered)."""
+    state: SubjectState | None = None
+    for e in events:
+        if isinstance(e, Subject.Registered | Subject.Reregistered):
+            state = SubjectState(
+                e.subject_id,
+                e.name,
+                e.kind,
+                tuple(e.aliases),
+                e.birth_date,
+                e.nationality,
+                e.position,
+            )
+        elif isinstance(e, Subject.Amended) and state is not None:
+            aliases = [a for a in state.aliases if a not in e.remove_aliases]
+            aliases += [a for a in e.add_aliases if a not in aliases]
+            state = SubjectState(
+                state.subject_id,
+                e.name if e.name is not None else state.name,
+                e.kind if e.kind is not None else state.kind,
+                tuple(aliases),
+                e.birth_date if e.birth_date is not None else state.birth_date,
+                e.nationality if e.nationality is not None else state.nationality,
+                e.position if e.position is not None else state.position,
+            )
+    return state
+
+
+# --------------------------------------------------------------------------- authorities
+
+
+class Authority(LedgerAggregate):
+    class Registered(LedgerAggregate.Event, Aggregate.Created):
+        code: str
+        name: str
+        type_name: ClassVar[str] = "authority_registered"
+
+    class Reregistered(LedgerAggregate.Event):
+        code: str
+        name: str
+        type_name: ClassVar[str] = "authority_registered"
+
+    def name(self) -> str | None:
+        names = [
+            e.name
+            for e in self.standing()
+            if isinstance(e, Authority.Registered | Authority.Reregistered)
+        ]
+        return names[-1] if names else None
+
+    def register_again(self, **fields: Any) -> None:
+        self.trigger_event(self.Reregistered, **fields)
+
+
+# --------------------------------------------------------------------------- designations
+
+
+class Designation(LedgerAggregate):
+    """One subject listed by one authority under one regime, over any number of periods."""
+
+    class Designated(LedgerAggregate.Event, Aggregate.Created):
+        subject: str
+        authority: str
+        regime: str
+        effective: date
+        measures: list[str]
+        until: date | None
+        legal_act: str | None
+        reason: str | None
+        type_name: ClassVar[str] = "designated"
+
+    class Redesignated(LedgerAggregate.Event):
+        """Designated again (after a delisting, an expiry or a retraction)."""
+
+        subject: str
+        authority: str
+        regime: str
+        effective: date
+        measures: list[str]
+        until: date | None
+        legal_act: str | None
+        reason: str | None
+        type_name: ClassVar[str] = "designated"
+
+    class Amended(LedgerAggregate.Event):
+        subject: str
+        authority: str
+        regime: str
+        effective: date
+        add_measures: list[str]
+        remove_measures: list[str]
+        until: date | None
+        legal_act: str | None
+        reason: str | None
+        type_name: ClassVar[str] = "amended"
+
+    class Delisted(LedgerAggregate.Event):
+        subject: str
+        authority: str
+        regime: str
+        effective: date
+        reason: str | None
+        legal_act: str | None
+        type_name: ClassVar[str] = "delisted"
+
+    class Annulled(LedgerAggregate.Event):
+        """A court ruling that annuls this designation from the ruling's date."""
+
+        subject: str
+        authority: str
+        regime: str
+        court: str
+        date: date
+        outcome: str
+        summary: str | None
+        type_name: ClassVar[str] = "ruling_recorded"
+
+    def designate_again(self, **fields: Any) -> None:
+        self.trigger_event(self.Redesignated, **fields)
+
+    def amend(self, **fields: Any) -> None:
+        self.trigger_event(self.Amended, **fields)
+
+    def delist(self, **fields: Any) -> None:
+        self.trigger_event(self.Delisted, **fields)
+
+    def annul(self, **fields: Any) -> None:
+        self.trigger_event(self.Annulled, **fields)
+
+    def has_standing_events(self) -> bool:
+        return bool(self.standing())
+
+    def segments(self) -> list[Segment]:
+        return segments(steps_of(self.standing()))
+
+
+def step_of(event: LedgerAggregate.Event, order: int) -> Step | None:
+    """What one designation event means in valid time (None for other events)."""
+    if isinstance(event, Designation.Designated | Designation.Redesignated):
+        return Step(
+            "designated",
+            event.effective,
+            order,
+            measures=frozenset(event.measures),
+            until=event.until,
+            legal_act=event.legal_act,
+            reason=event.reason,
+        )
+    if isinstance(event, Designation.Amended):
+        return Step(
+            "amended",
+            event.effective,
+            order,
+            add_measures=frozenset(event.add_measures),
+            remove_measures=frozenset(event.remove_measures),
+            until=event.until,
+            legal_act=event.legal_act,
+            reason=event.reason,
+        )
+    if isinstance(event, Designation.Delisted):
+        return Step("delisted", event.effective, order)
+    if isinstance(event, Designation.Annulled):
+        return Step("annulled", event.date, order)
+    return None
+
+
+def steps_of(events: list[LedgerAggregate.Event]) -> list[Step]:
+    steps = (step_of(e, e.originator_version) for e in events)
+    return [s for s in steps if s is not None]
+
+
+# --------------------------------------------------------------------------- announcements, rulings
+
+
+class Announcement(LedgerAggregate):
+    class Announced(LedgerAggregate.Event, Aggregate.Created):
+        title: str
+        date: date
+        authorities: list[str]
+        subjects: list[str]
+        type_name: ClassVar[str] = "announced"
+
+
+class Ruling(LedgerAggregate):
+    class Recorded(LedgerAggregate.Event, Aggregate.Created):
+        subject: str
+        court: str
+        date: date
+        outcome: str
+        summary: str | None
+        type_name: ClassVar[str] = "ruling_recorded"
+
+
+# --------------------------------------------------------------------------- the JSON Lines view
+
+_INTERNAL_FIELDS = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "recorded_by"}
+)
+_HIDDEN_FIELDS = frozenset({"target_version"})
+
+EVENT_TYPES: tuple[str, ...] = (
+    "subject_registered",
+    "subject_amended",
+    "authority_registered",
+    "designated",
+    "amended",
+    "delisted",
+    "announced",
+    "ruling_recorded",
+    "retracted",
+)
+
+
+def event_data(event: LedgerAggregate.Event) -> dict[str, Any]:
+    """The event's own fields, as the commands name them (dates stay ``date`` objects)."""
+    data = {
+        f.name: getattr(event, f.name)
+        for f in dataclasses.fields(event)  # type: ignore[arg-type]
+        if f.name not in _INTERNAL_FIELDS and f.name not in _HIDDEN_FIELDS
+    }
+    if "subject_id" in data:
+        data = {("id" if k == "subject_id" else k): v for k, v in data.items()}
+    if isinstance(event, Designation.Annulled):
+        data["annuls"] = True
+    data["sources"] = data.pop("sources")  # last, as the commands list it
+    return data
+
+
+def effective_date(event: LedgerAggregate.Event) -> date | None:
+    """The event's valid-time date, if it has one."""
+    value = getattr(event, "effective", None) or getattr(event, "date", None)
+    return value if isinstance(value, date) else None
+
+
+def subjects_of(event: LedgerAggregate.Event) -> list[str]:
+    """Subject ids the event is about."""
+    if isinstance(event, Subject.Registered | Subject.Reregistered | Subject.Amended):
+        return [event.subject_id]
+    if isinstance(event, Announcement.Announced):
+        return list(event.subjects)
+    subject = getattr(event, "subject", None)
+    return [subject] if isinstance(subject, str) else []

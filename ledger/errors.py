@@ -1,0 +1,76 @@
+"""One error hierarchy for everything the ledger refuses.
+
+The CLI turns every :class:`LedgerError` into a one-line ``Error: ...`` and exit status 1,
+in one place; nothing else in the code base catches them per command.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every refusal: the request was understood and is not allowed."""
+
+
+class NotFound(LedgerError):
+    """Something the request names does not exist."""
+
+
+class UnknownSubject(NotFound):
+    pass
+
+
+class UnknownAuthority(NotFound):
+    pass
+
+
+class UnknownPosition(NotFound):
+    pass
+
+
+class Conflict(LedgerError):
+    """The request contradicts what the ledger already holds."""
+
+
+class SubjectExists(Conflict):
+    pass
+
+
+class AuthorityExists(Conflict):
+    pass
+
+
+class AlreadyDesignated(Conflict):
+    pass
+
+
+class NotDesignated(Conflict):
+    pass
+
+
+class AlreadyRetracted(Conflict):
+    pass
+
+
+class CannotRetract(Conflict):
+    pass
+
+
+class ConcurrentWrite(Conflict):
+    """Another writer changed the same thing first; nothing of this request was written."""
+
+
+class InvalidValue(LedgerError):
+    """A value is well-formed but not acceptable (unknown measure, end before start, ...)."""
+
+
+class InvalidImport(LedgerError):
+    """A JSON Lines file could not be imported; names the line at fault."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+class IntegrityFailure(LedgerError):
+    """The stored ledger does not verify (hash chain, order, record times)."""

@@ -1,0 +1,509 @@
+"""The event store: one ``--db`` URL, and the recorder that owns positions and record time.
+
+The library's recorders are kept for reading aggregates; this module's subclasses own the
+table layout and the write path:
+
+- ``position``: an explicit ``INTEGER PRIMARY KEY`` (gapless, never renumbered by VACUUM),
+  assigned as head + 1 while holding the write lock;
+- ``recorded_at``: the ledger's UTC clock read while holding the write lock, never earlier
+  than the head's (so record time never goes backwards in ledger order); it also replaces the
+  event's client-side ``timestamp`` in the stored state, so an event has one time;
+- ``digest``: SHA-256 over the event's stored content and the previous digest;
+- triggers that make the table append-only in the database itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from psycopg.sql import SQL, Identifier
+
+from ledger.errors import ConcurrentWrite, IntegrityFailure, LedgerError
+
+EVENTS_TABLE = "ledger_events"
+GENESIS = "0" * 64
+DEFAULT_URL = "sqlite:///sanctions.db"
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+@dataclass(frozen=True)
+class Database:
+    """A parsed ``--db`` URL: which store, where."""
+
+    url: str
+    kind: str  # "sqlite" | "postgresql"
+    path: str = ""
+    host: str = ""
+    port: str = ""
+    user: str = ""
+    password: str = ""
+    dbname: str = ""
+    schema: str = "public"
+
+    @classmethod
+    def parse(cls, url: str) -> Database:
+        parts = urlsplit(url)
+        scheme = parts.scheme.split("+")[0]
+        if scheme == "sqlite":
+            raw = url.split("://", 1)[1] if "://" in url else ""
+            if not raw.startswith("/") or raw in ("/", "") or ":memory:" in raw:
+                raise LedgerError(
+                    f"bad database URL {url!r}: give a file, e.g. sqlite:///sanctions.db "
+                    "(relative) or sqlite:////abs/path.db"
+                )
+            return cls(url=url, kind="sqlite", path=unquote(raw[1:].split("?")[0]))
+        if scheme in ("postgresql", "postgres"):
+            query = parse_qs(parts.query)
+            return cls(
+                url=url,
+                kind="postgresql",
+                host=parts.hostname or "127.0.0.1",
+                port=str(parts.port or 5432),
+                user=unquote(parts.username or "postgres"),
+                password=unquote(parts.password or ""),
+                dbname=(parts.path or "/").lstrip("/") or "postgres",
+                schema=query.get("schema", ["public"])[0],
+            )
+        raise LedgerError(
+            f"bad database URL {url!r}: use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
+        )
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The library's settings for this database: always a real, persistent store."""
+        if self.kind == "sqlite":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "APPLICATION_RECORDER_TOPIC": "ledger.store:SQLiteLedgerRecorder",
+                "SQLITE_DBNAME": self.path,
+                "SQLITE_LOCK_TIMEOUT": "60",
+                "CREATE_TABLE": "y",
+            }
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "ledger.store:PostgresLedgerRecorder",
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": self.port,
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_SCHEMA": self.schema,
+            "POSTGRES_LOCK_TIMEOUT": "60",
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "CREATE_TABLE": "y",
+        }
+
+    def sqlalchemy_url(self) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.path}"
+        auth = self.user + (f":{self.password}" if self.password else "")
+        return f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{self.dbname}"
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class LedgerNotification(Notification):
+    """A stored event with its ledger position (``id``), record time and digest."""
+
+    recorded_at: datetime
+    digest: str
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What a restore line fixes for one event: its position, record time and digest."""
+
+    position: int
+    recorded_at: datetime
+    digest: str | None
+
+
+@dataclass(frozen=True)
+class Appended:
+    first: int
+    last: int
+    recorded_at: datetime | None
+    digest: str
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
+
+
+def format_time(moment: datetime) -> str:
+    """Record times as text: UTC, ISO 8601, always with microseconds."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def stamp_state(state: bytes, recorded_at: datetime) -> bytes:
+    """The stored form of an event's state: canonical JSON whose timestamp is the record time."""
+    fields = json.loads(state)
+    fields["timestamp"] = {"_type_": "datetime_iso", "_data_": format_time(recorded_at)}
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def chain_digest(
+    previous: str,
+    position: int,
+    originator_id: UUID | str,
+    originator_version: int,
+    topic: str,
+    recorded_at: datetime,
+    state: bytes,
+) -> str:
+    """SHA-256 over one event's stored content and its predecessor's digest."""
+    h = hashlib.sha256()
+    header = (
+        f"{previous}\n{position}\n{UUID(str(originator_id))}\n{originator_version}\n"
+        f"{topic}\n{format_time(recorded_at)}\n"
+    )
+    h.update(header.encode())
+    h.update(state)
+    return h.hexdigest()
+
+
+class _Cursor(Protocol):
+    def execute(self, sql: Any, params: Any = ...) -> Any: ...
+    def executemany(self, sql: Any, params: Any) -> Any: ...
+    def fetchone(self) -> Any: ...
+
+
+class LedgerRecorderMixin:
+    """The write path shared by the SQLite and PostgreSQL recorders."""
+
+    insert_sql: str
+    head_sql: str
+
+    def _write_transaction(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _row_id(self, originator_id: UUID | str) -> Any:
+        return originator_id
+
+    def _row_time(self, moment: datetime) -> Any:
+        return moment
+
+    def _parse_time(self, value: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return datetime.fromisoformat(str(value)).astimezone(UTC)
+
+    def append(
+        self,
+        batches: Iterable[Sequence[tuple[StoredEvent, Restored | None]]],
+        *,
+        expect_head: int | None = None,
+    ) -> Appended:
+        """Append every batch in one transaction, holding the write lock throughout."""
+        with self._write_transaction() as cur:
+            cur.execute(self.head_sql)
+            row = cur.fetchone()
+            head = int(row[0]) if row else 0
+            last_time = self._parse_time(row[1]) if row else None
+            digest = str(row[2]) if row else GENESIS
+            if expect_head is not None and head != expect_head:
+                raise ConcurrentWrite(
+                    "another writer appended to the ledger meanwhile; nothing was written, "
+                    "try again"
+                )
+            first = head + 1
+            now = datetime.now(UTC)
+            if last_time is not None and now < last_time:
+                now = last_time  # the clock stepped back: record time must not
+            position = head
+            for batch in batches:
+                params = []
+                for stored, restored in batch:
+                    position += 1
+                    recorded_at = now
+                    if restored is not None:
+                        recorded_at = self._check_restored(restored, position, last_time)
+                        last_time = recorded_at
+                    state = stamp_state(stored.state, recorded_at)
+                    digest = chain_digest(
+                        digest,
+                        position,
+                        stored.originator_id,
+                        stored.originator_version,
+                        stored.topic,
+                        recorded_at,
+                        state,
+                    )
+                    if restored is not None and restored.digest not in (None, digest):
+                        raise IntegrityFailure(
+                            f"restore: the digest of event {position} does not match its "
+                            "content (the file was altered or is not an export of this ledger)"
+                        )
+                    params.append(
+                        (
+                            position,
+                            self._row_id(stored.originator_id),
+                            stored.originator_version,
+                            stored.topic,
+                            state,
+                            self._row_time(recorded_at),
+                            digest,
+                        )
+                    )
+                if params:
+                    cur.executemany(self.insert_sql, params)
+            return Appended(first, position, now if position >= first else None, digest)
+
+    @staticmethod
+    def _check_restored(restored: Restored, position: int, last: datetime | None) -> datetime:
+        if restored.position != position:
+            raise IntegrityFailure(
+                f"restore: expected position {position}, the file has {restored.position}"
+            )
+        if last is not None and restored.recorded_at < last:
+            raise IntegrityFailure(
+                f"restore: the record time of event {position} goes backwards"
+            )
+        return restored.recorded_at.astimezone(UTC)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
+        appended = self.append([[(e, None) for e in stored_events]])
+        return list(range(appended.first, appended.last + 1))
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+SQLITE_SCHEMA = [
+    f"""CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
+        position INTEGER PRIMARY KEY,
+        originator_id TEXT NOT NULL,
+        originator_version INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        state BLOB NOT NULL,
+        recorded_at TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        UNIQUE (originator_id, originator_version))""",
+    f"""CREATE TRIGGER IF NOT EXISTS {EVENTS_TABLE}_no_update BEFORE UPDATE ON {EVENTS_TABLE}
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: UPDATE refused'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {EVENTS_TABLE}_no_delete BEFORE DELETE ON {EVENTS_TABLE}
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: DELETE refused'); END""",
+]
+
+
+class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = EVENTS_TABLE):
+        super().__init__(datastore, events_table_name=EVENTS_TABLE)
+        self.insert_sql = f"INSERT INTO {EVENTS_TABLE} VALUES (?,?,?,?,?,?,?)"
+        self.head_sql = (
+            f"SELECT position, recorded_at, digest FROM {EVENTS_TABLE} "
+            "ORDER BY position DESC LIMIT 1"
+        )
+        self.select_max_notification_id_statement = f"SELECT MAX(position) FROM {EVENTS_TABLE}"
+
+    def construct_create_table_statements(self) -> list[str]:
+        return list(SQLITE_SCHEMA)
+
+    def _row_id(self, originator_id: UUID | str) -> Any:
+        return originator_id.hex if isinstance(originator_id, UUID) else originator_id
+
+    def _row_time(self, moment: datetime) -> Any:
+        return format_time(moment)
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Any]:
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor().sqlite_cursor
+            # Take the write lock before reading the head: a deferred BEGIN would let two
+            # writers read the same head and one of them fail with SQLITE_BUSY.
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+                conn.commit()
+            except sqlite3.IntegrityError as e:
+                conn.rollback()
+                raise IntegrityError(e) from e
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                cursor.close()
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> list[LedgerNotification]:
+        sql = f"SELECT * FROM {EVENTS_TABLE} WHERE position {'>=' if inclusive_of_start else '>'} ?"
+        params: list[Any] = [start or 0]
+        if stop is not None:
+            sql += " AND position <= ?"
+            params.append(stop)
+        if topics:
+            sql += f" AND topic IN ({','.join('?' * len(topics))})"
+            params.extend(topics)
+        sql += " ORDER BY position LIMIT ?"
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return [
+                LedgerNotification(
+                    id=row["position"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                    recorded_at=self._parse_time(row["recorded_at"]),
+                    digest=row["digest"],
+                )
+                for row in c.fetchall()
+            ]
+
+    def max_notification_id(self) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_max_notification_id_statement)
+            value = c.fetchone()[0]
+            return int(value or 0)
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = EVENTS_TABLE):
+        super().__init__(datastore, events_table_name=EVENTS_TABLE)
+        schema, table = Identifier(datastore.schema), Identifier(EVENTS_TABLE)
+        fmt = {"schema": schema, "table": table}
+        self.sql_create_statements = [
+            SQL("CREATE SCHEMA IF NOT EXISTS {schema}").format(**fmt),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "position bigint PRIMARY KEY, "
+                "originator_id uuid NOT NULL, "
+                "originator_version bigint NOT NULL, "
+                "topic text NOT NULL, "
+                "state bytea NOT NULL, "
+                "recorded_at timestamptz NOT NULL, "
+                "digest text NOT NULL, "
+                "UNIQUE (originator_id, originator_version))"
+            ).format(**fmt),
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.ledger_refuse_change() RETURNS trigger "
+                "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
+                "'the ledger is append-only: % refused', TG_OP; END $$"
+            ).format(**fmt),
+            SQL(
+                "CREATE OR REPLACE TRIGGER ledger_events_append_only "
+                "BEFORE UPDATE OR DELETE ON {schema}.{table} "
+                "FOR EACH ROW EXECUTE FUNCTION {schema}.ledger_refuse_change()"
+            ).format(**fmt),
+            SQL(
+                "CREATE OR REPLACE TRIGGER ledger_events_no_truncate "
+                "BEFORE TRUNCATE ON {schema}.{table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.ledger_refuse_change()"
+            ).format(**fmt),
+        ]
+        self.insert_sql = SQL(
+            "INSERT INTO {schema}.{table} (position, originator_id, originator_version, "
+            "topic, state, recorded_at, digest) VALUES (%s,%s,%s,%s,%s,%s,%s)"
+        ).format(**fmt)  # type: ignore[assignment]
+        self.head_sql = SQL(
+            "SELECT position, recorded_at, digest FROM {schema}.{table} "
+            "ORDER BY position DESC LIMIT 1"
+        ).format(**fmt)  # type: ignore[assignment]
+        self._select_sql = SQL("SELECT * FROM {schema}.{table} WHERE ").format(**fmt)
+        self._max_sql = SQL("SELECT MAX(position) FROM {schema}.{table}").format(**fmt)
+        self._lock_sql = SQL("LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE").format(**fmt)
+
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            # Serialise concurrent first runs: CREATE ... IF NOT EXISTS races otherwise.
+            curs.execute("SELECT pg_advisory_xact_lock(4242424242)")
+            for statement in self.sql_create_statements:
+                curs.execute(statement, prepare=False)
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Any]:
+        with self.datastore.get_connection() as conn:
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute(SQL("SET LOCAL lock_timeout = '60s'"))
+                    cur.execute(self._lock_sql)
+                    yield _TupleCursor(cur)
+            except psycopg.errors.UniqueViolation as e:
+                raise IntegrityError(e) from e
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> list[LedgerNotification]:
+        sql = self._select_sql + SQL("position >= %s" if inclusive_of_start else "position > %s")
+        params: list[Any] = [start or 0]
+        if stop is not None:
+            sql += SQL(" AND position <= %s")
+            params.append(stop)
+        if topics:
+            sql += SQL(" AND topic = ANY(%s)")
+            params.append(list(topics))
+        sql += SQL(" ORDER BY position LIMIT %s")
+        params.append(limit)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(sql, params)
+            return [
+                LedgerNotification(
+                    id=row["position"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                    recorded_at=row["recorded_at"].astimezone(UTC),
+                    digest=row["digest"],
+                )
+                for row in curs.fetchall()
+            ]
+
+    def max_notification_id(self) -> int:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._max_sql)
+            row = curs.fetchone()
+            return int(row["max"] or 0) if row else 0
+
+
+class _TupleCursor:
+    """psycopg's dict rows, read by position as the shared write path expects."""
+
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
+
+    def execute(self, sql: Any, params: Any = None) -> None:
+        self._cur.execute(sql, params)
+
+    def executemany(self, sql: Any, params: Any) -> None:
+        self._cur.executemany(sql, params)
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cur.fetchone()
+        return tuple(row.values()) if row is not None else None
