@@ -1,0 +1,1 @@
+"""The command line face of sanctions-ledger: parse, make one call, render."""

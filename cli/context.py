@@ -1,0 +1,43 @@
+"""What every command gets: the ledger and its read side, opened lazily from ``--db``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+
+import click
+
+from ledger import Ledger, Receipt
+from projections import Views
+
+
+class Session:
+    def __init__(self, db: str, by: str | None) -> None:
+        self.db = db
+        self.by = by
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.db, user=self.by)
+
+    @cached_property
+    def views(self) -> Views:
+        """The read side, caught up with the log before any answer."""
+        views = Views(self.ledger)
+        views.catch_up()
+        return views
+
+    def recorded(self, receipts: Sequence[Receipt]) -> None:
+        """After an append: bring the projections up to date, then say what was recorded."""
+        self.views.catch_up()
+        for r in receipts:
+            click.echo(f"Recorded at position {r.position}: {r.summary}")
+
+    def close(self) -> None:
+        if "views" in self.__dict__:
+            self.views.close()
+        if "ledger" in self.__dict__:
+            self.ledger.close()
+
+
+pass_session = click.make_pass_decorator(Session)

@@ -1,0 +1,67 @@
+"""The ``sanctions`` command: the root group, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from eventsourcing.persistence import PersistenceError, OperationalError
+
+from cli.context import Session
+from ledger import DEFAULT_URL, LedgerError, __version__
+
+
+class LedgerGroup(click.Group):
+    """Runs a sub-command; a refusal from the ledger becomes ``Error: ...`` and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LedgerError as e:
+            raise click.ClickException(str(e)) from None
+        except (PersistenceError, OperationalError) as e:
+            raise click.ClickException(f"database error: {e}") from None
+
+
+@click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar="SANCTIONS_DB",
+    default=DEFAULT_URL,
+    show_default=True,
+    metavar="URL",
+    help="The ledger: sqlite:///FILE or postgresql://USER@HOST:PORT/DB (env SANCTIONS_DB).",
+)
+@click.option(
+    "--by",
+    envvar="SANCTIONS_USER",
+    metavar="NAME",
+    help="Who records (env SANCTIONS_USER; default: the login name).",
+)
+@click.version_option(__version__, prog_name="sanctions")
+@click.pass_context
+def cli(ctx: click.Context, db: str, by: str | None) -> None:
+    """An event-sourced, bitemporal ledger of economic sanctions.
+
+    Every designation, amendment, delisting, coordination announcement and court ruling is an
+    immutable event; queries answer for any date (--at) as known at any moment (--known-at).
+
+    Example: sanctions --db sqlite:///sanctions.db list --authority EU --at 2021-03-03
+    """
+    session = Session(db, by)
+    ctx.obj = session
+    ctx.call_on_close(session.close)
+
+
+def _register() -> None:
+    from cli import commands
+
+    for command in commands.ALL:
+        cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="sanctions")

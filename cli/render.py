@@ -1,0 +1,88 @@
+"""Rendering of query results: table (rich), json, csv, jsonl. Shared by every command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ledger.records import to_json
+
+
+def _cell(value: Any) -> str:
+    value = to_json(value)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(to_json(value), ensure_ascii=False)
+
+
+def render(
+    rows: Sequence[dict[str, Any]],
+    fmt: str,
+    columns: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+    empty: str = "(nothing)",
+) -> None:
+    """Print rows as a table, a JSON array, CSV with a header, or JSON lines."""
+    fmt = fmt.lower()
+    cols = list(columns) if columns else (list(rows[0]) if rows else [])
+    if fmt == "json":
+        click.echo(json.dumps(to_json(list(rows)), ensure_ascii=False, indent=2))
+    elif fmt == "jsonl":
+        for row in rows:
+            click.echo(dumps(row))
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(cols)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in cols])
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        if title:
+            click.echo(title)
+        if not rows:
+            click.echo(empty)
+            return
+        table = Table(show_header=True, header_style="bold", show_lines=False)
+        for c in cols:
+            table.add_column(c.replace("_", " "), overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in cols))
+        console = Console(width=max(100, _width()), soft_wrap=False)
+        with console.capture() as capture:
+            console.print(table)
+        click.echo(capture.get().rstrip("\n"))
+
+
+def render_object(obj: dict[str, Any], fmt: str) -> None:
+    click.echo(json.dumps(to_json(obj), ensure_ascii=False, indent=2))
+
+
+def _width() -> int:
+    try:
+        import shutil
+
+        return shutil.get_terminal_size((140, 40)).columns
+    except OSError:  # pragma: no cover
+        return 140
+
+
+def echo_lines(lines: Iterable[str]) -> None:
+    for line in lines:
+        click.echo(line)
