@@ -1,16 +1,229 @@
-"""Placeholder until the projections land (same API)."""
+"""The read side's one entry point: open, catch up, rebuild, answer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, func
+
 from ledger import Ledger
+from ledger.errors import InvalidValue
+from ledger.store import format_time
+from ledger.vocabulary import today
+from projections import queries
+from projections.catchup import BATCH, TRACKING_NAME, Projector, ProgressFn, set_tracked, tracked_position
+from projections.tables import SCHEMA_VERSION, VIEW_TABLES, log, metadata, tracking
+from projections.time import KnownAt, parse_known_at
+
+
+def make_engine(ledger: Ledger) -> Engine:
+    db = ledger.database
+    if db.kind == "sqlite":
+        engine = create_engine(
+            db.sqlalchemy_url(), connect_args={"timeout": 60}, poolclass=None
+        )
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+        return engine
+    return create_engine(
+        db.sqlalchemy_url(),
+        connect_args={"options": f"-csearch_path={db.schema}"},
+        pool_size=2,
+    )
 
 
 class Views:
+    """The projections of one ledger, always caught up before an answer."""
+
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        self.engine = make_engine(ledger)
+        self.projector = Projector(ledger)
+        self._ensure_schema()
 
-    def catch_up(self) -> int:
-        return 0
+    # ------------------------------------------------------------------ maintenance
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    def _ensure_schema(self) -> None:
+        with self._writing() as conn:
+            if conn.dialect.name == "postgresql":
+                # Serialise first runs: concurrent CREATE TABLE IF NOT EXISTS races.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242424243)")
+            metadata.create_all(conn)
+            row = conn.execute(
+                select(tracking.c.schema_version).where(tracking.c.name == TRACKING_NAME)
+            ).first()
+            if row is None:
+                conn.execute(
+                    insert(tracking).values(
+                        name=TRACKING_NAME, position=0, schema_version=SCHEMA_VERSION
+                    )
+                )
+            elif row.schema_version != SCHEMA_VERSION:
+                self._reset(conn)
+
+    def _reset(self, conn: Connection) -> None:
+        for table in reversed(VIEW_TABLES):
+            table.drop(conn, checkfirst=True)
+        metadata.create_all(conn)
+        conn.execute(
+            insert(tracking).values(name=TRACKING_NAME, position=0, schema_version=SCHEMA_VERSION)
+        )
+
+    def position(self) -> int:
+        """The last position the projections have applied."""
+        with self.engine.connect() as conn:
+            return tracked_position(conn) or 0
+
+    def catch_up(self, progress: ProgressFn | None = None) -> int:
+        """Apply every event after the tracked position; returns how many were applied."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        if self.position() >= head:
+            return 0
+        applied = 0
+        while True:
+            with self._writing() as conn:
+                position = tracked_position(conn, lock=True) or 0
+                batch = self.ledger.recorder.select_notifications(
+                    start=position + 1, limit=BATCH
+                )
+                if not batch:
+                    return applied
+                self.projector.apply(conn, batch)  # type: ignore[arg-type]
+                set_tracked(conn, batch[-1].id)
+            applied += len(batch)
+            if progress is not None:
+                progress(batch[-1].id, head)
+
+    def rebuild(self, progress: ProgressFn | None = None) -> int:
+        """Drop every projection and apply the whole log again."""
+        with self._writing() as conn:
+            self._reset(conn)
+        self.projector.cache.clear()
+        return self.catch_up(progress)
 
     def close(self) -> None:
-        pass
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ time
+
+    def resolve_known_at(self, known_at: str | KnownAt | None) -> int:
+        """A ``--known-at`` value as the last position it includes."""
+        if known_at is None:
+            return self.position()
+        k = parse_known_at(known_at) if isinstance(known_at, str) else known_at
+        if k.position is not None:
+            return k.position
+        assert k.moment is not None
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(func.max(log.c.position)).where(log.c.recorded_at <= format_time(k.moment))
+            ).scalar()
+        return int(value or 0)
+
+    @staticmethod
+    def _day(at: date | None) -> date:
+        return at if at is not None else today()
+
+    # ------------------------------------------------------------------ queries
+
+    def list(
+        self,
+        *,
+        authority: str | None = None,
+        regime: str | None = None,
+        measure: str | None = None,
+        kind: str | None = None,
+        at: date | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> list[queries.Listing]:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.listings(
+                conn,
+                at=self._day(at),
+                k=k,
+                authority=authority.upper() if authority else None,
+                regime=regime,
+                measure=measure,
+                kind=kind,
+            )
+
+    def show(
+        self, subject_id: str, *, at: date | None = None, known_at: str | KnownAt | None = None
+    ) -> queries.SubjectReport:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.show(conn, subject_id, at=self._day(at), k=k)
+
+    def history(
+        self, subject_id: str, *, known_at: str | KnownAt | None = None
+    ) -> list[queries.HistoryEntry]:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.history(conn, subject_id, k=k)
+
+    def diff(
+        self,
+        start: date,
+        end: date,
+        *,
+        authority: str | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> list[queries.Change]:
+        if end < start:
+            raise InvalidValue(f"the end date {end} is before the start date {start}")
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.diff(
+                conn, start, end, k=k, authority=authority.upper() if authority else None
+            )
+
+    def announcements(
+        self,
+        *,
+        at: date | None = None,
+        authority: str | None = None,
+        subject: str | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> list[queries.Fact]:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.facts(
+                conn, "announced", at=at, k=k, subject=subject,
+                authority=authority.upper() if authority else None,
+            )
+
+    def rulings(
+        self,
+        *,
+        at: date | None = None,
+        subject: str | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> list[queries.Fact]:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.facts(conn, "ruling_recorded", at=at, k=k, subject=subject)
+
+    def subjects(self, *, known_at: str | KnownAt | None = None) -> list[queries.SubjectRow]:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.subjects_known(conn, k=k)

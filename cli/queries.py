@@ -1,0 +1,242 @@
+"""Point-in-time questions: list, show, history, diff, announcements, rulings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import click
+
+from cli.context import Session, pass_session
+from cli.render import render, render_object
+from cli.types import DATE, FORMAT, KIND, KNOWN_AT, MEASURE
+
+LIST_COLUMNS = [
+    "subject_id", "subject_name", "kind", "authority", "regime", "measures",
+    "listed_from", "listed_until", "legal_act",
+]
+FACT_COLUMNS = ["position", "type", "date", "title", "court", "outcome", "authorities",
+                "subjects", "annuls"]
+HISTORY_COLUMNS = ["position", "type", "effective_date", "recorded_at", "recorded_by",
+                   "retracted_by", "summary"]
+
+
+def at_option(f: Any) -> Any:
+    return click.option(
+        "--at", type=DATE, default=None, help="The date asked about (valid time; default: today, UTC)."
+    )(f)
+
+
+def known_at_option(f: Any) -> Any:
+    return click.option(
+        "--known-at",
+        type=KNOWN_AT,
+        default=None,
+        help="Answer as the ledger knew it then: a position (42), a timestamp or a date "
+        "(end of that UTC day). Default: now.",
+    )(f)
+
+
+def format_option(f: Any) -> Any:
+    return click.option(
+        "--format", "fmt", type=FORMAT, default="table", show_default=True, help="Output format."
+    )(f)
+
+
+@click.command("list")
+@click.option("--authority", "-a", default=None, help="Only this authority (e.g. EU, US-OFAC).")
+@click.option("--regime", "-r", default=None, help="Only this regime, exactly as recorded.")
+@click.option("--measure", "-m", type=MEASURE, default=None, help="Only designations with it.")
+@click.option("--kind", "-k", type=KIND, default=None, help="Only subjects of this kind.")
+@at_option
+@known_at_option
+@format_option
+@pass_session
+def list_command(
+    session: Session,
+    authority: str | None,
+    regime: str | None,
+    measure: str | None,
+    kind: str | None,
+    at: date | None,
+    known_at: str | None,
+    fmt: str,
+) -> None:
+    """Who is sanctioned on a date: one row per designation in force.
+
+    \b
+    Example:
+      sanctions list --authority EU --at 2021-03-03
+      sanctions list --authority US-OFAC --at 2021-03-01 --known-at 2021-03-10 --format json
+    """
+    rows = session.views.list(
+        authority=authority, regime=regime, measure=measure, kind=kind, at=at,
+        known_at=known_at,
+    )
+    render([r.as_dict() for r in rows], fmt, LIST_COLUMNS, empty="No designation in force.")
+
+
+@click.command("show")
+@click.argument("subject")
+@at_option
+@known_at_option
+@format_option
+@pass_session
+def show_command(
+    session: Session, subject: str, at: date | None, known_at: str | None, fmt: str
+) -> None:
+    """One subject's status across all authorities on a date, with rulings and announcements.
+
+    \b
+    Example:
+      sanctions show igor-krasnov --at 2021-03-03
+    """
+    report = session.views.show(subject, at=at, known_at=known_at)
+    if fmt != "table":
+        if fmt == "json":
+            render_object(report.as_dict(), fmt)
+        else:
+            render([r.as_dict() for r in report.designations], fmt, LIST_COLUMNS)
+        return
+    s = report.subject
+    click.echo(f"{s.name} ({s.subject_id}, {s.kind})")
+    for label, value in (
+        ("aliases", ", ".join(s.aliases)),
+        ("born", s.birth_date.isoformat() if s.birth_date else ""),
+        ("nationality", s.nationality or ""),
+        ("position", s.position or ""),
+    ):
+        if value:
+            click.echo(f"  {label}: {value}")
+    click.echo("")
+    render(
+        [r.as_dict() for r in report.designations],
+        fmt,
+        ["authority", "regime", "measures", "listed_from", "listed_until", "legal_act"],
+        title="Designations in force:",
+        empty="  none",
+    )
+    if report.rulings:
+        click.echo("")
+        render([r.as_dict() for r in report.rulings], fmt,
+               ["position", "date", "court", "outcome", "annuls", "summary"], title="Rulings:")
+    if report.announcements:
+        click.echo("")
+        render([r.as_dict() for r in report.announcements], fmt,
+               ["position", "date", "title", "authorities"], title="Announcements:")
+
+
+def _summary(entry: dict[str, Any]) -> str:
+    data = entry["data"]
+    if entry["type"] == "retracted":
+        return f"retracts {data['position']}: {data['reason']}"
+    parts = []
+    for key in ("name", "authority", "regime", "measures", "add_measures", "remove_measures",
+                "until", "legal_act", "court", "outcome", "title", "reason"):
+        value = data.get(key)
+        if value:
+            parts.append(f"{key}={', '.join(value) if isinstance(value, list) else value}")
+    return "; ".join(parts)
+
+
+@click.command("history")
+@click.argument("subject")
+@known_at_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@pass_session
+def history_command(session: Session, subject: str, known_at: str | None, fmt: str) -> None:
+    """Every event touching a subject, in order of record, with retractions marked.
+
+    \b
+    Example:
+      sanctions history igor-krasnov
+    """
+    rows = []
+    for entry in session.views.history(subject, known_at=known_at):
+        row = entry.as_dict()
+        if fmt != "json":
+            row["summary"] = _summary(row)
+        rows.append(row)
+    columns = HISTORY_COLUMNS if fmt == "table" else None
+    render(rows, fmt, columns)
+
+
+@click.command("diff")
+@click.argument("start", metavar="FROM", type=DATE)
+@click.argument("end", metavar="TO", type=DATE)
+@click.option("--authority", "-a", default=None, help="Only this authority.")
+@known_at_option
+@format_option
+@pass_session
+def diff_command(
+    session: Session, start: date, end: date, authority: str | None, known_at: str | None,
+    fmt: str,
+) -> None:
+    """What changed after FROM and up to TO: designations added, removed, changed.
+
+    \b
+    Example:
+      sanctions diff 2021-03-01 2021-03-31 --authority EU
+    """
+    rows = []
+    for change in session.views.diff(start, end, authority=authority, known_at=known_at):
+        row = change.as_dict()
+        if fmt != "json":
+            d = row["details"]
+            row["details"] = "; ".join(
+                f"{k}={', '.join(v) if isinstance(v, list) else v}"
+                for k, v in d.items() if v not in (None, [], "")
+            )
+        rows.append(row)
+    render(rows, fmt, ["change", "effective_date", "authority", "regime", "subject_id",
+                       "subject_name", "details"], empty="No changes.")
+
+
+@click.command("announcements")
+@at_option
+@click.option("--authority", "-a", default=None, help="Only announcements naming it.")
+@click.option("--subject", default=None, help="Only announcements linking this subject.")
+@known_at_option
+@format_option
+@pass_session
+def announcements_command(
+    session: Session, at: date | None, authority: str | None, subject: str | None,
+    known_at: str | None, fmt: str,
+) -> None:
+    """Coordination announcements dated on or before a date (default: all).
+
+    \b
+    Example:
+      sanctions announcements --authority EU --at 2021-03-31
+    """
+    rows = session.views.announcements(at=at, authority=authority, subject=subject,
+                                       known_at=known_at)
+    render([r.as_dict() for r in rows], fmt,
+           ["position", "date", "title", "authorities", "subjects"],
+           empty="No announcements.")
+
+
+@click.command("rulings")
+@at_option
+@click.option("--subject", default=None, help="Only rulings about this subject.")
+@known_at_option
+@format_option
+@pass_session
+def rulings_command(
+    session: Session, at: date | None, subject: str | None, known_at: str | None, fmt: str
+) -> None:
+    """Court rulings dated on or before a date (default: all).
+
+    \b
+    Example:
+      sanctions rulings --subject alexei-navalny
+    """
+    rows = session.views.rulings(at=at, subject=subject, known_at=known_at)
+    render([r.as_dict() for r in rows], fmt,
+           ["position", "date", "court", "subjects", "outcome", "annuls", "summary"],
+           empty="No rulings.")
+
+
+COMMANDS = [list_command, show_command, history_command, diff_command, announcements_command,
+            rulings_command]

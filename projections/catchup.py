@@ -1,0 +1,269 @@
+"""The catch-up: apply the log after the tracked position, in batches.
+
+Each batch writes its view rows and the new tracking position in one transaction, holding
+the write lock (SQLite ``BEGIN IMMEDIATE``, PostgreSQL ``SELECT ... FOR UPDATE`` on the
+tracking row), so two processes never apply the same event and a crash never applies half
+a batch. Every event is applied to an in-memory copy of its aggregate; the aggregate's
+state before and after gives the rows to close (``rec_to``) and to open (``rec_from``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from ledger import Ledger, RecordedEvent
+from ledger.domain import (
+    Designation,
+    LedgerAggregate,
+    Subject,
+    SubjectState,
+    effective_date,
+    subjects_of,
+)
+from ledger.records import to_json
+from ledger.store import LedgerNotification, format_time
+from ledger.timeline import Segment
+from projections.tables import SCHEMA_VERSION, event_subjects, log, periods, subjects, tracking
+
+TRACKING_NAME = "views"
+BATCH = 2000
+CACHE_SIZE = 20000
+
+
+def segment_row(designation_id: str, position: int, agg: Designation, seg: Segment) -> dict[str, Any]:
+    first = agg.history[1]  # the designation's key, from its first event
+    subject = getattr(first, "subject", "")
+    authority = getattr(first, "authority", "")
+    regime = getattr(first, "regime", "")
+    return {
+        "designation_id": designation_id,
+        "rec_from": position,
+        "rec_to": None,
+        "subject_id": subject,
+        "authority": authority,
+        "regime": regime,
+        "period_start": seg.period_start,
+        "period_end": seg.period_end,
+        "valid_from": seg.valid_from,
+        "valid_to": seg.valid_to,
+        "measures": list(seg.measures),
+        "previous_measures": list(seg.previous_measures)
+        if seg.previous_measures is not None
+        else None,
+        "until": seg.until,
+        "legal_act": seg.legal_act,
+        "reason": seg.reason,
+        "ended_by": seg.ended_by,
+    }
+
+
+def subject_row(position: int, state: SubjectState) -> dict[str, Any]:
+    return {
+        "subject_id": state.subject_id,
+        "rec_from": position,
+        "rec_to": None,
+        "name": state.name,
+        "kind": state.kind,
+        "aliases": list(state.aliases),
+        "birth_date": state.birth_date,
+        "nationality": state.nationality,
+        "position_title": state.position,
+    }
+
+
+@dataclass
+class _Writes:
+    """The rows one batch writes, kept in memory so the batch is a few executemany calls."""
+
+    log_rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    log_retracted: list[dict[str, Any]] = field(default_factory=list)
+    subject_links: list[dict[str, Any]] = field(default_factory=list)
+    new_periods: dict[tuple[str, Any], dict[str, Any]] = field(default_factory=dict)
+    done_periods: list[dict[str, Any]] = field(default_factory=list)
+    close_periods: list[dict[str, Any]] = field(default_factory=list)
+    new_subjects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    done_subjects: list[dict[str, Any]] = field(default_factory=list)
+    close_subjects: list[dict[str, Any]] = field(default_factory=list)
+
+    def close_period(self, designation_id: str, seg: Segment, position: int) -> None:
+        key = (designation_id, seg.valid_from)
+        row = self.new_periods.pop(key, None)
+        if row is not None:  # opened earlier in this batch
+            row["rec_to"] = position
+            self.done_periods.append(row)
+        else:
+            self.close_periods.append(
+                {"d": designation_id, "vf": seg.valid_from, "p": position}
+            )
+
+    def open_period(self, row: dict[str, Any]) -> None:
+        self.new_periods[(row["designation_id"], row["valid_from"])] = row
+
+    def close_subject(self, subject_id: str, position: int) -> None:
+        row = self.new_subjects.pop(subject_id, None)
+        if row is not None:
+            row["rec_to"] = position
+            self.done_subjects.append(row)
+        else:
+            self.close_subjects.append({"s": subject_id, "p": position})
+
+    def flush(self, conn: Connection) -> None:
+        # Closing targets rows from earlier batches only, so it may run before the inserts.
+        if self.close_periods:
+            conn.execute(
+                update(periods)
+                .where(
+                    and_(
+                        periods.c.designation_id == _bind("d"),
+                        periods.c.valid_from == _bind("vf"),
+                        periods.c.rec_to.is_(None),
+                    )
+                )
+                .values(rec_to=_bind("p")),
+                self.close_periods,
+            )
+        if self.close_subjects:
+            conn.execute(
+                update(subjects)
+                .where(and_(subjects.c.subject_id == _bind("s"), subjects.c.rec_to.is_(None)))
+                .values(rec_to=_bind("p")),
+                self.close_subjects,
+            )
+        rows = self.done_periods + list(self.new_periods.values())
+        if rows:
+            conn.execute(insert(periods), rows)
+        rows = self.done_subjects + list(self.new_subjects.values())
+        if rows:
+            conn.execute(insert(subjects), rows)
+        if self.log_rows:
+            conn.execute(insert(log), list(self.log_rows.values()))
+        if self.subject_links:
+            conn.execute(insert(event_subjects), self.subject_links)
+        if self.log_retracted:
+            conn.execute(
+                update(log)
+                .where(log.c.position == _bind("target"))
+                .values(retracted_by=_bind("by")),
+                self.log_retracted,
+            )
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+class Projector:
+    """Applies recorded events to the view tables."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.cache: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
+
+    def _before(self, event: RecordedEvent) -> LedgerAggregate | None:
+        """The event's aggregate just before it: cached, or read from the store."""
+        agg = self.cache.get(event.aggregate_id)
+        if agg is not None and agg.version == event.version - 1:
+            self.cache.move_to_end(event.aggregate_id)
+            return agg
+        if event.version == 1:
+            return None
+        return cast(
+            LedgerAggregate,
+            self.ledger.repository.get(event.aggregate_id, version=event.version - 1),
+        )
+
+    def _remember(self, agg: LedgerAggregate) -> None:
+        self.cache[agg.id] = agg
+        self.cache.move_to_end(agg.id)
+        while len(self.cache) > CACHE_SIZE:
+            self.cache.popitem(last=False)
+
+    def apply(self, conn: Connection, notifications: Sequence[LedgerNotification]) -> None:
+        writes = _Writes()
+        for n in notifications:
+            self._apply_one(writes, self.ledger.decode(n))
+        writes.flush(conn)
+
+    def _apply_one(self, w: _Writes, rec: RecordedEvent) -> None:
+        before = self._before(rec)
+        event = rec.event
+        old_segments = before.segments() if isinstance(before, Designation) else []
+        old_subject = before.state() if isinstance(before, Subject) else None
+        agg = cast(LedgerAggregate, event.mutate(before))
+        self._remember(agg)
+        p = rec.position
+
+        target: LedgerAggregate.Event | None = None
+        if isinstance(event, LedgerAggregate.Retracted):
+            target = agg.history[event.target_version]
+            if event.position in w.log_rows:
+                w.log_rows[event.position]["retracted_by"] = p
+            else:
+                w.log_retracted.append({"target": event.position, "by": p})
+
+        data = rec.data
+        w.log_rows[p] = {
+            "position": p,
+            "type": rec.type,
+            "aggregate_id": str(rec.aggregate_id),
+            "version": rec.version,
+            "effective_date": effective_date(event) if target is None else None,
+            "recorded_at": format_time(rec.recorded_at),
+            "recorded_by": rec.recorded_by,
+            "data": to_json(data),
+            "digest": rec.digest,
+            "retracts": event.position if isinstance(event, LedgerAggregate.Retracted) else None,
+            "retracted_by": None,
+        }
+        for sid in dict.fromkeys(subjects_of(target if target is not None else event)):
+            w.subject_links.append({"subject_id": sid, "position": p})
+
+        if isinstance(agg, Designation):
+            new_segments = agg.segments()
+            old_set, new_set = set(old_segments), set(new_segments)
+            did = str(agg.id)
+            for seg in old_segments:
+                if seg not in new_set:
+                    w.close_period(did, seg, p)
+            for seg in new_segments:
+                if seg not in old_set:
+                    w.open_period(segment_row(did, p, agg, seg))
+        elif isinstance(agg, Subject):
+            new_subject = agg.state()
+            if new_subject != old_subject:
+                sid = (old_subject or new_subject).subject_id  # type: ignore[union-attr]
+                if old_subject is not None:
+                    w.close_subject(sid, p)
+                if new_subject is not None:
+                    w.new_subjects[sid] = subject_row(p, new_subject)
+
+
+def tracked_position(conn: Connection, *, lock: bool = False) -> int | None:
+    stmt = select(tracking.c.position, tracking.c.schema_version).where(
+        tracking.c.name == TRACKING_NAME
+    )
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None or row.schema_version != SCHEMA_VERSION:
+        return None
+    return int(row.position)
+
+
+def set_tracked(conn: Connection, position: int) -> None:
+    conn.execute(
+        update(tracking)
+        .where(tracking.c.name == TRACKING_NAME)
+        .values(position=position, schema_version=SCHEMA_VERSION)
+    )
+
+
+ProgressFn = Callable[[int, int], None]

@@ -1,0 +1,349 @@
+"""The queries: indexed lookups over the view tables, returning plain typed rows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, String, Table, and_, cast, or_, select
+
+from ledger.errors import UnknownSubject
+from ledger.vocabulary import nearest
+from projections.tables import event_subjects, log, periods, subjects
+
+
+class Row:
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload,no-any-return]
+
+
+@dataclass(frozen=True)
+class SubjectRow(Row):
+    subject_id: str
+    name: str
+    kind: str
+    aliases: list[str]
+    birth_date: date | None
+    nationality: str | None
+    position: str | None
+
+
+@dataclass(frozen=True)
+class Listing(Row):
+    subject_id: str
+    subject_name: str
+    kind: str
+    authority: str
+    regime: str
+    measures: list[str]
+    listed_from: date
+    listed_until: date | None
+    legal_act: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Fact(Row):
+    position: int
+    type: str
+    date: date
+    title: str | None
+    court: str | None
+    outcome: str | None
+    summary: str | None
+    authorities: list[str]
+    subjects: list[str]
+    annuls: str | None
+    sources: list[str]
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class SubjectReport(Row):
+    subject: SubjectRow
+    designations: list[Listing]
+    rulings: list[Fact]
+    announcements: list[Fact]
+
+
+@dataclass(frozen=True)
+class HistoryEntry(Row):
+    position: int
+    type: str
+    effective_date: date | None
+    recorded_at: str
+    recorded_by: str
+    sources: list[str]
+    retracted_by: int | None
+    retracts: int | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change(Row):
+    change: str
+    subject_id: str
+    subject_name: str
+    authority: str
+    regime: str
+    effective_date: date
+    details: dict[str, Any]
+
+
+def known(table: Table, k: int) -> ColumnElement[bool]:
+    """Rows that hold as known right after position ``k``."""
+    return and_(
+        table.c.rec_from <= k, or_(table.c.rec_to.is_(None), table.c.rec_to > k)
+    )
+
+
+def _subject_row(r: Any) -> SubjectRow:
+    return SubjectRow(
+        r.subject_id, r.name, r.kind, list(r.aliases), r.birth_date, r.nationality,
+        r.position_title,
+    )
+
+
+def subjects_known(conn: Connection, *, k: int) -> list[SubjectRow]:
+    rows = conn.execute(
+        select(subjects).where(known(subjects, k)).order_by(subjects.c.subject_id)
+    )
+    return [_subject_row(r) for r in rows]
+
+
+def subject_at(conn: Connection, subject_id: str, *, k: int) -> SubjectRow:
+    r = conn.execute(
+        select(subjects).where(subjects.c.subject_id == subject_id, known(subjects, k))
+    ).first()
+    if r is None:
+        ids = [s.subject_id for s in subjects_known(conn, k=k)]
+        hint = nearest(subject_id, ids)
+        raise UnknownSubject(
+            f"unknown subject {subject_id!r}"
+            + (f"; did you mean: {', '.join(hint)}?" if hint else "")
+        )
+    return _subject_row(r)
+
+
+def _listing_query(at: date, k: int) -> Any:
+    s = subjects.alias("s")
+    return (
+        select(periods, s.c.name.label("subject_name"), s.c.kind)
+        .select_from(
+            periods.join(
+                s,
+                and_(
+                    s.c.subject_id == periods.c.subject_id,
+                    s.c.rec_from <= k,
+                    or_(s.c.rec_to.is_(None), s.c.rec_to > k),
+                ),
+            )
+        )
+        .where(
+            known(periods, k),
+            periods.c.valid_from <= at,
+            or_(periods.c.valid_to.is_(None), periods.c.valid_to >= at),
+        )
+    ), s
+
+
+def _listing(r: Any) -> Listing:
+    return Listing(
+        subject_id=r.subject_id,
+        subject_name=r.subject_name,
+        kind=r.kind,
+        authority=r.authority,
+        regime=r.regime,
+        measures=sorted(r.measures),
+        listed_from=r.period_start,
+        listed_until=r.period_end,
+        legal_act=r.legal_act,
+        reason=r.reason,
+    )
+
+
+def listings(
+    conn: Connection,
+    *,
+    at: date,
+    k: int,
+    authority: str | None = None,
+    regime: str | None = None,
+    measure: str | None = None,
+    kind: str | None = None,
+    subject_id: str | None = None,
+) -> list[Listing]:
+    """Designations in force on ``at`` as known at ``k``."""
+    stmt, s = _listing_query(at, k)
+    if authority:
+        stmt = stmt.where(periods.c.authority == authority)
+    if regime:
+        stmt = stmt.where(periods.c.regime == regime)
+    if subject_id:
+        stmt = stmt.where(periods.c.subject_id == subject_id)
+    if kind:
+        stmt = stmt.where(s.c.kind == kind)
+    if measure:
+        stmt = stmt.where(cast(periods.c.measures, String).like(f'%"{measure}"%'))
+    stmt = stmt.order_by(periods.c.authority, periods.c.regime, s.c.name, periods.c.subject_id)
+    return [_listing(r) for r in conn.execute(stmt)]
+
+
+def _fact(r: Any) -> Fact:
+    data = r.data
+    annuls = f"{data['authority']} / {data['regime']}" if data.get("annuls") else None
+    return Fact(
+        position=r.position,
+        type="announcement" if r.type == "announced" else "ruling",
+        date=r.effective_date,
+        title=data.get("title"),
+        court=data.get("court"),
+        outcome=data.get("outcome"),
+        summary=data.get("summary"),
+        authorities=list(data.get("authorities", [])),
+        subjects=list(data["subjects"]) if "subjects" in data else [data["subject"]],
+        annuls=annuls,
+        sources=list(data.get("sources", [])),
+        recorded_at=r.recorded_at,
+    )
+
+
+def facts(
+    conn: Connection,
+    type_name: str,
+    *,
+    at: date | None,
+    k: int,
+    subject: str | None = None,
+    authority: str | None = None,
+) -> list[Fact]:
+    """Announcements or rulings dated on or before ``at``, as known at ``k``."""
+    stmt = select(log).where(
+        log.c.type == type_name,
+        log.c.position <= k,
+        or_(log.c.retracted_by.is_(None), log.c.retracted_by > k),
+    )
+    if at is not None:
+        stmt = stmt.where(log.c.effective_date <= at)
+    if subject is not None:
+        stmt = stmt.where(
+            log.c.position.in_(
+                select(event_subjects.c.position).where(event_subjects.c.subject_id == subject)
+            )
+        )
+    stmt = stmt.order_by(log.c.effective_date, log.c.position)
+    found = [_fact(r) for r in conn.execute(stmt)]
+    if authority is not None:
+        found = [f for f in found if authority in f.authorities]
+    return found
+
+
+def show(conn: Connection, subject_id: str, *, at: date, k: int) -> SubjectReport:
+    subject = subject_at(conn, subject_id, k=k)
+    return SubjectReport(
+        subject=subject,
+        designations=listings(conn, at=at, k=k, subject_id=subject_id),
+        rulings=facts(conn, "ruling_recorded", at=at, k=k, subject=subject_id),
+        announcements=facts(conn, "announced", at=at, k=k, subject=subject_id),
+    )
+
+
+def history(conn: Connection, subject_id: str, *, k: int) -> list[HistoryEntry]:
+    """Every event touching the subject, in order of record, as known at ``k``."""
+    rows = conn.execute(
+        select(log)
+        .join(event_subjects, event_subjects.c.position == log.c.position)
+        .where(event_subjects.c.subject_id == subject_id, log.c.position <= k)
+        .order_by(log.c.position)
+    ).all()
+    if not rows:
+        subject_at(conn, subject_id, k=k)  # raises with hints when unknown
+    return [
+        HistoryEntry(
+            position=r.position,
+            type=r.type,
+            effective_date=r.effective_date,
+            recorded_at=r.recorded_at,
+            recorded_by=r.recorded_by,
+            sources=list(r.data.get("sources", [])),
+            retracted_by=r.retracted_by if r.retracted_by is not None and r.retracted_by <= k
+            else None,
+            retracts=r.retracts,
+            data=dict(r.data),
+        )
+        for r in rows
+    ]
+
+
+def diff(
+    conn: Connection, start: date, end: date, *, k: int, authority: str | None = None
+) -> list[Change]:
+    """Period starts, period ends and changes of measures effective in (start, end]."""
+    s = subjects.alias("s")
+    base = (
+        select(periods, s.c.name.label("subject_name"))
+        .select_from(
+            periods.join(
+                s,
+                and_(
+                    s.c.subject_id == periods.c.subject_id,
+                    s.c.rec_from <= k,
+                    or_(s.c.rec_to.is_(None), s.c.rec_to > k),
+                ),
+            )
+        )
+        .where(known(periods, k))
+    )
+    if authority:
+        base = base.where(periods.c.authority == authority)
+    changes: list[Change] = []
+
+    def change(kind: str, r: Any, day: date, details: dict[str, Any]) -> None:
+        changes.append(
+            Change(kind, r.subject_id, r.subject_name, r.authority, r.regime, day, details)
+        )
+
+    for r in conn.execute(
+        base.where(
+            periods.c.period_start > start,
+            periods.c.period_start <= end,
+            periods.c.valid_from == periods.c.period_start,
+        )
+    ):
+        change(
+            "added", r, r.period_start,
+            {"measures": sorted(r.measures), "legal_act": r.legal_act,
+             "listed_until": r.period_end},
+        )
+    for r in conn.execute(
+        base.where(
+            periods.c.period_end >= start,
+            periods.c.period_end < end,
+            periods.c.valid_to == periods.c.period_end,
+        )
+    ):
+        change(
+            "removed", r, r.period_end + timedelta(days=1),
+            {"ended_by": r.ended_by, "listed_from": r.period_start,
+             "listed_until": r.period_end},
+        )
+    for r in conn.execute(
+        base.where(
+            periods.c.valid_from > start,
+            periods.c.valid_from <= end,
+            periods.c.valid_from != periods.c.period_start,
+            periods.c.previous_measures.is_not(None),
+        )
+    ):
+        before, after = set(r.previous_measures), set(r.measures)
+        if before != after:
+            change(
+                "changed", r, r.valid_from,
+                {"added_measures": sorted(after - before),
+                 "removed_measures": sorted(before - after),
+                 "measures": sorted(after), "legal_act": r.legal_act},
+            )
+    order = {"added": 0, "changed": 1, "removed": 2}
+    changes.sort(key=lambda c: (c.effective_date, c.authority, c.subject_id, order[c.change]))
+    return changes
