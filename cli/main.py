@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from eventsourcing.persistence import PersistenceError, OperationalError
+from eventsourcing.persistence import OperationalError, PersistenceError
 
 from cli.context import Session
 from ledger import DEFAULT_URL, LedgerError, __version__

@@ -34,6 +34,7 @@ from ledger.domain import (
     subject_uuid,
 )
 from ledger.errors import (
+    AlreadyDesignated,
     AuthorityExists,
     CannotRetract,
     ConcurrentWrite,
@@ -46,7 +47,6 @@ from ledger.errors import (
     UnknownAuthority,
     UnknownPosition,
     UnknownSubject,
-    AlreadyDesignated,
 )
 from ledger.records import InputRecord, check_date, check_text
 from ledger.store import (
@@ -174,7 +174,8 @@ class _Batch:
         for event in agg.collect_events():
             position = self.head + len(self.pending) + 1
             self.located[position] = (agg.id, event.originator_version)
-            self.pending.append(_Pending(cast(LedgerAggregate.Event, event), summary, self.restored))
+            pending = _Pending(cast(LedgerAggregate.Event, event), summary, self.restored)
+            self.pending.append(pending)
 
     def locate(self, position: int) -> tuple[UUID, int] | None:
         if position in self.located:
@@ -186,7 +187,7 @@ class _Batch:
         return UUID(str(found[0].originator_id)), found[0].originator_version
 
 
-class Ledger(Application):
+class Ledger(Application[UUID]):
     """The sanctions ledger. One instance per ``--db`` URL."""
 
     name = "SanctionsLedger"
@@ -961,8 +962,7 @@ class Ledger(Application):
         """
         b = self._new_batch()
         restore: bool | None = None
-        count = 0
-        for record in records:
+        for count, record in enumerate(records, start=1):
             is_restore = record.position is not None
             if restore is None:
                 restore = is_restore
@@ -992,7 +992,6 @@ class Ledger(Application):
                 raise
             except LedgerError as e:
                 raise InvalidImport(record.line, str(e)) from None
-            count += 1
             if progress is not None:
                 progress(count)
         receipts = self._commit(b)

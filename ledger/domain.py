@@ -374,7 +374,7 @@ def event_data(event: LedgerAggregate.Event) -> dict[str, Any]:
     """The event's own fields, as the commands name them (dates stay ``date`` objects)."""
     data = {
         f.name: getattr(event, f.name)
-        for f in dataclasses.fields(event)  # type: ignore[arg-type]
+        for f in dataclasses.fields(event)
         if f.name not in _INTERNAL_FIELDS and f.name not in _HIDDEN_FIELDS
     }
     if "subject_id" in data:

@@ -224,9 +224,8 @@ def coerce_record(line: int, obj: Any) -> InputRecord:
             raise InvalidValue(f"unknown field {unknown[0]!r} for {kind}")
         data: dict[str, Any] = {}
         for field, (fkind, required) in schema.items():
-            if field not in raw or raw[field] is None:
-                if required:
-                    raise InvalidValue(f"{kind} needs {field!r}")
+            if required and raw.get(field) is None:
+                raise InvalidValue(f"{kind} needs {field!r}")
             data[field] = _coerce(fkind, raw.get(field), field)
         position = obj.get("position")
         if position is not None and (

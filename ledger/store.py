@@ -308,12 +308,15 @@ SQLITE_SCHEMA = [
 class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = EVENTS_TABLE):
         super().__init__(datastore, events_table_name=EVENTS_TABLE)
-        self.insert_sql = f"INSERT INTO {EVENTS_TABLE} VALUES (?,?,?,?,?,?,?)"
+        # The table name is a module constant, never input: these f-strings are not injectable.
+        self.insert_sql = f"INSERT INTO {EVENTS_TABLE} VALUES (?,?,?,?,?,?,?)"  # noqa: S608
         self.head_sql = (
-            f"SELECT position, recorded_at, digest FROM {EVENTS_TABLE} "
+            f"SELECT position, recorded_at, digest FROM {EVENTS_TABLE} "  # noqa: S608
             "ORDER BY position DESC LIMIT 1"
         )
-        self.select_max_notification_id_statement = f"SELECT MAX(position) FROM {EVENTS_TABLE}"
+        self.select_max_notification_id_statement = (
+            f"SELECT MAX(position) FROM {EVENTS_TABLE}"  # noqa: S608
+        )
 
     def construct_create_table_statements(self) -> list[str]:
         return list(SQLITE_SCHEMA)
@@ -352,7 +355,8 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
         *,
         inclusive_of_start: bool = True,
     ) -> list[LedgerNotification]:
-        sql = f"SELECT * FROM {EVENTS_TABLE} WHERE position {'>=' if inclusive_of_start else '>'} ?"
+        op = ">=" if inclusive_of_start else ">"
+        sql = f"SELECT * FROM {EVENTS_TABLE} WHERE position {op} ?"  # noqa: S608
         params: list[Any] = [start or 0]
         if stop is not None:
             sql += " AND position <= ?"
