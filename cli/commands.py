@@ -4,4 +4,23 @@ from __future__ import annotations
 
 import click
 
-ALL: list[click.Command] = []
+from cli import authorities, designations, facts, retract, subjects, transfer
+
+ALL: list[click.Command] = [
+    subjects.subject,
+    authorities.authority,
+    designations.designate,
+    designations.amend,
+    designations.delist,
+    facts.announce,
+    facts.ruling,
+    retract.retract,
+    transfer.import_,
+    transfer.export,
+    transfer.log,
+]
+
+# The read side: point-in-time questions and maintenance.
+from cli import admin, queries  # noqa: E402
+
+ALL += queries.COMMANDS + admin.COMMANDS

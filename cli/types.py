@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -12,7 +13,7 @@ from ledger.records import parse_date
 from ledger.vocabulary import MEASURES, SUBJECT_KINDS
 
 
-class DateType(click.ParamType):
+class DateType(click.ParamType[date, Any]):
     """A calendar date, YYYY-MM-DD."""
 
     name = "DATE"
@@ -26,7 +27,7 @@ class DateType(click.ParamType):
             self.fail(str(e).removeprefix("date "), param, ctx)
 
 
-class KnownAtType(click.ParamType):
+class KnownAtType(click.ParamType[str, Any]):
     """A moment of record time: a ledger position, an ISO timestamp, or a date (end of day)."""
 
     name = "POSITION|TIMESTAMP|DATE"
@@ -57,3 +58,17 @@ def sources_option(f: Any) -> Any:
         metavar="TEXT",
         help="Where this comes from: a URL or a citation (repeatable).",
     )(f)
+
+
+Decorator = Callable[[Any], Any]
+
+
+def stacked(*decorators: Decorator) -> Decorator:
+    """Several click options as one decorator, applied in the order given."""
+
+    def apply(f: Any) -> Any:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return apply

@@ -1,0 +1,25 @@
+"""``sanctions retract``: mark an earlier event as recorded in error; nothing is deleted."""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import Session, pass_session
+from cli.types import sources_option
+
+
+@click.command("retract")
+@click.argument("position", type=int)
+@click.option("--reason", required=True, metavar="TEXT", help="Why it was recorded in error.")
+@sources_option
+@pass_session
+def retract(session: Session, position: int, reason: str, sources: tuple[str, ...]) -> None:
+    """Retract the event at ledger POSITION: it stays in the store, without effect from now on.
+
+    To undo a retraction, record the retracted event again.
+
+    \b
+    Example:
+      sanctions retract 42 --reason "wrong regime; recorded again at position 43"
+    """
+    session.recorded([session.ledger.retract(position, reason=reason, sources=sources)])

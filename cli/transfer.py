@@ -1,0 +1,138 @@
+"""``sanctions import | export | log``: the ledger as JSON Lines, in and out, and the raw log."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from cli.context import Session, pass_session
+from cli.render import dumps, render
+from ledger import ImportSummary, RecordedEvent
+from ledger.records import read_jsonl, to_json
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+LOG_FORMAT = click.Choice(["table", "json", "jsonl"], case_sensitive=False)
+LOG_COLUMNS = ["position", "type", "recorded_at", "recorded_by", "summary"]
+
+
+def line_of(event: RecordedEvent) -> dict[str, Any]:
+    """One event as an export line: re-importable into an empty ledger as it was."""
+    return {
+        "position": event.position,
+        "type": event.type,
+        "data": to_json(event.data),
+        "recorded_at": to_json(event.recorded_at),
+        "recorded_by": event.recorded_by,
+        "digest": event.digest,
+    }
+
+
+def gist(data: dict[str, Any]) -> str:
+    """An event's fields on one line, for the log table (empty fields and sources left out)."""
+    parts = []
+    for key, value in to_json(data).items():
+        if key == "sources" or value in (None, [], False):
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts.append(f"{key}={text}")
+    return "; ".join(parts)
+
+
+@contextmanager
+def progress_bar(file: IO[bytes]) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar over the file's lines, only when standard output is a terminal."""
+    if not sys.stdout.isatty():
+        yield None
+        return
+    total: int | None = None
+    if file.seekable():
+        total = sum(1 for _ in file)
+        file.seek(0)
+    bar: ProgressBar[int]
+    with click.progressbar(length=total, label="Checking events") as bar:
+
+        def advance(count: int) -> None:
+            if count % 1000 == 0:
+                bar.update(count - bar.pos)
+
+        yield advance
+
+
+def describe(summary: ImportSummary) -> str:
+    verb = "Restored" if summary.restore else "Imported"
+    if not summary.count:
+        return f"{verb} 0 events (the file holds none)"
+    return f"{verb} {summary.count} events (positions {summary.first}..{summary.last})"
+
+
+@click.command("import")
+@click.argument("file", type=click.File("rb"))
+@pass_session
+def import_(session: Session, file: IO[bytes]) -> None:
+    """Append the events in a JSON Lines FILE (- for standard input), all or nothing.
+
+    Each line is {"type": ..., "data": {...}}; the README lists the types and their fields.
+    The whole file is checked before anything is written. Lines carrying "position",
+    "recorded_at" and "recorded_by" (an export) are a restore into an empty ledger.
+
+    \b
+    Example:
+      sanctions --db sqlite:///example.db import examples/navalny.jsonl
+    """
+    with progress_bar(file) as advance:
+        summary = session.ledger.import_events(read_jsonl(file), progress=advance)
+    session.views.catch_up()
+    click.echo(describe(summary))
+
+
+@click.command("export")
+@click.argument("path", metavar="[FILE]", type=click.Path(dir_okay=False), default="-")
+@pass_session
+def export(session: Session, path: str) -> None:
+    """Write the whole ledger as JSON Lines to FILE (- or none: standard output), in order.
+
+    Importing the file into an empty ledger restores it exactly: positions, record times,
+    recorders and digests.
+
+    \b
+    Example:
+      sanctions export backup.jsonl
+    """
+    count = 0
+    with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as file:
+        for event in session.ledger.read_log():
+            file.write(dumps(line_of(event)) + "\n")
+            count += 1
+    if path != "-":
+        click.echo(f"Exported {count} events to {path}", err=True)
+
+
+@click.command("log")
+@click.option(
+    "--from", "start", type=click.IntRange(min=1), default=1, metavar="POSITION",
+    help="The first position to show.",
+)
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N events.")
+@click.option("--format", "fmt", type=LOG_FORMAT, default="table", show_default=True)
+@pass_session
+def log(session: Session, start: int, limit: int | None, fmt: str) -> None:
+    """The raw ledger in order of record: the audit trail, from any position.
+
+    json and jsonl print the same objects as export.
+
+    \b
+    Example:
+      sanctions log --from 40 --limit 10
+    """
+    lines = [line_of(e) for e in session.ledger.read_log(start, limit)]
+    if fmt == "table":
+        rows = [{**line, "summary": gist(line["data"])} for line in lines]
+        render(rows, fmt, LOG_COLUMNS, empty="(no events)")
+    else:
+        render(lines, fmt)
