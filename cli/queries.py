@@ -12,18 +12,44 @@ from cli.render import render, render_object
 from cli.types import DATE, FORMAT, KIND, KNOWN_AT, MEASURE
 
 LIST_COLUMNS = [
-    "subject_id", "subject_name", "kind", "authority", "regime", "measures",
-    "listed_from", "listed_until", "legal_act",
+    "subject_id",
+    "subject_name",
+    "kind",
+    "authority",
+    "regime",
+    "measures",
+    "listed_from",
+    "listed_until",
+    "legal_act",
 ]
-FACT_COLUMNS = ["position", "type", "date", "title", "court", "outcome", "authorities",
-                "subjects", "annuls"]
-HISTORY_COLUMNS = ["position", "type", "effective_date", "recorded_at", "recorded_by",
-                   "retracted_by", "summary"]
+FACT_COLUMNS = [
+    "position",
+    "type",
+    "date",
+    "title",
+    "court",
+    "outcome",
+    "authorities",
+    "subjects",
+    "annuls",
+]
+HISTORY_COLUMNS = [
+    "position",
+    "type",
+    "effective_date",
+    "recorded_at",
+    "recorded_by",
+    "retracted_by",
+    "summary",
+]
 
 
 def at_option(f: Any) -> Any:
     return click.option(
-        "--at", type=DATE, default=None, help="The date asked about (valid time; default: today, UTC)."
+        "--at",
+        type=DATE,
+        default=None,
+        help="The date asked about (valid time; default: today, UTC).",
     )(f)
 
 
@@ -69,8 +95,12 @@ def list_command(
       sanctions list --authority EU --at 2021-03-03
       sanctions list --authority US-OFAC --at 2021-03-01 --known-at 2021-03-10 --format json
     """
-    rows = session.views.list(
-        authority=authority, regime=regime, measure=measure, kind=kind, at=at,
+    rows = session.views.listings(
+        authority=authority,
+        regime=regime,
+        measure=measure,
+        kind=kind,
+        at=at,
         known_at=known_at,
     )
     render([r.as_dict() for r in rows], fmt, LIST_COLUMNS, empty="No designation in force.")
@@ -118,12 +148,20 @@ def show_command(
     )
     if report.rulings:
         click.echo("")
-        render([r.as_dict() for r in report.rulings], fmt,
-               ["position", "date", "court", "outcome", "annuls", "summary"], title="Rulings:")
+        render(
+            [r.as_dict() for r in report.rulings],
+            fmt,
+            ["position", "date", "court", "outcome", "annuls", "summary"],
+            title="Rulings:",
+        )
     if report.announcements:
         click.echo("")
-        render([r.as_dict() for r in report.announcements], fmt,
-               ["position", "date", "title", "authorities"], title="Announcements:")
+        render(
+            [r.as_dict() for r in report.announcements],
+            fmt,
+            ["position", "date", "title", "authorities"],
+            title="Announcements:",
+        )
 
 
 def _summary(entry: dict[str, Any]) -> str:
@@ -131,8 +169,20 @@ def _summary(entry: dict[str, Any]) -> str:
     if entry["type"] == "retracted":
         return f"retracts {data['position']}: {data['reason']}"
     parts = []
-    for key in ("name", "authority", "regime", "measures", "add_measures", "remove_measures",
-                "until", "legal_act", "court", "outcome", "title", "reason"):
+    for key in (
+        "name",
+        "authority",
+        "regime",
+        "measures",
+        "add_measures",
+        "remove_measures",
+        "until",
+        "legal_act",
+        "court",
+        "outcome",
+        "title",
+        "reason",
+    ):
         value = data.get(key)
         if value:
             parts.append(f"{key}={', '.join(value) if isinstance(value, list) else value}")
@@ -142,8 +192,13 @@ def _summary(entry: dict[str, Any]) -> str:
 @click.command("history")
 @click.argument("subject")
 @known_at_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
 @pass_session
 def history_command(session: Session, subject: str, known_at: str | None, fmt: str) -> None:
     """Every event touching a subject, in order of record, with retractions marked.
@@ -170,7 +225,11 @@ def history_command(session: Session, subject: str, known_at: str | None, fmt: s
 @format_option
 @pass_session
 def diff_command(
-    session: Session, start: date, end: date, authority: str | None, known_at: str | None,
+    session: Session,
+    start: date,
+    end: date,
+    authority: str | None,
+    known_at: str | None,
     fmt: str,
 ) -> None:
     """What changed after FROM and up to TO: designations added, removed, changed.
@@ -186,11 +245,24 @@ def diff_command(
             d = row["details"]
             row["details"] = "; ".join(
                 f"{k}={', '.join(v) if isinstance(v, list) else v}"
-                for k, v in d.items() if v not in (None, [], "")
+                for k, v in d.items()
+                if v not in (None, [], "")
             )
         rows.append(row)
-    render(rows, fmt, ["change", "effective_date", "authority", "regime", "subject_id",
-                       "subject_name", "details"], empty="No changes.")
+    render(
+        rows,
+        fmt,
+        [
+            "change",
+            "effective_date",
+            "authority",
+            "regime",
+            "subject_id",
+            "subject_name",
+            "details",
+        ],
+        empty="No changes.",
+    )
 
 
 @click.command("announcements")
@@ -201,8 +273,12 @@ def diff_command(
 @format_option
 @pass_session
 def announcements_command(
-    session: Session, at: date | None, authority: str | None, subject: str | None,
-    known_at: str | None, fmt: str,
+    session: Session,
+    at: date | None,
+    authority: str | None,
+    subject: str | None,
+    known_at: str | None,
+    fmt: str,
 ) -> None:
     """Coordination announcements dated on or before a date (default: all).
 
@@ -210,11 +286,15 @@ def announcements_command(
     Example:
       sanctions announcements --authority EU --at 2021-03-31
     """
-    rows = session.views.announcements(at=at, authority=authority, subject=subject,
-                                       known_at=known_at)
-    render([r.as_dict() for r in rows], fmt,
-           ["position", "date", "title", "authorities", "subjects"],
-           empty="No announcements.")
+    rows = session.views.announcements(
+        at=at, authority=authority, subject=subject, known_at=known_at
+    )
+    render(
+        [r.as_dict() for r in rows],
+        fmt,
+        ["position", "date", "title", "authorities", "subjects"],
+        empty="No announcements.",
+    )
 
 
 @click.command("rulings")
@@ -233,10 +313,19 @@ def rulings_command(
       sanctions rulings --subject alexei-navalny
     """
     rows = session.views.rulings(at=at, subject=subject, known_at=known_at)
-    render([r.as_dict() for r in rows], fmt,
-           ["position", "date", "court", "subjects", "outcome", "annuls", "summary"],
-           empty="No rulings.")
+    render(
+        [r.as_dict() for r in rows],
+        fmt,
+        ["position", "date", "court", "subjects", "outcome", "annuls", "summary"],
+        empty="No rulings.",
+    )
 
 
-COMMANDS = [list_command, show_command, history_command, diff_command, announcements_command,
-            rulings_command]
+COMMANDS = [
+    list_command,
+    show_command,
+    history_command,
+    diff_command,
+    announcements_command,
+    rulings_command,
+]

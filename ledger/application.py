@@ -299,9 +299,9 @@ class Ledger(Application[UUID]):
     def _opt(value: str | None, name: str) -> str | None:
         return None if value is None else check_text(value, name)
 
-    def _designation_key(self, b: _Batch, subject: str, authority: str, regime: str) -> tuple[
-        str, str, str
-    ]:
+    def _designation_key(
+        self, b: _Batch, subject: str, authority: str, regime: str
+    ) -> tuple[str, str, str]:
         self._subject(b, subject)
         return subject.strip(), self._authority(b, authority), check_text(regime, "regime")
 
@@ -527,7 +527,15 @@ class Ledger(Application[UUID]):
         """List a subject by an authority under a regime from an effective date."""
         return self._run(
             lambda b: self._designate(
-                b, subject, authority, regime, effective, measures, until, legal_act, reason,
+                b,
+                subject,
+                authority,
+                regime,
+                effective,
+                measures,
+                until,
+                legal_act,
+                reason,
                 sources,
             )
         )[0]
@@ -548,9 +556,7 @@ class Ledger(Application[UUID]):
         subject, authority, regime = self._designation_key(b, subject, authority, regime)
         check_date(effective, "effective date")
         if until is not None and check_date(until, "end date") < effective:
-            raise InvalidValue(
-                f"the end date {until} is before the effective date {effective}"
-            )
+            raise InvalidValue(f"the end date {until} is before the effective date {effective}")
         fields: dict[str, Any] = {
             "subject": subject,
             "authority": authority,
@@ -611,8 +617,17 @@ class Ledger(Application[UUID]):
         """Change a designation in force: measures added or removed, end date, legal act."""
         return self._run(
             lambda b: self._amend(
-                b, subject, authority, regime, effective, add_measures, remove_measures,
-                until, legal_act, reason, sources,
+                b,
+                subject,
+                authority,
+                regime,
+                effective,
+                add_measures,
+                remove_measures,
+                until,
+                legal_act,
+                reason,
+                sources,
             )
         )[0]
 
@@ -636,9 +651,7 @@ class Ledger(Application[UUID]):
         )
         adding, removing = self._measures(add_measures), self._measures(remove_measures)
         if until is not None and check_date(until, "end date") < effective:
-            raise InvalidValue(
-                f"the end date {until} is before the effective date {effective}"
-            )
+            raise InvalidValue(f"the end date {until} is before the effective date {effective}")
         seg = in_force(agg.segments(), effective)
         assert seg is not None
         absent = [m for m in removing if m not in seg.measures]
@@ -671,9 +684,7 @@ class Ledger(Application[UUID]):
             sources=self._texts(sources, "source"),
             **fields,
         )
-        b.collect(
-            agg, f"amended {self._describe(subject, authority, regime)} from {effective}"
-        )
+        b.collect(agg, f"amended {self._describe(subject, authority, regime)} from {effective}")
 
     def delist(
         self,
@@ -718,9 +729,7 @@ class Ledger(Application[UUID]):
             recorded_by=b.by,
             sources=self._texts(sources, "source"),
         )
-        b.collect(
-            agg, f"delisted {self._describe(subject, authority, regime)} from {effective}"
-        )
+        b.collect(agg, f"delisted {self._describe(subject, authority, regime)} from {effective}")
 
     # ------------------------------------------------------------------ announcements, rulings
 
@@ -873,9 +882,7 @@ class Ledger(Application[UUID]):
         located = b.locate(position) if position >= 1 else None
         if located is None:
             total = b.head + len(b.pending)
-            raise UnknownPosition(
-                f"no event at position {position}; the ledger has {total} events"
-            )
+            raise UnknownPosition(f"no event at position {position}; the ledger has {total} events")
         agg_id, version = located
         agg = b.get(agg_id, LedgerAggregate)
         assert agg is not None
@@ -916,6 +923,7 @@ class Ledger(Application[UUID]):
         Scans the log: retracting a registration is rare, and keeping an index of references
         on the write side would cost every append.
         """
+
         def about(fields: dict[str, Any]) -> bool:
             if subject is not None:
                 if fields.get("subject") == subject or subject in fields.get("subjects", []):
@@ -997,47 +1005,92 @@ class Ledger(Application[UUID]):
         receipts = self._commit(b)
         if not receipts:
             return ImportSummary(0, 0, 0, bool(restore))
-        return ImportSummary(len(receipts), receipts[0].position, receipts[-1].position,
-                             bool(restore))
+        return ImportSummary(
+            len(receipts), receipts[0].position, receipts[-1].position, bool(restore)
+        )
 
     def apply_record(self, b: _Batch, r: InputRecord) -> None:
         """One JSON Lines record as the command it stands for."""
         d = r.data
         if r.type == "subject_registered":
             self._register_subject(
-                b, d["name"], d["id"], d["kind"], d["aliases"], d["birth_date"],
-                d["nationality"], d["position"], d["sources"],
+                b,
+                d["name"],
+                d["id"],
+                d["kind"],
+                d["aliases"],
+                d["birth_date"],
+                d["nationality"],
+                d["position"],
+                d["sources"],
             )
         elif r.type == "subject_amended":
             self._amend_subject(
-                b, d["id"], d["name"], d["kind"], d["add_aliases"], d["remove_aliases"],
-                d["birth_date"], d["nationality"], d["position"], d["sources"],
+                b,
+                d["id"],
+                d["name"],
+                d["kind"],
+                d["add_aliases"],
+                d["remove_aliases"],
+                d["birth_date"],
+                d["nationality"],
+                d["position"],
+                d["sources"],
             )
         elif r.type == "authority_registered":
             self._register_authority(b, d["code"], d["name"], d["sources"])
         elif r.type == "designated":
             self._designate(
-                b, d["subject"], d["authority"], d["regime"], d["effective"], d["measures"],
-                d["until"], d["legal_act"], d["reason"], d["sources"],
+                b,
+                d["subject"],
+                d["authority"],
+                d["regime"],
+                d["effective"],
+                d["measures"],
+                d["until"],
+                d["legal_act"],
+                d["reason"],
+                d["sources"],
             )
         elif r.type == "amended":
             self._amend(
-                b, d["subject"], d["authority"], d["regime"], d["effective"],
-                d["add_measures"], d["remove_measures"], d["until"], d["legal_act"],
-                d["reason"], d["sources"],
+                b,
+                d["subject"],
+                d["authority"],
+                d["regime"],
+                d["effective"],
+                d["add_measures"],
+                d["remove_measures"],
+                d["until"],
+                d["legal_act"],
+                d["reason"],
+                d["sources"],
             )
         elif r.type == "delisted":
             self._delist(
-                b, d["subject"], d["authority"], d["regime"], d["effective"], d["reason"],
-                d["legal_act"], d["sources"],
+                b,
+                d["subject"],
+                d["authority"],
+                d["regime"],
+                d["effective"],
+                d["reason"],
+                d["legal_act"],
+                d["sources"],
             )
         elif r.type == "announced":
-            self._announce(b, d["title"], d["date"], d["authorities"], d["subjects"],
-                           d["sources"])
+            self._announce(b, d["title"], d["date"], d["authorities"], d["subjects"], d["sources"])
         elif r.type == "ruling_recorded":
             self._record_ruling(
-                b, d["subject"], d["court"], d["date"], d["outcome"], d["summary"],
-                d["annuls"], d["authority"], d["regime"], d["sources"],
+                b,
+                d["subject"],
+                d["court"],
+                d["date"],
+                d["outcome"],
+                d["summary"],
+                d["annuls"],
+                d["authority"],
+                d["regime"],
+                d["sources"],
             )
         elif r.type == "retracted":
             self._retract(b, d["position"], d["reason"], d["sources"])
@@ -1046,9 +1099,7 @@ class Ledger(Application[UUID]):
 
     # ------------------------------------------------------------------ reading
 
-    def _scan(
-        self, topics: Sequence[str] | None, start: int = 1
-    ) -> Iterator[LedgerNotification]:
+    def _scan(self, topics: Sequence[str] | None, start: int = 1) -> Iterator[LedgerNotification]:
         position = start
         while True:
             page = self.recorder.select_notifications(

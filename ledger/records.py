@@ -210,9 +210,7 @@ def coerce_record(line: int, obj: Any) -> InputRecord:
             raise InvalidValue(f"unknown field {unknown[0]!r}")
         kind = obj.get("type")
         if not isinstance(kind, str) or kind not in SCHEMAS:
-            raise InvalidValue(
-                f"unknown event type {kind!r}; known types: {', '.join(SCHEMAS)}"
-            )
+            raise InvalidValue(f"unknown event type {kind!r}; known types: {', '.join(SCHEMAS)}")
         raw = obj.get("data", {})
         if not isinstance(raw, Mapping):
             raise InvalidValue("data must be a JSON object")

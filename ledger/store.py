@@ -275,9 +275,7 @@ class LedgerRecorderMixin:
                 f"restore: expected position {position}, the file has {restored.position}"
             )
         if last is not None and restored.recorded_at < last:
-            raise IntegrityFailure(
-                f"restore: the record time of event {position} goes backwards"
-            )
+            raise IntegrityFailure(f"restore: the record time of event {position} goes backwards")
         return restored.recorded_at.astimezone(UTC)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
@@ -314,9 +312,7 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
             f"SELECT position, recorded_at, digest FROM {EVENTS_TABLE} "  # noqa: S608
             "ORDER BY position DESC LIMIT 1"
         )
-        self.select_max_notification_id_statement = (
-            f"SELECT MAX(position) FROM {EVENTS_TABLE}"  # noqa: S608
-        )
+        self.select_max_notification_id_statement = f"SELECT MAX(position) FROM {EVENTS_TABLE}"  # noqa: S608
 
     def construct_create_table_statements(self) -> list[str]:
         return list(SQLITE_SCHEMA)

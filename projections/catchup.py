@@ -36,7 +36,9 @@ BATCH = 2000
 CACHE_SIZE = 20000
 
 
-def segment_row(designation_id: str, position: int, agg: Designation, seg: Segment) -> dict[str, Any]:
+def segment_row(
+    designation_id: str, position: int, agg: Designation, seg: Segment
+) -> dict[str, Any]:
     first = agg.history[1]  # the designation's key, from its first event
     subject = getattr(first, "subject", "")
     authority = getattr(first, "authority", "")
@@ -98,9 +100,7 @@ class _Writes:
             row["rec_to"] = position
             self.done_periods.append(row)
         else:
-            self.close_periods.append(
-                {"d": designation_id, "vf": seg.valid_from, "p": position}
-            )
+            self.close_periods.append({"d": designation_id, "vf": seg.valid_from, "p": position})
 
     def open_period(self, row: dict[str, Any]) -> None:
         self.new_periods[(row["designation_id"], row["valid_from"])] = row

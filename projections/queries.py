@@ -93,22 +93,23 @@ class Change(Row):
 
 def known(table: Table, k: int) -> ColumnElement[bool]:
     """Rows that hold as known right after position ``k``."""
-    return and_(
-        table.c.rec_from <= k, or_(table.c.rec_to.is_(None), table.c.rec_to > k)
-    )
+    return and_(table.c.rec_from <= k, or_(table.c.rec_to.is_(None), table.c.rec_to > k))
 
 
 def _subject_row(r: Any) -> SubjectRow:
     return SubjectRow(
-        r.subject_id, r.name, r.kind, list(r.aliases), r.birth_date, r.nationality,
+        r.subject_id,
+        r.name,
+        r.kind,
+        list(r.aliases),
+        r.birth_date,
+        r.nationality,
         r.position_title,
     )
 
 
 def subjects_known(conn: Connection, *, k: int) -> list[SubjectRow]:
-    rows = conn.execute(
-        select(subjects).where(known(subjects, k)).order_by(subjects.c.subject_id)
-    )
+    rows = conn.execute(select(subjects).where(known(subjects, k)).order_by(subjects.c.subject_id))
     return [_subject_row(r) for r in rows]
 
 
@@ -267,7 +268,8 @@ def history(conn: Connection, subject_id: str, *, k: int) -> list[HistoryEntry]:
             recorded_at=r.recorded_at,
             recorded_by=r.recorded_by,
             sources=list(r.data.get("sources", [])),
-            retracted_by=r.retracted_by if r.retracted_by is not None and r.retracted_by <= k
+            retracted_by=r.retracted_by
+            if r.retracted_by is not None and r.retracted_by <= k
             else None,
             retracts=r.retracts,
             data=dict(r.data),
@@ -312,9 +314,14 @@ def diff(
         )
     ):
         change(
-            "added", r, r.period_start,
-            {"measures": sorted(r.measures), "legal_act": r.legal_act,
-             "listed_until": r.period_end},
+            "added",
+            r,
+            r.period_start,
+            {
+                "measures": sorted(r.measures),
+                "legal_act": r.legal_act,
+                "listed_until": r.period_end,
+            },
         )
     for r in conn.execute(
         base.where(
@@ -324,9 +331,10 @@ def diff(
         )
     ):
         change(
-            "removed", r, r.period_end + timedelta(days=1),
-            {"ended_by": r.ended_by, "listed_from": r.period_start,
-             "listed_until": r.period_end},
+            "removed",
+            r,
+            r.period_end + timedelta(days=1),
+            {"ended_by": r.ended_by, "listed_from": r.period_start, "listed_until": r.period_end},
         )
     for r in conn.execute(
         base.where(
@@ -339,10 +347,15 @@ def diff(
         before, after = set(r.previous_measures), set(r.measures)
         if before != after:
             change(
-                "changed", r, r.valid_from,
-                {"added_measures": sorted(after - before),
-                 "removed_measures": sorted(before - after),
-                 "measures": sorted(after), "legal_act": r.legal_act},
+                "changed",
+                r,
+                r.valid_from,
+                {
+                    "added_measures": sorted(after - before),
+                    "removed_measures": sorted(before - after),
+                    "measures": sorted(after),
+                    "legal_act": r.legal_act,
+                },
             )
     order = {"added": 0, "changed": 1, "removed": 2}
     changes.sort(key=lambda c: (c.effective_date, c.authority, c.subject_id, order[c.change]))

@@ -7,14 +7,21 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, func
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
 
 from ledger import Ledger
 from ledger.errors import InvalidValue
 from ledger.store import format_time
 from ledger.vocabulary import today
 from projections import queries
-from projections.catchup import BATCH, TRACKING_NAME, Projector, ProgressFn, set_tracked, tracked_position
+from projections.catchup import (
+    BATCH,
+    TRACKING_NAME,
+    ProgressFn,
+    Projector,
+    set_tracked,
+    tracked_position,
+)
 from projections.tables import SCHEMA_VERSION, VIEW_TABLES, log, metadata, tracking
 from projections.time import KnownAt, parse_known_at
 
@@ -22,9 +29,7 @@ from projections.time import KnownAt, parse_known_at
 def make_engine(ledger: Ledger) -> Engine:
     db = ledger.database
     if db.kind == "sqlite":
-        engine = create_engine(
-            db.sqlalchemy_url(), connect_args={"timeout": 60}, poolclass=None
-        )
+        engine = create_engine(db.sqlalchemy_url(), connect_args={"timeout": 60}, poolclass=None)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _: Any) -> None:
@@ -102,9 +107,7 @@ class Views:
         while True:
             with self._writing() as conn:
                 position = tracked_position(conn, lock=True) or 0
-                batch = self.ledger.recorder.select_notifications(
-                    start=position + 1, limit=BATCH
-                )
+                batch = self.ledger.recorder.select_notifications(start=position + 1, limit=BATCH)
                 if not batch:
                     return applied
                 self.projector.apply(conn, batch)  # type: ignore[arg-type]
@@ -145,7 +148,7 @@ class Views:
 
     # ------------------------------------------------------------------ queries
 
-    def list(
+    def listings(
         self,
         *,
         authority: str | None = None,
@@ -208,7 +211,11 @@ class Views:
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
             return queries.facts(
-                conn, "announced", at=at, k=k, subject=subject,
+                conn,
+                "announced",
+                at=at,
+                k=k,
+                subject=subject,
                 authority=authority.upper() if authority else None,
             )
 
