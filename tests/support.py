@@ -1,0 +1,99 @@
+"""Helpers shared by the tests: the ``sanctions`` command on one ledger, and store URLs."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner, Result
+from psycopg import sql
+
+from cli.main import cli
+from ledger import Ledger, RecordedEvent
+
+POSTGRES_ENV = "SANCTIONS_TEST_POSTGRES_URL"
+
+
+def sqlite_url_in(directory: Path | str) -> str:
+    return f"sqlite:///{Path(directory).resolve() / 'ledger.db'}"
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A ledger URL in a schema of its own, dropped on exit; skips without the variable."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}, e.g. "
+                    "postgresql://postgres@127.0.0.1:5432/test")
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}schema={schema}"
+    finally:
+        with psycopg.connect(base.split("?")[0], autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+class Sanctions:
+    """The ``sanctions`` command on one ledger, run through click's CliRunner."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.runner = CliRunner()
+
+    def __call__(
+        self,
+        *args: str,
+        by: str | None = "tester",
+        input: str | bytes | None = None,
+        env: dict[str, str | None] | None = None,
+    ) -> Result:
+        head = ["--db", self.url] + (["--by", by] if by is not None else [])
+        return self.runner.invoke(cli, [*head, *args], input=input, env=env, catch_exceptions=False)
+
+    def ok(self, *args: str, **kwargs: object) -> Result:
+        result = self(*args, **kwargs)  # type: ignore[arg-type]
+        assert result.exit_code == 0, result.output
+        return result
+
+    def head(self) -> tuple[int, str]:
+        ledger = Ledger(self.url)
+        try:
+            return ledger.head()
+        finally:
+            ledger.close()
+
+    def events(self) -> list[RecordedEvent]:
+        ledger = Ledger(self.url)
+        try:
+            return list(ledger.read_log())
+        finally:
+            ledger.close()
+
+    def refused(self, args: Sequence[str], error: str, code: int = 1) -> None:
+        """The command fails with exactly this error line and exit code, and writes nothing."""
+        before = self.head()
+        result = self(*args)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert errors == [error], result.output
+        assert result.exit_code == code, result.output
+        assert result.stdout == "", result.stdout
+        assert self.head() == before
+
+
+@contextmanager
+def another_ledger_like(url: str, directory: Path) -> Iterator[str]:
+    """A second, empty ledger in the same kind of store as ``url``."""
+    if url.startswith("sqlite"):
+        directory.mkdir(parents=True, exist_ok=True)
+        yield sqlite_url_in(directory)
+    else:
+        with postgres_schema() as other:
+            yield other
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "navalny.jsonl"
