@@ -255,12 +255,19 @@ class Ledger(Application[UUID]):
         subject_id = check_text(subject_id, "subject")
         agg = b.get(subject_uuid(subject_id), Subject)
         if agg is None or agg.state() is None:
-            hint = nearest(subject_id, self.subject_ids(b))
+            # The log also holds ids whose registration was retracted: suggest standing ones.
+            near = nearest(subject_id, self.subject_ids(b), n=10)
+            hint = [s for s in near if self._is_registered(b, s)][:3]
             raise UnknownSubject(
                 f"unknown subject {subject_id!r}"
                 + (f"; did you mean: {', '.join(hint)}?" if hint else "")
             )
         return agg
+
+    @staticmethod
+    def _is_registered(b: _Batch, subject_id: str) -> bool:
+        agg = b.get(subject_uuid(subject_id), Subject)
+        return agg is not None and agg.state() is not None
 
     def _authority(self, b: _Batch, code: str) -> str:
         code = check_text(code, "authority").upper()
