@@ -7,6 +7,9 @@ import sys
 import click
 
 from cli.context import Session, pass_session
+from cli.types import HEAD
+from ledger.integrity import KeptHead
+from projections.integrity import verify
 
 
 @click.command("rebuild")
@@ -37,3 +40,48 @@ def rebuild_command(session: Session) -> None:
 
 
 COMMANDS = [rebuild_command]
+
+
+@click.command("head")
+@pass_session
+def head_command(session: Session) -> None:
+    """Print the ledger's head: its last position and that event's digest.
+
+    Keep it (or publish it); 'sanctions verify --head' later tells whether the ledger still
+    extends it.
+
+    \b
+    Example:
+      sanctions head
+    """
+    position, digest = session.ledger.head()
+    click.echo(f"{position} {digest}")
+
+
+@click.command("verify")
+@click.option(
+    "--head",
+    "kept",
+    type=HEAD,
+    default=None,
+    metavar="[POSITION] DIGEST",
+    help="A head kept earlier (from 'sanctions head'): check the ledger still extends it.",
+)
+@pass_session
+def verify_command(session: Session, kept: KeptHead | None) -> None:
+    """Check the ledger's integrity: hash chain, positions, record times, projections.
+
+    \b
+    Example:
+      sanctions verify --head "42 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    """
+    report = verify(session.views, kept)
+    extends = f"; extends the kept head {kept.digest[:12]}" if kept is not None else ""
+    click.echo(
+        f"OK: {report.count} events, hash chain verified up to position "
+        f"{report.head_position} ({report.head_digest[:12]}); projections match a fresh "
+        f"rebuild{extends}"
+    )
+
+
+COMMANDS += [head_command, verify_command]

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ledger.errors import InvalidValue
+from ledger.integrity import KeptHead
 from ledger.records import parse_date
 from ledger.vocabulary import MEASURES, SUBJECT_KINDS
 
@@ -43,7 +44,24 @@ class KnownAtType(click.ParamType[str, Any]):
         return text
 
 
+class HeadType(click.ParamType[KeptHead, Any]):
+    """A head kept earlier: ``POSITION DIGEST`` or ``DIGEST``."""
+
+    name = "HEAD"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> KeptHead:
+        if isinstance(value, KeptHead):
+            return value
+        try:
+            return KeptHead.parse(str(value))
+        except InvalidValue as e:
+            self.fail(str(e), param, ctx)
+
+
 DATE = DateType()
+HEAD = HeadType()
 KNOWN_AT = KnownAtType()
 MEASURE = click.Choice(MEASURES, case_sensitive=False)
 KIND = click.Choice(SUBJECT_KINDS, case_sensitive=False)

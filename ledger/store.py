@@ -30,7 +30,7 @@ import psycopg
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from ledger.errors import ConcurrentWrite, IntegrityFailure, LedgerError
 
@@ -149,6 +149,11 @@ class Appended:
         return self.last - self.first + 1
 
 
+def utc_now() -> datetime:
+    """The ledger's clock (tests replace it to step time backwards)."""
+    return datetime.now(UTC)
+
+
 def format_time(moment: datetime) -> str:
     """Record times as text: UTC, ISO 8601, always with microseconds."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
@@ -226,7 +231,7 @@ class LedgerRecorderMixin:
                     "try again"
                 )
             first = head + 1
-            now = datetime.now(UTC)
+            now = utc_now()
             if last_time is not None and now < last_time:
                 now = last_time  # the clock stepped back: record time must not
             position = head
@@ -284,6 +289,11 @@ class LedgerRecorderMixin:
 
 
 # --------------------------------------------------------------------------- SQLite
+
+
+def _as_bytes(value: Any) -> bytes:
+    """Stored state is a BLOB; a row rewritten as TEXT by hand must still be checkable."""
+    return value.encode() if isinstance(value, str) else bytes(value)
 
 
 SQLITE_SCHEMA = [
@@ -370,7 +380,7 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
                     originator_id=self.convert_originator_id(row["originator_id"]),
                     originator_version=row["originator_version"],
                     topic=row["topic"],
-                    state=row["state"],
+                    state=_as_bytes(row["state"]),
                     recorded_at=self._parse_time(row["recorded_at"]),
                     digest=row["digest"],
                 )
@@ -431,10 +441,22 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
         ).format(**fmt)  # type: ignore[assignment]
         self._select_sql = SQL("SELECT * FROM {schema}.{table} WHERE ").format(**fmt)
         self._max_sql = SQL("SELECT MAX(position) FROM {schema}.{table}").format(**fmt)
-        self._lock_sql = SQL("LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE").format(**fmt)
+        # A transaction-scoped advisory lock serialises writers: unlike LOCK TABLE it needs
+        # no privilege beyond INSERT and SELECT on the event table.
+        self._lock_sql = SQL("SELECT pg_advisory_xact_lock(hashtext({name}))").format(
+            name=Literal(f"{datastore.schema}.{EVENTS_TABLE}")
+        )
 
     def create_table(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
+            # An existing ledger needs nothing created: a role with only INSERT and SELECT
+            # on the event table can then work with it.
+            curs.execute(
+                "SELECT to_regclass(%s) AS t", (f'"{self.datastore.schema}".{EVENTS_TABLE}',)
+            )
+            row = curs.fetchone()
+            if row is not None and row["t"] is not None:
+                return
             # Serialise concurrent first runs: CREATE ... IF NOT EXISTS races otherwise.
             curs.execute("SELECT pg_advisory_xact_lock(4242424242)")
             for statement in self.sql_create_statements:

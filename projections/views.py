@@ -26,21 +26,26 @@ from projections.tables import SCHEMA_VERSION, VIEW_TABLES, log, metadata, track
 from projections.time import KnownAt, parse_known_at
 
 
+def sqlite_engine(url: str) -> Engine:
+    """An engine on an SQLite file: WAL, our own BEGIN (IMMEDIATE for writers)."""
+    engine = create_engine(url, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+    return engine
+
+
 def make_engine(ledger: Ledger) -> Engine:
     db = ledger.database
     if db.kind == "sqlite":
-        engine = create_engine(db.sqlalchemy_url(), connect_args={"timeout": 60}, poolclass=None)
-
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_conn: Any, _: Any) -> None:
-            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-            dbapi_conn.execute("PRAGMA journal_mode=WAL")
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
-
-        return engine
+        return sqlite_engine(db.sqlalchemy_url())
     return create_engine(
         db.sqlalchemy_url(),
         connect_args={"options": f"-csearch_path={db.schema}"},
@@ -51,9 +56,9 @@ def make_engine(ledger: Ledger) -> Engine:
 class Views:
     """The projections of one ledger, always caught up before an answer."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, engine: Engine | None = None) -> None:
         self.ledger = ledger
-        self.engine = make_engine(ledger)
+        self.engine = engine if engine is not None else make_engine(ledger)
         self.projector = Projector(ledger)
         self._ensure_schema()
 
@@ -98,16 +103,20 @@ class Views:
         with self.engine.connect() as conn:
             return tracked_position(conn) or 0
 
-    def catch_up(self, progress: ProgressFn | None = None) -> int:
-        """Apply every event after the tracked position; returns how many were applied."""
+    def catch_up(self, progress: ProgressFn | None = None, stop: int | None = None) -> int:
+        """Apply every event after the tracked position (up to ``stop``); returns the count."""
         head = self.ledger.recorder.max_notification_id() or 0
+        if stop is not None:
+            head = min(head, stop)
         if self.position() >= head:
             return 0
         applied = 0
         while True:
             with self._writing() as conn:
                 position = tracked_position(conn, lock=True) or 0
-                batch = self.ledger.recorder.select_notifications(start=position + 1, limit=BATCH)
+                batch = self.ledger.recorder.select_notifications(
+                    start=position + 1, limit=BATCH, stop=head
+                )
                 if not batch:
                     return applied
                 self.projector.apply(conn, batch)  # type: ignore[arg-type]
