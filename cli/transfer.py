@@ -46,14 +46,13 @@ def gist(data: dict[str, Any]) -> str:
 
 @contextmanager
 def progress_bar(file: IO[bytes]) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar over the file's lines, only when standard output is a terminal."""
-    if not sys.stdout.isatty():
+    """A progress bar over a file's lines, when standard output is a terminal and the file
+    can be counted first (not a pipe)."""
+    if not (sys.stdout.isatty() and file.seekable()):
         yield None
         return
-    total: int | None = None
-    if file.seekable():
-        total = sum(1 for _ in file)
-        file.seek(0)
+    total = sum(1 for _ in file)
+    file.seek(0)
     bar: ProgressBar[int]
     with click.progressbar(length=total, label="Checking events") as bar:
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 from support import EXAMPLE, Sanctions, another_ledger_like
 
+from cli.transfer import progress_bar
 from ledger.store import LedgerRecorderMixin
 
 
@@ -281,3 +284,32 @@ def test_a_large_import_with_one_bad_line_writes_nothing(sqlite_url: str) -> Non
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: line 5001: unknown subject 'nobody'")
     assert sanctions.head() == (0, "0" * 64)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class _Pipe(io.BytesIO):
+    def seekable(self) -> bool:
+        return False
+
+
+def test_a_progress_bar_counts_the_lines_only_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = b"{}\n" * 2500
+    with progress_bar(io.BytesIO(lines)) as advance:
+        assert advance is None  # standard output is not a terminal under pytest
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    with progress_bar(_Pipe(lines)) as advance:
+        assert advance is None  # a pipe cannot be counted first
+    file = io.BytesIO(lines)
+    with progress_bar(file) as advance:
+        assert advance is not None
+        assert file.tell() == 0  # counted, then rewound for the import
+        for n in range(1, 2501):
+            advance(n)
+    assert "Checking events" in terminal.getvalue()
