@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -67,6 +67,9 @@ from ledger.vocabulary import (
     nearest,
     slugify,
 )
+
+if TYPE_CHECKING:
+    from ledger.adapters import ImportReport, Snapshot
 
 A = TypeVar("A", bound=LedgerAggregate)
 PAGE = 2000
@@ -1016,6 +1019,14 @@ class Ledger(Application[UUID]):
             len(receipts), receipts[0].position, receipts[-1].position, bool(restore)
         )
 
+    def import_snapshot(
+        self, snapshot: Snapshot, *, progress: Callable[[int, int], None] | None = None
+    ) -> ImportReport:
+        """An official list snapshot as events, all or nothing (see ledger.adapters)."""
+        from ledger.adapters.reconcile import import_snapshot
+
+        return import_snapshot(self, snapshot, progress=progress)
+
     def apply_record(self, b: _Batch, r: InputRecord) -> None:
         """One JSON Lines record as the command it stands for."""
         d = r.data
@@ -1101,6 +1112,10 @@ class Ledger(Application[UUID]):
             )
         elif r.type == "retracted":
             self._retract(b, d["position"], d["reason"], d["sources"])
+        elif r.type == "list_imported":
+            from ledger.adapters.reconcile import record_import
+
+            record_import(self, b, **d)
         else:  # pragma: no cover - records are checked against SCHEMAS
             raise InvalidValue(f"unknown event type {r.type!r}")
 

@@ -36,6 +36,11 @@ def designation_uuid(subject_id: str, authority: str, regime: str) -> UUID:
     return uuid5(NAMESPACE, f"designation{_SEP}{subject_id}{_SEP}{authority}{_SEP}{regime}")
 
 
+def list_uuid(list_name: str) -> UUID:
+    """One official list (``un-consolidated``, ``ofac-sdn``): the snapshots imported from it."""
+    return uuid5(NAMESPACE, f"list{_SEP}{list_name}")
+
+
 def fact_uuid(kind: str, key: tuple[object, ...], occurrence: int) -> UUID:
     """Announcements and rulings: natural key plus how many times it was recorded before."""
     text = _SEP.join(str(k) for k in (kind, *key, occurrence))
@@ -350,6 +355,51 @@ class Ruling(LedgerAggregate):
         type_name: ClassVar[str] = "ruling_recorded"
 
 
+# --------------------------------------------------------------------------- official lists
+
+
+class OfficialList(LedgerAggregate):
+    """The snapshots of one official list imported so far (ledger.adapters makes the rest).
+
+    One event per imported snapshot, recorded in the same batch as the subject and
+    designation events the snapshot turned into: its publication date, the digest of the
+    file(s), and counts. The designations themselves carry the list's reference in their
+    ``sources`` (``un-consolidated@2018-10-29/QDi.001``).
+    """
+
+    class Imported(LedgerAggregate.Event, Aggregate.Created):
+        list_name: str
+        authority: str
+        published: date
+        digest: str
+        entries: int
+        summary: str
+        type_name: ClassVar[str] = "list_imported"
+
+    class ImportedAgain(LedgerAggregate.Event):
+        """A later snapshot of the same list (or the first again, after a retraction)."""
+
+        list_name: str
+        authority: str
+        published: date
+        digest: str
+        entries: int
+        summary: str
+        type_name: ClassVar[str] = "list_imported"
+
+    def imported(self) -> dict[date, str]:
+        """Publication date -> digest of every standing import, oldest first."""
+        found = {
+            e.published: e.digest
+            for e in self.standing()
+            if isinstance(e, OfficialList.Imported | OfficialList.ImportedAgain)
+        }
+        return dict(sorted(found.items()))
+
+    def import_again(self, **fields: Any) -> None:
+        self.trigger_event(self.ImportedAgain, **fields)
+
+
 # --------------------------------------------------------------------------- the JSON Lines view
 
 _INTERNAL_FIELDS = frozenset(
@@ -367,6 +417,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "announced",
     "ruling_recorded",
     "retracted",
+    "list_imported",
 )
 
 

@@ -102,6 +102,15 @@ SCHEMAS: dict[str, dict[str, tuple[FieldKind, bool]]] = {
         "reason": ("text", True),
         "sources": ("texts", False),
     },
+    "list_imported": {  # written by 'import-list' (ledger.adapters), read back on restore
+        "list_name": ("text", True),
+        "authority": ("text", True),
+        "published": ("date", True),
+        "digest": ("text", True),
+        "entries": ("int", True),
+        "summary": ("text", True),
+        "sources": ("texts", False),
+    },
 }
 
 MIN_DATE = date(1800, 1, 1)

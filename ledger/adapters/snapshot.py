@@ -1,0 +1,119 @@
+"""A parsed snapshot of an official list, in the ledger's terms, and how its events cite it.
+
+The parsers (``un``, ``ofac``) turn a publication into a :class:`Snapshot`: one :class:`Entry`
+per listed subject, each with the regimes it is listed under and the measures they impose.
+``reconcile`` compares it with the ledger and turns the differences into ordinary events.
+
+Every event an import records cites the snapshot and the entry in its ``sources``, as a tag
+``LIST@PUBLISHED/REFERENCE`` (``un-consolidated@2018-10-29/QDi.001``, ``ofac-sdn@2021-06-01/
+31252``): that tag is how the next import of the same list recognises the designations that
+imports of that list created, and never touches hand-entered ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from ledger.errors import LedgerError
+
+ProgressFn = Callable[[int, int], None]
+"""progress(done, total): bytes of the file(s) read so far, for a progress bar."""
+
+
+class InvalidSnapshot(LedgerError):
+    """An official list file could not be read; names the file and the line or entry at fault."""
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """One official list: its name in the ledger, the authority, a title and where it lives."""
+
+    name: str
+    authority: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Programme:
+    """One regime an entry is listed under, with what the list (or our table) says it imposes."""
+
+    regime: str
+    measures: tuple[str, ...]
+    legal_act: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One listed subject, as the list publishes it."""
+
+    ref: str
+    """The list's own reference: UN REFERENCE_NUMBER (``QDi.001``), OFAC ent_num (``31252``)."""
+    subject_id: str
+    kind: str
+    name: str
+    aliases: tuple[str, ...]
+    birth_date: date | None
+    nationality: str | None
+    position: str | None
+    programmes: tuple[Programme, ...]
+    listed_on: date | None
+    """The list's own listing date (UN LISTED_ON); None when the list gives none (OFAC)."""
+    where: str
+    """Where in the file, for errors: ``sdn.csv line 12``."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    spec: ListSpec
+    published: date
+    digest: str
+    """SHA-256 over the file(s), hex."""
+    entries: tuple[Entry, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+    """Entries per kind, as the list counts them (``individuals``, ``entities``, ...)."""
+    source: str = ""
+    """The file or folder read, for the record."""
+
+    def describe_counts(self) -> str:
+        return ", ".join(f"{n} {kind}" for kind, n in self.counts.items())
+
+
+TAG = re.compile(r"^(?P<list>[a-z0-9][a-z0-9-]*)@(?P<published>\d{4}-\d{2}-\d{2})/(?P<ref>\S.*)$")
+LISTED_ON = re.compile(r"listed on (\d{4}-\d{2}-\d{2})")
+
+
+def source_tag(list_name: str, published: date, ref: str) -> str:
+    """``un-consolidated@2018-10-29/QDi.001``: the snapshot and entry an event comes from."""
+    return f"{list_name}@{published.isoformat()}/{ref}"
+
+
+def parse_tag(text: str) -> tuple[str, date, str] | None:
+    """(list, publication date, reference) of a source tag; None for any other source."""
+    m = TAG.match(text)
+    if m is None:
+        return None
+    try:
+        published = date.fromisoformat(m["published"])
+    except ValueError:
+        return None
+    return m["list"], published, m["ref"]
+
+
+def listed_on_of(reason: str | None) -> date | None:
+    """The list's own listing date, as an import wrote it into a designation's reason."""
+    m = LISTED_ON.search(reason or "")
+    return date.fromisoformat(m[1]) if m else None
+
+
+def slug_ref(prefix: str, ref: str) -> str:
+    """``QDi.001`` -> ``un-qdi-001``: a subject id from the list's own reference."""
+    return prefix + "-" + re.sub(r"[^a-z0-9]+", "-", ref.lower()).strip("-")
+
+
+def clean(text: str | None) -> str:
+    """Whitespace collapsed and trimmed ('' for None)."""
+    return " ".join((text or "").split())
