@@ -159,8 +159,21 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+_UNSTAMPED = b'"timestamp":{"_type_":"datetime_iso","_data_":"1970-01-01T00:00:00+00:00"}'
+
+
 def stamp_state(state: bytes, recorded_at: datetime) -> bytes:
-    """The stored form of an event's state: canonical JSON whose timestamp is the record time."""
+    """The stored form of an event's state: its timestamp is the record time."""
+    stamp = (
+        b'"timestamp":{"_type_":"datetime_iso","_data_":"'
+        + format_time(recorded_at).encode()
+        + b'"}'
+    )
+    # Events are encoded with a fixed placeholder timestamp (ledger.domain.UNSTAMPED), the
+    # first field after the id and version: replacing its first occurrence is exact.
+    stamped = state.replace(_UNSTAMPED, stamp, 1)
+    if stamped is not state and stamped != state:
+        return stamped
     fields = json.loads(state)
     fields["timestamp"] = {"_type_": "datetime_iso", "_data_": format_time(recorded_at)}
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
@@ -197,6 +210,9 @@ class LedgerRecorderMixin:
 
     insert_sql: str
     head_sql: str
+
+    def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:  # pragma: no cover
+        raise NotImplementedError
 
     def _write_transaction(self) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -387,6 +403,29 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
                 for row in c.fetchall()
             ]
 
+    def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The events of several aggregates in one query, by aggregate and version."""
+        found: list[StoredEvent] = []
+        for i in range(0, len(ids), 500):
+            chunk = [x.hex for x in ids[i : i + 500]]
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                f"SELECT originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "  # noqa: S608 - constant name, bound values
+                f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version"
+            )
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(sql, chunk)
+                found += [
+                    StoredEvent(
+                        originator_id=self.convert_originator_id(row["originator_id"]),
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=_as_bytes(row["state"]),
+                    )
+                    for row in c.fetchall()
+                ]
+        return found
+
     def max_notification_id(self) -> int:
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_max_notification_id_statement)
@@ -503,6 +542,23 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
                     state=bytes(row["state"]),
                     recorded_at=row["recorded_at"].astimezone(UTC),
                     digest=row["digest"],
+                )
+                for row in curs.fetchall()
+            ]
+
+    def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The events of several aggregates in one query, by aggregate and version."""
+        sql = self._select_sql + SQL(
+            "originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(sql, [list(ids)])
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
                 )
                 for row in curs.fetchall()
             ]

@@ -9,13 +9,14 @@ state before and after gives the rows to close (``rec_to``) and to open (``rec_f
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import JSON, Connection, Date, Table, and_, insert, select, update
 
 from ledger import Ledger, RecordedEvent
 from ledger.domain import (
@@ -135,16 +136,10 @@ class _Writes:
                 .values(rec_to=_bind("p")),
                 self.close_subjects,
             )
-        rows = self.done_periods + list(self.new_periods.values())
-        if rows:
-            conn.execute(insert(periods), rows)
-        rows = self.done_subjects + list(self.new_subjects.values())
-        if rows:
-            conn.execute(insert(subjects), rows)
-        if self.log_rows:
-            conn.execute(insert(log), list(self.log_rows.values()))
-        if self.subject_links:
-            conn.execute(insert(event_subjects), self.subject_links)
+        bulk_insert(conn, periods, self.done_periods + list(self.new_periods.values()))
+        bulk_insert(conn, subjects, self.done_subjects + list(self.new_subjects.values()))
+        bulk_insert(conn, log, list(self.log_rows.values()))
+        bulk_insert(conn, event_subjects, self.subject_links)
         if self.log_retracted:
             conn.execute(
                 update(log)
@@ -152,6 +147,42 @@ class _Writes:
                 .values(retracted_by=_bind("by")),
                 self.log_retracted,
             )
+
+
+_INSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Many rows with one executemany of the driver: set-based, without per-row SQL work.
+
+    Values are given as the database stores them (dates as ISO text, JSON as text), which
+    both SQLite and PostgreSQL accept; every value is a bound parameter.
+    """
+    if not rows:
+        return
+    key = (conn.dialect.name, table.name)
+    if key not in _INSERTS:
+        compiled = insert(table).compile(dialect=conn.dialect)
+        order = tuple(compiled.positiontup or table.c.keys())
+        _INSERTS[key] = (str(compiled), order)
+    sql, order = _INSERTS[key]
+    convert = [_CONVERTERS.get(type(table.c[name].type)) for name in order]
+    params = [
+        tuple(
+            value if fn is None or value is None else fn(value)
+            for value, fn in zip((row[name] for name in order), convert, strict=True)
+        )
+        for row in rows
+    ]
+    if conn.dialect.paramstyle != "qmark":
+        params = [dict(zip(order, p, strict=True)) for p in params]  # type: ignore[misc]
+    conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+
+
+_CONVERTERS: dict[type, Any] = {
+    Date: lambda d: d.isoformat(),
+    JSON: lambda v: json.dumps(v, ensure_ascii=False),
+}
 
 
 def _bind(name: str) -> Any:

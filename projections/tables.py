@@ -95,7 +95,6 @@ periods = Table(
     Index("view_periods_key", "designation_id", "rec_from", "valid_from", unique=True),
     Index("view_periods_authority", "authority", "valid_from"),
     Index("view_periods_subject", "subject_id", "valid_from"),
-    Index("view_periods_open", "designation_id", "rec_to"),
 )
 
 VIEW_TABLES = [tracking, log, event_subjects, subjects, periods]
