@@ -172,6 +172,21 @@ class _Batch:
             raise LedgerError(f"internal: aggregate {aggregate_id} is not a {cls.__name__}")
         return agg
 
+    def prefetch(self, ids: Iterable[UUID]) -> None:
+        """Load many aggregates with one query (an import asks for thousands)."""
+        wanted = [i for i in dict.fromkeys(ids) if i not in self.loaded]
+        if not wanted:
+            return
+        found: dict[UUID, LedgerAggregate] = {}
+        if self.head > 0:  # an empty store has nothing to load
+            mapper = self.ledger.mapper
+            for stored in self.ledger.ledger_recorder.select_events_many(wanted):
+                event = mapper.to_domain_event(stored)
+                key = UUID(str(stored.originator_id))
+                found[key] = cast(LedgerAggregate, event.mutate(found.get(key)))  # type: ignore[attr-defined]
+        for i in wanted:
+            self.loaded[i] = found.get(i)
+
     def collect(self, agg: LedgerAggregate, summary: str) -> None:
         self.loaded[agg.id] = agg
         for event in agg.collect_events():
@@ -188,6 +203,25 @@ class _Batch:
         if not found or found[0].id != position:
             return None
         return UUID(str(found[0].originator_id)), found[0].originator_version
+
+
+def _aggregates_named(r: InputRecord) -> list[UUID]:
+    """The aggregates a record will most likely read (a hint: others load on demand)."""
+    d = r.data
+    ids: list[UUID] = []
+    subject = d.get("subject") or (d.get("id") if r.type.startswith("subject_") else None)
+    if isinstance(subject, str):
+        ids.append(subject_uuid(subject.strip()))
+    authority, regime = d.get("authority"), d.get("regime")
+    if isinstance(subject, str) and isinstance(authority, str) and isinstance(regime, str):
+        code = authority.strip().upper()
+        ids.append(designation_uuid(subject.strip(), code, regime.strip()))
+        if code not in BUILTIN_AUTHORITIES:
+            ids.append(authority_uuid(code))
+    for s in d.get("subjects") or ():
+        if isinstance(s, str):
+            ids.append(subject_uuid(s.strip()))
+    return ids
 
 
 class Ledger(Application[UUID]):
@@ -353,9 +387,12 @@ class Ledger(Application[UUID]):
         sources: Sequence[str],
     ) -> None:
         name = check_text(name, "name")
-        sid = subject_id.strip() if subject_id else slugify(name)
-        if not sid:
-            raise InvalidValue(f"cannot make an id from the name {name!r}: give one with --id")
+        if subject_id is None:
+            sid = slugify(name)
+            if not sid:
+                raise InvalidValue(f"cannot make an id from the name {name!r}: give one with --id")
+        else:
+            sid = check_text(subject_id, "subject id")
         if not SUBJECT_ID.match(sid):
             raise InvalidValue(
                 f"subject id {sid!r} must be lower-case letters, digits and dashes "
@@ -889,9 +926,9 @@ class Ledger(Application[UUID]):
 
     def _retract(self, b: _Batch, position: int, reason: str, sources: Sequence[str]) -> None:
         reason = check_text(reason, "reason")
-        located = b.locate(position) if position >= 1 else None
+        total = b.head + len(b.pending)
+        located = b.locate(position) if 1 <= position <= total else None
         if located is None:
-            total = b.head + len(b.pending)
             raise UnknownPosition(f"no event at position {position}; the ledger has {total} events")
         agg_id, version = located
         agg = b.get(agg_id, LedgerAggregate)
@@ -980,7 +1017,7 @@ class Ledger(Application[UUID]):
         """
         b = self._new_batch()
         restore: bool | None = None
-        for count, record in enumerate(records, start=1):
+        for count, record in enumerate(self._prefetched(b, records), start=1):
             is_restore = record.position is not None
             if restore is None:
                 restore = is_restore
@@ -1026,6 +1063,24 @@ class Ledger(Application[UUID]):
         from ledger.adapters.reconcile import import_snapshot
 
         return import_snapshot(self, snapshot, progress=progress)
+
+    @staticmethod
+    def _prefetched(
+        b: _Batch, records: Iterable[InputRecord], chunk: int = 1000
+    ) -> Iterator[InputRecord]:
+        """The records, with the aggregates each chunk of them names loaded in one query."""
+        buffer: list[InputRecord] = []
+
+        def flush() -> Iterator[InputRecord]:
+            b.prefetch(i for r in buffer for i in _aggregates_named(r))
+            yield from buffer
+            buffer.clear()
+
+        for record in records:
+            buffer.append(record)
+            if len(buffer) >= chunk:
+                yield from flush()
+        yield from flush()
 
     def apply_record(self, b: _Batch, r: InputRecord) -> None:
         """One JSON Lines record as the command it stands for."""

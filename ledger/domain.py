@@ -8,8 +8,9 @@ only through ``class_version`` and ``upcast_*``.
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid5
 
@@ -18,20 +19,26 @@ from eventsourcing.domain import Aggregate
 from ledger.errors import AlreadyRetracted, CannotRetract
 from ledger.timeline import Segment, Step, segments
 
+UNSTAMPED = datetime(1970, 1, 1, tzinfo=UTC)
+"""The timestamp of an event not yet recorded."""
+
 NAMESPACE = UUID("6f1d2a4e-5c3b-4f0e-9a57-2b8c1d7e9f30")
 """Fixed forever: every aggregate id is uuid5(NAMESPACE, natural key)."""
 
 _SEP = "\x1f"
 
 
+@lru_cache(maxsize=65536)
 def subject_uuid(subject_id: str) -> UUID:
     return uuid5(NAMESPACE, f"subject{_SEP}{subject_id}")
 
 
+@lru_cache(maxsize=65536)
 def authority_uuid(code: str) -> UUID:
     return uuid5(NAMESPACE, f"authority{_SEP}{code}")
 
 
+@lru_cache(maxsize=65536)
 def designation_uuid(subject_id: str, authority: str, regime: str) -> UUID:
     return uuid5(NAMESPACE, f"designation{_SEP}{subject_id}{_SEP}{authority}{_SEP}{regime}")
 
@@ -54,6 +61,12 @@ class LedgerAggregate(Aggregate):
         recorded_by: str
         sources: list[str]
         type_name: ClassVar[str] = ""
+
+        @staticmethod
+        def create_timestamp() -> datetime:
+            # Not a record time: the store replaces it with the ledger's clock, read while
+            # holding the write lock (see ledger.store.stamp_state).
+            return UNSTAMPED
 
         def apply(self, aggregate: Any) -> None:
             agg = cast(LedgerAggregate, aggregate)
@@ -295,7 +308,21 @@ class Designation(LedgerAggregate):
         return bool(self.standing())
 
     def segments(self) -> list[Segment]:
-        return segments(steps_of(self.standing()))
+        # Asked several times per command and per projected event: computed once a version.
+        cached = self.__dict__.get("_segments")
+        if cached is None or cached[0] != self.version:
+            known: dict[int, Step | None] = self.__dict__.setdefault("_steps", {})
+            steps = []
+            for e in self.standing():
+                v = e.originator_version
+                if v not in known:
+                    known[v] = step_of(e, v)
+                step = known[v]
+                if step is not None:
+                    steps.append(step)
+            cached = (self.version, segments(steps))
+            self.__dict__["_segments"] = cached
+        return cached[1]
 
 
 def step_of(event: LedgerAggregate.Event, order: int) -> Step | None:
