@@ -8,9 +8,9 @@ only through ``class_version`` and ``upcast_*``.
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid5
 

@@ -176,7 +176,7 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     ]
     if conn.dialect.paramstyle != "qmark":
         params = [dict(zip(order, p, strict=True)) for p in params]  # type: ignore[misc]
-    conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+    conn.exec_driver_sql(sql, params)
 
 
 _CONVERTERS: dict[type, Any] = {
