@@ -24,3 +24,8 @@ ALL: list[click.Command] = [
 from cli import admin, queries  # noqa: E402
 
 ALL += queries.COMMANDS + admin.COMMANDS
+
+# Official lists in, FollowTheMoney out, name search.
+from cli import lists  # noqa: E402
+
+ALL += lists.COMMANDS

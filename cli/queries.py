@@ -142,7 +142,7 @@ def show_command(
     render(
         [r.as_dict() for r in report.designations],
         fmt,
-        ["authority", "regime", "measures", "listed_from", "listed_until", "legal_act"],
+        ["authority", "regime", "measures", "listed_from", "listed_until", "legal_act", "reason"],
         title="Designations in force:",
         empty="  none",
     )

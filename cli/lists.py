@@ -1,0 +1,147 @@
+"""``sanctions import-list | export-ftm | search``: official lists in, FollowTheMoney out, names."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING
+
+import click
+
+from cli.context import Session, pass_session
+from cli.queries import at_option, format_option, known_at_option
+from cli.render import render
+from cli.types import DATE
+from ledger.adapters import PARSERS, ImportReport, parse
+from projections import ftm
+from projections.search import search
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar (done, total), only when standard error is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar: ProgressBar[int]
+    with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        yield advance
+
+
+def describe(report: ImportReport) -> list[str]:
+    head = f"{report.list_name} of {report.published} ({report.counts})"
+    if report.already_imported:
+        return [f"Already imported: {head}; nothing added"]
+    lines = [f"Imported {head}: {report.events} events"]
+    if report.receipts:
+        lines[0] += f" (positions {report.receipts[0].position}..{report.receipts[-1].position})"
+    lines.append(f"  {report.changes()}")
+    if report.previous is not None:
+        lines.append(f"  compared with the snapshot of {report.previous}")
+    if report.left_alone:
+        lines.append(f"  {report.left_alone} listed by hand already: left alone")
+    return lines
+
+
+@click.command("import-list")
+@click.argument("kind", metavar="LIST", type=click.Choice(sorted(PARSERS)))
+@click.argument("path", metavar="FILE", type=click.Path(exists=True))
+@click.option(
+    "--published",
+    type=DATE,
+    default=None,
+    help="The publication date, where the file does not carry it (OFAC SDN CSV).",
+)
+@pass_session
+def import_list(session: Session, kind: str, path: str, published: date | None) -> None:
+    """Import a snapshot of an official list: the changes since the last one become events.
+
+    \b
+    LIST is 'un' (the UN Security Council consolidated list XML; its date is the file's
+    dateGenerated) or 'ofac-sdn' (a folder with the OFAC SDN legacy CSV files sdn.csv,
+    add.csv, alt.csv, sdn_comments.csv; give --published). New entries are designated,
+    changed ones amended, vanished ones delisted on the publication date; all or nothing.
+    The same snapshot twice adds nothing; an older snapshot than the last is refused.
+
+    \b
+    Example:
+      sanctions import-list un consolidated.xml
+      sanctions import-list ofac-sdn ./sdn-2021-06-01 --published 2021-06-01
+    """
+    with progress_bar("Reading") as advance:
+        snapshot = parse(kind, path, published=published, progress=advance)
+    with progress_bar("Comparing") as advance:
+        report = session.ledger.import_snapshot(snapshot, progress=advance)
+    session.views.catch_up()
+    for line in describe(report):
+        click.echo(line)
+
+
+@click.command("export-ftm")
+@click.argument("path", metavar="[FILE]", type=click.Path(dir_okay=False), default="-")
+@at_option
+@known_at_option
+@pass_session
+def export_ftm(session: Session, path: str, at: date | None, known_at: str | None) -> None:
+    """Write the subjects in force as FollowTheMoney entities (JSON lines), with Sanctions.
+
+    One entity per subject (Person, Organization, Vessel, Airplane) and one Sanction per
+    designation in force on --at, as the ledger knew it at --known-at: the format of
+    OpenSanctions and its tools. FILE defaults to standard output.
+
+    \b
+    Example:
+      sanctions export-ftm --at 2021-03-03 sanctions.ftm.json
+    """
+    with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as file:
+        summary = ftm.export(session.views, file, at=at, known_at=known_at)
+    if path != "-":
+        click.echo(
+            f"Exported {summary.subjects} subjects and {summary.sanctions} sanctions to {path}",
+            err=True,
+        )
+
+
+@click.command("search")
+@click.argument("name")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="At most N hits."
+)
+@at_option
+@known_at_option
+@format_option
+@pass_session
+def search_command(
+    session: Session, name: str, limit: int, at: date | None, known_at: str | None, fmt: str
+) -> None:
+    """Find subjects by name or alias, tolerant of spelling, script and word order.
+
+    Each hit shows its score (0-100), the name that matched, and where the subject is
+    sanctioned on --at.
+
+    \b
+    Example:
+      sanctions search "Aleksandr Kalashnikov"
+      sanctions search "KALASHNIKOV, Alexander" --at 2021-03-03
+      sanctions search "Калашников" --format json
+    """
+    hits = search(session.views, name, limit=limit, at=at, known_at=known_at)
+    render(
+        [h.as_dict() for h in hits],
+        fmt,
+        ["score", "subject_id", "name", "kind", "matched", "sanctions"],
+        empty="No subject matches.",
+    )
+
+
+COMMANDS = [import_list, export_ftm, search_command]
