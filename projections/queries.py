@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, Table, and_, cast, or_, select
+from sqlalchemy import ColumnElement, Connection, String, and_, cast, or_, select
 
 from ledger.errors import UnknownSubject
 from ledger.vocabulary import nearest
@@ -91,7 +91,7 @@ class Change(Row):
     details: dict[str, Any]
 
 
-def known(table: Table, k: int) -> ColumnElement[bool]:
+def known(table: Any, k: int) -> ColumnElement[bool]:
     """Rows that hold as known right after position ``k``."""
     return and_(table.c.rec_from <= k, or_(table.c.rec_to.is_(None), table.c.rec_to > k))
 
@@ -127,25 +127,22 @@ def subject_at(conn: Connection, subject_id: str, *, k: int) -> SubjectRow:
     return _subject_row(r)
 
 
-def _listing_query(at: date, k: int) -> Any:
+def _periods_known(k: int) -> tuple[Any, Any]:
+    """Periods rows as known at ``k``, with their subject's name and kind as known then."""
     s = subjects.alias("s")
-    return (
+    stmt = (
         select(periods, s.c.name.label("subject_name"), s.c.kind)
-        .select_from(
-            periods.join(
-                s,
-                and_(
-                    s.c.subject_id == periods.c.subject_id,
-                    s.c.rec_from <= k,
-                    or_(s.c.rec_to.is_(None), s.c.rec_to > k),
-                ),
-            )
-        )
-        .where(
-            known(periods, k),
-            periods.c.valid_from <= at,
-            or_(periods.c.valid_to.is_(None), periods.c.valid_to >= at),
-        )
+        .select_from(periods.join(s, and_(s.c.subject_id == periods.c.subject_id, known(s, k))))
+        .where(known(periods, k))
+    )
+    return stmt, s
+
+
+def _listing_query(at: date, k: int) -> Any:
+    stmt, s = _periods_known(k)
+    return stmt.where(
+        periods.c.valid_from <= at,
+        or_(periods.c.valid_to.is_(None), periods.c.valid_to >= at),
     ), s
 
 
@@ -282,21 +279,7 @@ def diff(
     conn: Connection, start: date, end: date, *, k: int, authority: str | None = None
 ) -> list[Change]:
     """Period starts, period ends and changes of measures effective in (start, end]."""
-    s = subjects.alias("s")
-    base = (
-        select(periods, s.c.name.label("subject_name"))
-        .select_from(
-            periods.join(
-                s,
-                and_(
-                    s.c.subject_id == periods.c.subject_id,
-                    s.c.rec_from <= k,
-                    or_(s.c.rec_to.is_(None), s.c.rec_to > k),
-                ),
-            )
-        )
-        .where(known(periods, k))
-    )
+    base, _ = _periods_known(k)
     if authority:
         base = base.where(periods.c.authority == authority)
     changes: list[Change] = []
