@@ -1,0 +1,110 @@
+"""The benchmark of issue 5 (bench/run.py) end to end at a small size, on SQLite and on
+PostgreSQL: it runs, every generated line is accepted, the figures are all there, and both
+stores give the same answers. Its speed is not checked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from support import POSTGRES_ENV
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+EVENTS, SMALL = 3000, 1000
+
+
+def load_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_run", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = load_bench()
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """One small run per store (PostgreSQL only with SANCTIONS_TEST_POSTGRES_URL)."""
+    found: dict[str, dict[str, Any]] = {}
+    stores = {"sqlite": "sqlite", "postgresql": os.environ.get(POSTGRES_ENV)}
+    for name, db in stores.items():
+        if db is None:
+            continue
+        found[name] = bench.run_benchmark(
+            events=EVENTS,
+            seed=7,
+            db=db,
+            small=SMALL,
+            queries=10,
+            repeats=1,
+            workdir=tmp_path_factory.mktemp(f"bench-{name}"),
+        )
+    return found
+
+
+def test_generator_is_reproducible_and_streams_the_requested_size(tmp_path: Path) -> None:
+    a = bench.generate(tmp_path / "a.jsonl", 2000, seed=11)
+    b = bench.generate(tmp_path / "b.jsonl", 2000, seed=11)
+    c = bench.generate(tmp_path / "c.jsonl", 2000, seed=12)
+    text = (tmp_path / "a.jsonl").read_text()
+    assert text == (tmp_path / "b.jsonl").read_text()
+    assert text != (tmp_path / "c.jsonl").read_text()
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert len(lines) == a.events == b.events == c.events == 2000
+    kinds = {line["type"] for line in lines}
+    assert {"subject_registered", "designated", "amended", "delisted", "retracted"} <= kinds
+    assert {"announced", "ruling_recorded", "authority_registered"} <= kinds
+    assert any(line["data"].get("annuls") for line in lines)
+    for line in lines:  # a retraction names an earlier line, never a retraction
+        if line["type"] == "retracted":
+            target = line["data"]["position"]
+            assert target < lines.index(line) + 1
+            assert lines[target - 1]["type"] != "retracted"
+
+
+@pytest.mark.parametrize(
+    "store", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_the_benchmark_runs_end_to_end(results: dict[str, dict[str, Any]], store: str) -> None:
+    if store not in results:
+        pytest.skip(f"PostgreSQL needs {POSTGRES_ENV}")
+    r = results[store]
+    assert r["config"]["store"] == store
+    imp = r["import"]
+    assert imp["head"] == EVENTS and imp["projections_current"], imp
+    assert r["import_small"]["head"] == SMALL
+    assert r["raw_insert"]["events_per_s"] > 0
+    assert all(v["events"] == EVENTS for v in r["raw_insert"].values() if isinstance(v, dict))
+    assert r["read_log"]["events"] == EVENTS
+    assert r["rebuild"]["output"] == f"Rebuilt the projections from {EVENTS} events."
+    assert set(r["queries"]) == {"show", "show_known_at", "list", "list_known_at"}
+    for q in r["queries"].values():
+        assert q["small"]["p50_ms"] > 0 and q["full"]["p95_ms"] >= q["full"]["p50_ms"]
+    assert len(r["append"]["full_ms"]) == len(r["append"]["small_ms"]) == 1
+    assert r["consistency"]["events"] == r["consistency"]["head"] == EVENTS
+    assert {t["target"] for t in r["targets"]} >= {"import / raw insert", "import peak RSS (MB)"}
+    json.dumps(r, default=str)  # what --out writes
+    assert any(p["rows"] for p in r["consistency"]["probes"]), "probes found nothing"
+
+
+def test_both_stores_give_the_same_answers(results: dict[str, dict[str, Any]]) -> None:
+    if "postgresql" not in results:
+        pytest.skip(f"comparing the stores needs {POSTGRES_ENV}")
+    lite, pg = results["sqlite"], results["postgresql"]
+    for key in ("consistency", "consistency_small"):
+        assert lite[key] == pg[key]
+    for name in ("full", "small"):
+        a, b = dict(lite["generation"][name]), dict(pg["generation"][name])
+        for volatile in ("seconds", "path"):
+            a.pop(volatile), b.pop(volatile)
+        assert a == b
