@@ -1,0 +1,107 @@
+"""Name search: queries with known right answers on the real UN and OFAC lists, and on ours."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from lists_support import OFAC_SMALL, UN_SMALL, import_file, real_ledger_template, with_views
+from support import Sanctions
+
+from ledger.errors import InvalidValue
+from projections import Views
+from projections.search import NameIndex, hits, score, words
+
+# query -> the subject(s) it means; a person on both lists may come first from either.
+KNOWN = {
+    "Aleksandr Kalashnikov": {"ofac-31252"},
+    "KALASHNIKOV, Alexander": {"ofac-31252"},
+    "Калашников Александр": {"ofac-31252"},  # Cyrillic, surname first
+    "Igor Krasnov": {"ofac-31251"},
+    "krasnov igor viktorovich": {"ofac-31251"},
+    "Viktor Zolotoff": {"ofac-24326"},  # a typo'd transliteration
+    "Bortnikov, Alexandr": {"ofac-31126"},
+    "Умаров Доку": {"un-qdi-290", "ofac-12110"},  # Doku Umarov, on both lists
+    "Dokka Umarov": {"un-qdi-290"},
+    "Эмират Кавказ": {"un-qde-131"},
+    "SAYF AL-ADL": {"un-qdi-001", "ofac-6901"},
+    "Mohammed Omar Ghulam Nabi": {"un-tai-004"},
+    "Yun Ho-jin": {"un-kpi-001"},
+    "Kalashnikov Concern": {"ofac-16911"},
+    "aerocaribean airlines": {"ofac-36"},
+    "Zolotov Wiktor": {"ofac-24326"},
+}
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Views, NameIndex]]:
+    folder = real_ledger_template(tmp_path_factory.getbasetemp())
+    ledger, views = with_views(f"sqlite:///{folder / 'ledger.db'}")
+    yield views, NameIndex(views.subjects())
+    views.close()
+    ledger.close()
+
+
+@pytest.mark.parametrize("query", list(KNOWN))
+def test_the_right_subject_comes_first(real: tuple[Views, NameIndex], query: str) -> None:
+    views, index = real
+    found = hits(views, index, query, limit=5, at=date(2021, 6, 1))
+    assert found, query
+    assert found[0].subject_id in KNOWN[query], [(h.subject_id, h.name, h.score) for h in found]
+    assert found[0].sanctions  # in force on that date
+
+
+def test_a_person_ranks_before_a_company_with_the_surname(real: tuple[Views, NameIndex]) -> None:
+    views, index = real
+    found = [h.subject_id for h in hits(views, index, "Alexander Kalashnikov", limit=50)]
+    assert found[0] == "ofac-31252"
+    assert "ofac-16911" not in found[:1]
+
+
+def test_words_fold_spelling_and_script() -> None:
+    assert words("Калашников Александр") == ["kalashnikov", "aleksandr"]
+    assert words("Alexander") == ["aleksander"]
+    assert words("Aleksandr") == ["aleksandr"]
+    assert words("Viktor") == words("Victor")
+    assert words("Ирина Жукова") == words("Irina Zhukova")
+    assert words("Müller") == ["muler"]
+    assert score(words("Igor Krasnov"), words("KRASNOV, Igor")) == 100.0
+    assert score(words("Igor Krasnov"), words("KRASNOV, Igor Victorovich")) < 100.0
+
+
+def test_search_on_the_command_line(sanctions: Sanctions) -> None:
+    import_file(sanctions.url, "un", UN_SMALL)
+    import_file(sanctions.url, "ofac-sdn", OFAC_SMALL, date(2021, 6, 1))
+    rows = json.loads(
+        sanctions.ok(
+            "search", "калашников александр", "--format", "json", "--at", "2021-06-01"
+        ).output
+    )
+    assert rows[0]["subject_id"] == "ofac-31252"
+    assert rows[0]["score"] == 100.0
+    assert rows[0]["matched"] == "KALASHNIKOV, Aleksandr"
+    assert rows[0]["sanctions"] == ["US-OFAC: UKRAINE-EO13661"]
+    # Before the OFAC list took effect: found, with no sanction on that date.
+    early = json.loads(
+        sanctions.ok("search", "Kalashnikov", "--format", "json", "--at", "2021-05-31").output
+    )
+    assert {r["subject_id"] for r in early} == {"ofac-31252", "ofac-16911"}
+    assert all(r["sanctions"] == [] for r in early)
+    limited = json.loads(
+        sanctions.ok("search", "Kalashnikov", "--limit", "1", "--format", "json").output
+    )
+    assert len(limited) == 1
+    table = sanctions.ok("search", "umarov").output
+    assert "un-qdi-290" in table and "UN: UN ISIL (Da'esh) and Al-Qaida" in table
+    assert sanctions.ok("search", "Nobody Atall").output.strip() == "No subject matches."
+    sanctions.refused(
+        ["search", "--", "-- !"],
+        "Error: the query '-- !' has no letters or digits to search for; give a name",
+    )
+
+
+def test_an_empty_query_is_refused() -> None:
+    with pytest.raises(InvalidValue):
+        NameIndex([]).search("  ")
