@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -52,6 +53,7 @@ from ledger.records import InputRecord, check_date, check_text
 from ledger.store import (
     DEFAULT_URL,
     GENESIS,
+    Appender,
     Database,
     LedgerNotification,
     LedgerRecorderMixin,
@@ -73,6 +75,10 @@ if TYPE_CHECKING:
 
 A = TypeVar("A", bound=LedgerAggregate)
 PAGE = 2000
+IMPORT_CHUNK = 5000
+"""Events an import writes at a time, inside its one transaction."""
+CACHE_AGGREGATES = 20000
+"""Aggregates an import keeps in memory; others are read again when needed."""
 
 
 class DateAsISO(Transcoding):
@@ -160,13 +166,22 @@ class _Batch:
     predicted_positions_used: bool = False
     by: str = ""
     restored: Restored | None = None
+    writer: Appender | None = None
+    """Set while an import holds the write transaction: reads go through it."""
+    written: int = 0
+
+    def next_position(self) -> int:
+        return self.head + self.written + len(self.pending) + 1
 
     def get(self, aggregate_id: UUID, cls: type[A]) -> A | None:
         if aggregate_id not in self.loaded:
-            try:
-                self.loaded[aggregate_id] = self.ledger.repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                self.loaded[aggregate_id] = None
+            if self.writer is not None:
+                self.prefetch([aggregate_id])
+            else:
+                try:
+                    self.loaded[aggregate_id] = self.ledger.repository.get(aggregate_id)
+                except AggregateNotFoundError:
+                    self.loaded[aggregate_id] = None
         agg = self.loaded[aggregate_id]
         if agg is not None and not isinstance(agg, cls):
             raise LedgerError(f"internal: aggregate {aggregate_id} is not a {cls.__name__}")
@@ -178,9 +193,14 @@ class _Batch:
         if not wanted:
             return
         found: dict[UUID, LedgerAggregate] = {}
-        if self.head > 0:  # an empty store has nothing to load
+        if self.head + self.written > 0:  # an empty store has nothing to load
             mapper = self.ledger.mapper
-            for stored in self.ledger.ledger_recorder.select_events_many(wanted):
+            rows = (
+                self.writer.events_of(wanted)
+                if self.writer is not None
+                else self.ledger.ledger_recorder.select_events_many(wanted)
+            )
+            for stored in rows:
                 event = mapper.to_domain_event(stored)
                 key = UUID(str(stored.originator_id))
                 found[key] = cast(LedgerAggregate, event.mutate(found.get(key)))  # type: ignore[attr-defined]
@@ -188,9 +208,10 @@ class _Batch:
             self.loaded[i] = found.get(i)
 
     def collect(self, agg: LedgerAggregate, summary: str) -> None:
-        self.loaded[agg.id] = agg
+        self.loaded.pop(agg.id, None)
+        self.loaded[agg.id] = agg  # most recently used last: evicted last
         for event in agg.collect_events():
-            position = self.head + len(self.pending) + 1
+            position = self.next_position()
             self.located[position] = (agg.id, event.originator_version)
             pending = _Pending(cast(LedgerAggregate.Event, event), summary, self.restored)
             self.pending.append(pending)
@@ -199,10 +220,43 @@ class _Batch:
         if position in self.located:
             self.predicted_positions_used = True
             return self.located[position]
-        found = self.ledger.recorder.select_notifications(start=position, limit=1)
+        found = (
+            self.writer.scan(position, 1)
+            if self.writer is not None
+            else self.ledger.recorder.select_notifications(start=position, limit=1)
+        )
         if not found or found[0].id != position:
             return None
         return UUID(str(found[0].originator_id)), found[0].originator_version
+
+    def scan(self, topics: Sequence[str] | None) -> Iterator[LedgerNotification]:
+        """Every stored event (of these topics), including those this import wrote."""
+        if self.writer is None:
+            yield from self.ledger._scan(topics)
+            return
+        position = 1
+        while page := self.writer.scan(position, PAGE, topics or ()):
+            yield from page
+            position = page[-1].id + 1
+
+    def pending_positions(self) -> Iterator[tuple[int, _Pending]]:
+        first = self.head + self.written + 1
+        for i, p in enumerate(self.pending):
+            yield first + i, p
+
+    def flush(self) -> None:
+        """Write the pending events inside the held transaction; forget what is not needed."""
+        assert self.writer is not None
+        mapper = self.ledger.mapper
+        self.writer.write([(mapper.to_stored_event(p.event), p.restored) for p in self.pending])
+        self.written += len(self.pending)
+        self.pending.clear()
+        self.located.clear()
+        # Bounded memory: the least recently used aggregates are read again if needed.
+        excess = len(self.loaded) - CACHE_AGGREGATES
+        if excess > 0:
+            for key in list(itertools.islice(self.loaded, excess)):
+                del self.loaded[key]
 
 
 def _aggregates_named(r: InputRecord) -> list[UUID]:
@@ -498,7 +552,8 @@ class Ledger(Application[UUID]):
     def subject_ids(self, b: _Batch | None = None) -> list[str]:
         """Every registered subject id (for hints; scans the log)."""
         topics = [get_topic(Subject.Registered), get_topic(Subject.Reregistered)]
-        ids = {str(json.loads(n.state)["subject_id"]) for n in self._scan(topics)}
+        scanned = b.scan(topics) if b is not None else self._scan(topics)
+        ids = {str(json.loads(n.state)["subject_id"]) for n in scanned}
         if b is not None:
             ids |= {
                 p.event.subject_id
@@ -541,7 +596,8 @@ class Ledger(Application[UUID]):
         """Built-in and registered authorities, by code."""
         found = {c: AuthorityInfo(c, n, True) for c, n in BUILTIN_AUTHORITIES.items()}
         topics = [get_topic(Authority.Registered), get_topic(Authority.Reregistered)]
-        codes = {str(json.loads(n.state)["code"]) for n in self._scan(topics)}
+        scanned = b.scan(topics) if b is not None else self._scan(topics)
+        codes = {str(json.loads(n.state)["code"]) for n in scanned}
         if b is not None:
             codes |= {
                 p.event.code
@@ -926,7 +982,7 @@ class Ledger(Application[UUID]):
 
     def _retract(self, b: _Batch, position: int, reason: str, sources: Sequence[str]) -> None:
         reason = check_text(reason, "reason")
-        total = b.head + len(b.pending)
+        total = b.next_position() - 1
         located = b.locate(position) if 1 <= position <= total else None
         if located is None:
             raise UnknownPosition(f"no event at position {position}; the ledger has {total} events")
@@ -984,12 +1040,12 @@ class Ledger(Application[UUID]):
             return False
 
         found: dict[UUID, int] = {}
-        for n in self._scan(None):
+        for n in b.scan(None):
             if about(json.loads(n.state)):
                 found.setdefault(UUID(str(n.originator_id)), n.id)
-        for i, p in enumerate(b.pending):
+        for position, p in b.pending_positions():
             if about(vars(p.event)):
-                found.setdefault(p.event.originator_id, b.head + i + 1)
+                found.setdefault(p.event.originator_id, position)
         positions: list[int] = []
         for agg_id, pos in found.items():
             agg = b.get(agg_id, LedgerAggregate)
@@ -1010,51 +1066,65 @@ class Ledger(Application[UUID]):
         *,
         progress: Callable[[int], None] | None = None,
     ) -> ImportSummary:
-        """Validate every record, then append them all in one transaction (all or nothing).
+        """Check and append every record in one transaction: all of them, or nothing.
+
+        The file is streamed: records are checked in order against the ledger as it stands
+        with the records before them, and written in chunks inside one write transaction
+        that holds the write lock; a bad record rolls everything back. Memory stays bounded
+        (chunks of pending events, a bounded cache of aggregates).
 
         Records with positions are a restore: the ledger must be empty and positions run
         1..n; record times and recorders are reproduced, and digests, where given, checked.
         """
-        b = self._new_batch()
         restore: bool | None = None
-        for count, record in enumerate(self._prefetched(b, records), start=1):
-            is_restore = record.position is not None
-            if restore is None:
-                restore = is_restore
-                if restore and b.head != 0:
-                    raise InvalidImport(
-                        record.line,
-                        f"a file with positions is a restore and needs an empty ledger; "
-                        f"this one has {b.head} events",
-                    )
-            elif restore != is_restore:
-                raise InvalidImport(
-                    record.line,
-                    "the file mixes restore lines (with position) and new events (without)",
-                )
-            expected = b.head + len(b.pending) + 1
-            if record.position is not None:
-                if record.position != expected:
-                    raise InvalidImport(
-                        record.line, f"expected position {expected}, found {record.position}"
-                    )
-                assert record.recorded_at is not None and record.recorded_by is not None
-                b.by = record.recorded_by
-                b.restored = Restored(record.position, record.recorded_at, record.digest)
-            try:
-                self.apply_record(b, record)
-            except InvalidImport:
-                raise
-            except LedgerError as e:
-                raise InvalidImport(record.line, str(e)) from None
-            if progress is not None:
-                progress(count)
-        receipts = self._commit(b)
-        if not receipts:
+        try:
+            with self.ledger_recorder.appending() as writer:
+                b = _Batch(self, head=writer.head, by=self.user, writer=writer)
+                for count, record in enumerate(self._prefetched(b, records), start=1):
+                    is_restore = record.position is not None
+                    if restore is None:
+                        restore = is_restore
+                        if restore and b.head != 0:
+                            raise InvalidImport(
+                                record.line,
+                                "a file with positions is a restore and needs an empty "
+                                f"ledger; this one has {b.head} events",
+                            )
+                    elif restore != is_restore:
+                        raise InvalidImport(
+                            record.line,
+                            "the file mixes restore lines (with position) and new events (without)",
+                        )
+                    if record.position is not None:
+                        expected = b.next_position()
+                        if record.position != expected:
+                            raise InvalidImport(
+                                record.line,
+                                f"expected position {expected}, found {record.position}",
+                            )
+                        assert record.recorded_at is not None and record.recorded_by is not None
+                        b.by = record.recorded_by
+                        b.restored = Restored(record.position, record.recorded_at, record.digest)
+                    try:
+                        self.apply_record(b, record)
+                    except InvalidImport:
+                        raise
+                    except LedgerError as e:
+                        raise InvalidImport(record.line, str(e)) from None
+                    if len(b.pending) >= IMPORT_CHUNK:
+                        b.flush()
+                    if progress is not None:
+                        progress(count)
+                b.flush()
+                appended = writer.result()
+        except IntegrityError:  # pragma: no cover - the write lock is held throughout
+            raise ConcurrentWrite(
+                "another writer changed the same record at the same time; nothing was "
+                "written, try again"
+            ) from None
+        if appended.count == 0:
             return ImportSummary(0, 0, 0, bool(restore))
-        return ImportSummary(
-            len(receipts), receipts[0].position, receipts[-1].position, bool(restore)
-        )
+        return ImportSummary(appended.count, appended.first, appended.last, bool(restore))
 
     def import_snapshot(
         self, snapshot: Snapshot, *, progress: Callable[[int, int], None] | None = None

@@ -228,6 +228,23 @@ class LedgerRecorderMixin:
             return value.astimezone(UTC)
         return datetime.fromisoformat(str(value)).astimezone(UTC)
 
+    @contextmanager
+    def appending(self, *, expect_head: int | None = None) -> Iterator[Appender]:
+        """One write transaction, holding the write lock, for any number of batches.
+
+        Rows written are visible through the appender (``events_of``, ``locate``, ``scan``)
+        before they are committed: an import can stream a large file in bounded memory and
+        still write all of it or nothing.
+        """
+        with self._write_transaction() as cur:
+            appender = Appender(self, cur)
+            if expect_head is not None and appender.head != expect_head:
+                raise ConcurrentWrite(
+                    "another writer appended to the ledger meanwhile; nothing was written, "
+                    "try again"
+                )
+            yield appender
+
     def append(
         self,
         batches: Iterable[Sequence[tuple[StoredEvent, Restored | None]]],
@@ -235,59 +252,20 @@ class LedgerRecorderMixin:
         expect_head: int | None = None,
     ) -> Appended:
         """Append every batch in one transaction, holding the write lock throughout."""
-        with self._write_transaction() as cur:
-            cur.execute(self.head_sql)
-            row = cur.fetchone()
-            head = int(row[0]) if row else 0
-            last_time = self._parse_time(row[1]) if row else None
-            digest = str(row[2]) if row else GENESIS
-            if expect_head is not None and head != expect_head:
-                raise ConcurrentWrite(
-                    "another writer appended to the ledger meanwhile; nothing was written, "
-                    "try again"
-                )
-            first = head + 1
-            now = utc_now()
-            if last_time is not None and now < last_time:
-                now = last_time  # the clock stepped back: record time must not
-            position = head
+        with self.appending(expect_head=expect_head) as appender:
             for batch in batches:
-                params = []
-                for stored, restored in batch:
-                    position += 1
-                    recorded_at = now
-                    if restored is not None:
-                        recorded_at = self._check_restored(restored, position, last_time)
-                        last_time = recorded_at
-                    state = stamp_state(stored.state, recorded_at)
-                    digest = chain_digest(
-                        digest,
-                        position,
-                        stored.originator_id,
-                        stored.originator_version,
-                        stored.topic,
-                        recorded_at,
-                        state,
-                    )
-                    if restored is not None and restored.digest not in (None, digest):
-                        raise IntegrityFailure(
-                            f"restore: the digest of event {position} does not match its "
-                            "content (the file was altered or is not an export of this ledger)"
-                        )
-                    params.append(
-                        (
-                            position,
-                            self._row_id(stored.originator_id),
-                            stored.originator_version,
-                            stored.topic,
-                            state,
-                            self._row_time(recorded_at),
-                            digest,
-                        )
-                    )
-                if params:
-                    cur.executemany(self.insert_sql, params)
-            return Appended(first, position, now if position >= first else None, digest)
+                appender.write(batch)
+            return appender.result()
+
+    # Reads inside the write transaction (per database: SQL and row shapes differ).
+
+    def _events_of(self, cur: Any, ids: Sequence[UUID]) -> list[StoredEvent]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _scan(
+        self, cur: Any, start: int, limit: int, topics: Sequence[str] = (), stop: int | None = None
+    ) -> list[LedgerNotification]:  # pragma: no cover
+        raise NotImplementedError
 
     @staticmethod
     def _check_restored(restored: Restored, position: int, last: datetime | None) -> datetime:
@@ -302,6 +280,74 @@ class LedgerRecorderMixin:
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
         appended = self.append([[(e, None) for e in stored_events]])
         return list(range(appended.first, appended.last + 1))
+
+
+class Appender:
+    """Writes events at the head of the ledger inside one held write transaction."""
+
+    def __init__(self, recorder: LedgerRecorderMixin, cur: Any) -> None:
+        self.recorder = recorder
+        self.cur = cur
+        cur.execute(recorder.head_sql)
+        row = cur.fetchone()
+        self.head = int(row[0]) if row else 0
+        self.last_time = recorder._parse_time(row[1]) if row else None
+        self.digest = str(row[2]) if row else GENESIS
+        self.position = self.head
+        now = utc_now()
+        if self.last_time is not None and now < self.last_time:
+            now = self.last_time  # the clock stepped back: record time must not
+        self.now = now
+
+    def write(self, batch: Sequence[tuple[StoredEvent, Restored | None]]) -> None:
+        rec = self.recorder
+        params = []
+        for stored, restored in batch:
+            self.position += 1
+            recorded_at = self.now
+            if restored is not None:
+                recorded_at = rec._check_restored(restored, self.position, self.last_time)
+                self.last_time = recorded_at
+            state = stamp_state(stored.state, recorded_at)
+            self.digest = chain_digest(
+                self.digest,
+                self.position,
+                stored.originator_id,
+                stored.originator_version,
+                stored.topic,
+                recorded_at,
+                state,
+            )
+            if restored is not None and restored.digest not in (None, self.digest):
+                raise IntegrityFailure(
+                    f"restore: the digest of event {self.position} does not match its "
+                    "content (the file was altered or is not an export of this ledger)"
+                )
+            params.append(
+                (
+                    self.position,
+                    rec._row_id(stored.originator_id),
+                    stored.originator_version,
+                    stored.topic,
+                    state,
+                    rec._row_time(recorded_at),
+                    self.digest,
+                )
+            )
+        if params:
+            self.cur.executemany(rec.insert_sql, params)
+
+    def events_of(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Stored events of these aggregates, including those written in this transaction."""
+        return self.recorder._events_of(self.cur, ids) if ids else []
+
+    def scan(self, start: int, limit: int, topics: Sequence[str] = ()) -> list[LedgerNotification]:
+        return self.recorder._scan(self.cur, start, limit, topics)
+
+    def result(self) -> Appended:
+        first = self.head + 1
+        recorded = self.now if self.position >= first else None
+        return Appended(first, self.position, recorded, self.digest)
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -377,9 +423,20 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
         *,
         inclusive_of_start: bool = True,
     ) -> list[LedgerNotification]:
-        op = ">=" if inclusive_of_start else ">"
-        sql = f"SELECT * FROM {EVENTS_TABLE} WHERE position {op} ?"  # noqa: S608
-        params: list[Any] = [start or 0]
+        first = (start or 0) + (0 if inclusive_of_start else 1)
+        with self.datastore.transaction(commit=False) as c:
+            return self._scan(c, first, limit, topics, stop)
+
+    def _scan(
+        self,
+        cur: Any,
+        start: int,
+        limit: int,
+        topics: Sequence[str] = (),
+        stop: int | None = None,
+    ) -> list[LedgerNotification]:
+        sql = f"SELECT * FROM {EVENTS_TABLE} WHERE position >= ?"  # noqa: S608 - constant name
+        params: list[Any] = [start]
         if stop is not None:
             sql += " AND position <= ?"
             params.append(stop)
@@ -388,23 +445,26 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
             params.extend(topics)
         sql += " ORDER BY position LIMIT ?"
         params.append(limit)
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(sql, params)
-            return [
-                LedgerNotification(
-                    id=row["position"],
-                    originator_id=self.convert_originator_id(row["originator_id"]),
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=_as_bytes(row["state"]),
-                    recorded_at=self._parse_time(row["recorded_at"]),
-                    digest=row["digest"],
-                )
-                for row in c.fetchall()
-            ]
+        cur.execute(sql, params)
+        return [
+            LedgerNotification(
+                id=row["position"],
+                originator_id=self.convert_originator_id(row["originator_id"]),
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=_as_bytes(row["state"]),
+                recorded_at=self._parse_time(row["recorded_at"]),
+                digest=row["digest"],
+            )
+            for row in cur.fetchall()
+        ]
 
     def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
         """The events of several aggregates in one query, by aggregate and version."""
+        with self.datastore.transaction(commit=False) as c:
+            return self._events_of(c, ids)
+
+    def _events_of(self, cur: Any, ids: Sequence[UUID]) -> list[StoredEvent]:
         found: list[StoredEvent] = []
         for i in range(0, len(ids), 500):
             chunk = [x.hex for x in ids[i : i + 500]]
@@ -413,17 +473,16 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
                 f"SELECT originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "  # noqa: S608 - constant name, bound values
                 f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version"
             )
-            with self.datastore.transaction(commit=False) as c:
-                c.execute(sql, chunk)
-                found += [
-                    StoredEvent(
-                        originator_id=self.convert_originator_id(row["originator_id"]),
-                        originator_version=row["originator_version"],
-                        topic=row["topic"],
-                        state=_as_bytes(row["state"]),
-                    )
-                    for row in c.fetchall()
-                ]
+            cur.execute(sql, chunk)
+            found += [
+                StoredEvent(
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=_as_bytes(row["state"]),
+                )
+                for row in cur.fetchall()
+            ]
         return found
 
     def max_notification_id(self) -> int:
@@ -521,8 +580,21 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
         *,
         inclusive_of_start: bool = True,
     ) -> list[LedgerNotification]:
-        sql = self._select_sql + SQL("position >= %s" if inclusive_of_start else "position > %s")
-        params: list[Any] = [start or 0]
+        first = (start or 0) + (0 if inclusive_of_start else 1)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            return self._scan(curs, first, limit, topics, stop)
+
+    def _scan(
+        self,
+        cur: Any,
+        start: int,
+        limit: int,
+        topics: Sequence[str] = (),
+        stop: int | None = None,
+    ) -> list[LedgerNotification]:
+        curs = cur.raw if isinstance(cur, _TupleCursor) else cur
+        sql = self._select_sql + SQL("position >= %s")
+        params: list[Any] = [start]
         if stop is not None:
             sql += SQL(" AND position <= %s")
             params.append(stop)
@@ -531,37 +603,40 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
             params.append(list(topics))
         sql += SQL(" ORDER BY position LIMIT %s")
         params.append(limit)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(sql, params)
-            return [
-                LedgerNotification(
-                    id=row["position"],
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                    recorded_at=row["recorded_at"].astimezone(UTC),
-                    digest=row["digest"],
-                )
-                for row in curs.fetchall()
-            ]
+        curs.execute(sql, params)
+        return [
+            LedgerNotification(
+                id=row["position"],
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+                recorded_at=row["recorded_at"].astimezone(UTC),
+                digest=row["digest"],
+            )
+            for row in curs.fetchall()
+        ]
 
     def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
         """The events of several aggregates in one query, by aggregate and version."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            return self._events_of(curs, ids)
+
+    def _events_of(self, cur: Any, ids: Sequence[UUID]) -> list[StoredEvent]:
+        curs = cur.raw if isinstance(cur, _TupleCursor) else cur
         sql = self._select_sql + SQL(
             "originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(sql, [list(ids)])
-            return [
-                StoredEvent(
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs.fetchall()
-            ]
+        curs.execute(sql, [list(ids)])
+        return [
+            StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in curs.fetchall()
+        ]
 
     def max_notification_id(self) -> int:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -575,6 +650,7 @@ class _TupleCursor:
 
     def __init__(self, cur: Any) -> None:
         self._cur = cur
+        self.raw = cur
 
     def execute(self, sql: Any, params: Any = None) -> None:
         self._cur.execute(sql, params)

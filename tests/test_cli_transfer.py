@@ -14,7 +14,7 @@ from support import EXAMPLE, Sanctions, another_ledger_like
 
 from cli.transfer import progress_bar
 from ledger.records import SCHEMAS
-from ledger.store import LedgerRecorderMixin
+from ledger.store import Appender, LedgerRecorderMixin
 
 
 def jsonl(*records: dict[str, Any]) -> str:
@@ -250,20 +250,19 @@ def test_a_large_import_is_written_in_batches_within_one_transaction(
         "subject": f"p-{i}", "authority": "UN", "regime": "R", "effective": "2021-01-01",
         "measures": ["asset-freeze"]}}) for i in range(n_subjects)]
     calls: list[list[int]] = []
-    original = LedgerRecorderMixin.append
+    original_appending = LedgerRecorderMixin.appending
+    original_write = Appender.write
 
-    def spy(self: LedgerRecorderMixin, batches: Any, **kwargs: Any) -> Any:
-        sizes: list[int] = []
-        calls.append(sizes)
+    def appending(self: LedgerRecorderMixin, **kwargs: Any) -> Any:
+        calls.append([])
+        return original_appending(self, **kwargs)
 
-        def counted() -> Any:
-            for batch in batches:
-                sizes.append(len(batch))
-                yield batch
+    def write(self: Appender, batch: Any) -> None:
+        calls[-1].append(len(batch))
+        original_write(self, batch)
 
-        return original(self, counted(), **kwargs)
-
-    monkeypatch.setattr(LedgerRecorderMixin, "append", spy)
+    monkeypatch.setattr(LedgerRecorderMixin, "appending", appending)
+    monkeypatch.setattr(Appender, "write", write)
     sanctions = Sanctions(sqlite_url)
     result = sanctions.ok("import", "-", input="\n".join(lines) + "\n")
     assert result.stdout == "Imported 20000 events (positions 1..20000)\n"
