@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from ledger.application import Ledger, Receipt, _Batch
 
 ONE_DAY = timedelta(days=1)
+PREFETCH = 500
+"""Entries whose aggregates are loaded with one query."""
 LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -122,6 +124,8 @@ def import_snapshot(
     present: set[tuple[str, str]] = set()
     total = len(snapshot.entries)
     for done, entry in enumerate(snapshot.entries, start=1):
+        if done % PREFETCH == 1:  # the aggregates of the next entries, in one query
+            _prefetch(b, spec.authority, snapshot.entries[done - 1 : done - 1 + PREFETCH])
         try:
             _entry(ledger, b, snapshot, entry, previous, held, present, report)
         except InvalidSnapshot:
@@ -130,7 +134,10 @@ def import_snapshot(
             raise InvalidSnapshot(f"{entry.where}: {e}") from None
         if progress is not None and (done % 500 == 0 or done == total):
             progress(done, total)
-    for key in sorted(set(held) - present):
+    gone = sorted(set(held) - present)
+    for i in range(0, len(gone), PREFETCH):
+        b.prefetch(designation_uuid(sid, spec.authority, r) for sid, r in gone[i : i + PREFETCH])
+    for key in gone:
         _delist(ledger, b, snapshot, key, held[key], previous, report)
     summary = f"{snapshot.describe_counts()}; {report.changes()}"
     record_import(
@@ -146,6 +153,14 @@ def import_snapshot(
     )
     report.receipts = ledger._commit(b)
     return report
+
+
+def _prefetch(b: _Batch, authority: str, entries: tuple[Entry, ...]) -> None:
+    ids = [subject_uuid(e.subject_id) for e in entries]
+    ids += [
+        designation_uuid(e.subject_id, authority, p.regime) for e in entries for p in e.programmes
+    ]
+    b.prefetch(ids)
 
 
 def record_import(
