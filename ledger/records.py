@@ -115,7 +115,8 @@ SCHEMAS: dict[str, dict[str, tuple[FieldKind, bool]]] = {
 
 MIN_DATE = date(1800, 1, 1)
 MAX_DATE = date(2999, 12, 31)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def check_text(value: str, field: str) -> str:
@@ -127,6 +128,8 @@ def check_text(value: str, field: str) -> str:
         raise InvalidValue(f"{field} is too long ({len(text)} characters; at most {MAX_TEXT})")
     if _CONTROL.search(text):
         raise InvalidValue(f"{field} contains a control character")
+    if _SURROGATE.search(text):  # a \ud800 escape, or bytes not UTF-8 in a command line
+        raise InvalidValue(f"{field} contains a lone surrogate (not valid UTF-8)")
     return text
 
 
@@ -138,7 +141,7 @@ def check_date(value: date, field: str) -> date:
 
 def parse_date(text: str, field: str) -> date:
     """A calendar date written YYYY-MM-DD (``2021-02-30`` is refused)."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise InvalidValue(f"{field} {text!r} is not a date: write YYYY-MM-DD")
     try:
         value = date.fromisoformat(text)
@@ -155,7 +158,10 @@ def parse_time(text: str, field: str) -> datetime:
         raise InvalidValue(f"{field} {text!r} is not an ISO 8601 timestamp") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise InvalidValue(f"{field} {text!r} is out of range") from None
 
 
 def _coerce(kind: FieldKind, value: Any, field: str) -> Any:
@@ -258,6 +264,8 @@ def coerce_record(line: int, obj: Any) -> InputRecord:
                 check_text(recorded_by, "recorded_by"),
                 digest,
             )
+        if recorded_by is not None and not isinstance(recorded_by, str):
+            raise InvalidValue("recorded_by must be a string")
         if recorded_at is not None or digest is not None:
             raise InvalidValue("recorded_at and digest are only allowed with a position")
         return InputRecord(
@@ -284,12 +292,16 @@ def read_jsonl(lines: Iterable[bytes | str]) -> Iterator[InputRecord]:
             text = raw
         if not text.strip():
             continue
-        if not text.endswith("\n") and text.strip() and not _complete(text):
-            raise InvalidImport(number, "truncated line (no closing brace)")
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as e:
+            if not text.endswith("\n") and not _complete(text):  # the last line, cut short
+                raise InvalidImport(number, "truncated line (no closing brace)") from None
             raise InvalidImport(number, f"not valid JSON ({e.msg} at column {e.colno})") from None
+        except RecursionError:
+            raise InvalidImport(number, "not valid JSON (nested too deeply)") from None
+        except ValueError:  # an integer longer than sys.get_int_max_str_digits()
+            raise InvalidImport(number, "not valid JSON (a number with too many digits)") from None
         yield coerce_record(number, obj)
 
 
