@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -70,6 +71,12 @@ class Database:
             return cls(url=url, kind="sqlite", path=unquote(raw[1:].split("?")[0]))
         if scheme in ("postgresql", "postgres"):
             query = parse_qs(parts.query)
+            schema = query.get("schema", ["public"])[0]
+            if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+                raise LedgerError(
+                    f"bad database URL: schema {schema!r} must be lower-case letters, digits "
+                    "and underscores (it names the same schema in SQL and in the search path)"
+                )
             return cls(
                 url=url,
                 kind="postgresql",
@@ -78,7 +85,7 @@ class Database:
                 user=unquote(parts.username or "postgres"),
                 password=unquote(parts.password or ""),
                 dbname=(parts.path or "/").lstrip("/") or "postgres",
-                schema=query.get("schema", ["public"])[0],
+                schema=schema,
             )
         raise LedgerError(
             f"bad database URL {url!r}: use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"

@@ -341,3 +341,11 @@ def test_record_time_is_set_by_the_ledger_not_by_the_event(sqlite_url: str) -> N
     assert before <= stored.recorded_at == receipt.recorded_at <= datetime.now(UTC)
     # the event's own timestamp is the record time too: one time per event
     assert stored.event.timestamp == stored.recorded_at
+
+
+def test_a_postgres_schema_name_outside_lower_case_identifiers_is_refused() -> None:
+    result = run("postgresql://postgres@127.0.0.1:5432/test?schema=Mixed-Case", "head")
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: bad database URL: schema 'Mixed-Case' must be lower-case letters, digits and "
+        "underscores (it names the same schema in SQL and in the search path)")
