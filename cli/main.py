@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlite3 import DatabaseError
 from typing import Any
 
 import click
+import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError
+from sqlalchemy.exc import SQLAlchemyError
 
 from cli.context import Session
 from ledger import DEFAULT_URL, LedgerError, __version__
@@ -19,7 +22,14 @@ class LedgerGroup(click.Group):
             return super().invoke(ctx)
         except LedgerError as e:
             raise click.ClickException(str(e)) from None
-        except (PersistenceError, OperationalError) as e:
+        except (
+            PersistenceError,
+            OperationalError,
+            SQLAlchemyError,
+            DatabaseError,
+            psycopg.Error,
+        ) as e:
+            # The database itself failed (unreachable, locked for too long, out of space).
             raise click.ClickException(f"database error: {e}") from None
 
 

@@ -59,6 +59,10 @@ class ConcurrentWrite(Conflict):
     """Another writer changed the same thing first; nothing of this request was written."""
 
 
+class LedgerBusy(ConcurrentWrite):
+    """The write lock could not be had within the lock timeout."""
+
+
 class InvalidValue(LedgerError):
     """A value is well-formed but not acceptable (unknown measure, end before start, ...)."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,9 +34,19 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from psycopg.sql import SQL, Identifier, Literal
 
-from ledger.errors import ConcurrentWrite, IntegrityFailure, LedgerError
+from ledger.errors import ConcurrentWrite, IntegrityFailure, LedgerBusy, LedgerError
 
 EVENTS_TABLE = "ledger_events"
+
+
+def lock_timeout() -> int:
+    """Seconds a writer waits for the write lock ($SANCTIONS_LOCK_TIMEOUT, default 60)."""
+    try:
+        return max(1, int(os.environ.get("SANCTIONS_LOCK_TIMEOUT", "60")))
+    except ValueError:
+        return 60
+
+
 GENESIS = "0" * 64
 DEFAULT_URL = "sqlite:///sanctions.db"
 
@@ -99,7 +110,7 @@ class Database:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "APPLICATION_RECORDER_TOPIC": "ledger.store:SQLiteLedgerRecorder",
                 "SQLITE_DBNAME": self.path,
-                "SQLITE_LOCK_TIMEOUT": "60",
+                "SQLITE_LOCK_TIMEOUT": str(lock_timeout()),
                 "CREATE_TABLE": "y",
             }
         return {
@@ -111,7 +122,7 @@ class Database:
             "POSTGRES_USER": self.user,
             "POSTGRES_PASSWORD": self.password,
             "POSTGRES_SCHEMA": self.schema,
-            "POSTGRES_LOCK_TIMEOUT": "60",
+            "POSTGRES_LOCK_TIMEOUT": str(lock_timeout()),
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "4",
             "CREATE_TABLE": "y",
@@ -408,7 +419,14 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
             cursor = conn.cursor().sqlite_cursor
             # Take the write lock before reading the head: a deferred BEGIN would let two
             # writers read the same head and one of them fail with SQLITE_BUSY.
-            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:  # still locked after the lock timeout
+                cursor.close()
+                raise LedgerBusy(
+                    f"the ledger is busy: another process has been writing for a while (an "
+                    f"import?); nothing was written, try again ({e})"
+                ) from None
             try:
                 yield cursor
                 conn.commit()
@@ -572,11 +590,18 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn:
             try:
                 with conn.transaction(), conn.cursor() as cur:
-                    cur.execute(SQL("SET LOCAL lock_timeout = '60s'"))
+                    cur.execute(
+                        SQL("SET LOCAL lock_timeout = {}").format(Literal(f"{lock_timeout()}s"))
+                    )
                     cur.execute(self._lock_sql)
                     yield _TupleCursor(cur)
             except psycopg.errors.UniqueViolation as e:
                 raise IntegrityError(e) from e
+            except psycopg.errors.LockNotAvailable as e:
+                raise LedgerBusy(
+                    "the ledger is busy: another process has been writing for a while (an "
+                    f"import?); nothing was written, try again ({e})"
+                ) from None
 
     def select_notifications(
         self,

@@ -8,10 +8,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import Ledger
 from ledger.errors import InvalidValue
-from ledger.store import format_time
+from ledger.store import format_time, lock_timeout
 from ledger.vocabulary import today
 from projections import queries
 from projections.catchup import (
@@ -28,7 +29,7 @@ from projections.time import KnownAt, parse_known_at
 
 def sqlite_engine(url: str) -> Engine:
     """An engine on an SQLite file: WAL, our own BEGIN (IMMEDIATE for writers)."""
-    engine = create_engine(url, connect_args={"timeout": 60})
+    engine = create_engine(url, connect_args={"timeout": lock_timeout()})
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _: Any) -> None:
@@ -75,7 +76,20 @@ class Views:
             with conn.begin():
                 yield conn
 
+    def _schema_is_current(self) -> bool:
+        """A read, so that queries never wait for the write lock (a long import holds it)."""
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    select(tracking.c.schema_version).where(tracking.c.name == TRACKING_NAME)
+                ).first()
+        except SQLAlchemyError:  # no tables yet
+            return False
+        return row is not None and row.schema_version == SCHEMA_VERSION
+
     def _ensure_schema(self) -> None:
+        if self._schema_is_current():
+            return
         with self._writing() as conn:
             if conn.dialect.name == "postgresql":
                 # Serialise first runs: concurrent CREATE TABLE IF NOT EXISTS races.

@@ -17,6 +17,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
@@ -207,3 +208,33 @@ def test_conflicting_writers_on_one_designation_are_refused_not_swallowed(db_url
             ), err
     assert Ledger(db_url).head()[0] == 2
     check_consistent(db_url)
+
+
+def test_a_writer_that_cannot_get_the_lock_in_time_is_told_so_and_writes_nothing(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", db_url, "subject", "add", "Igor Krasnov"]).exit_code == 0
+    monkeypatch.setenv("SANCTIONS_LOCK_TIMEOUT", "1")
+    holder = Ledger(db_url)
+    with holder.ledger_recorder.appending():  # a long import holds the write lock
+        result = runner.invoke(cli, ["--db", db_url, "subject", "add", "Jane Doe"])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: the ledger is busy: another process has been writing for a while (an "
+        "import?); nothing was written, try again")
+    assert Ledger(db_url).head()[0] == 1
+
+
+def test_queries_answer_while_a_long_import_holds_the_write_lock(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", db_url, "subject", "add", "Igor Krasnov"]).exit_code == 0
+    assert runner.invoke(cli, ["--db", db_url, "subject", "list"]).exit_code == 0
+    monkeypatch.setenv("SANCTIONS_LOCK_TIMEOUT", "1")
+    holder = Ledger(db_url)
+    with holder.ledger_recorder.appending():
+        result = runner.invoke(cli, ["--db", db_url, "subject", "list", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert [s["subject_id"] for s in json.loads(result.output)] == ["igor-krasnov"]
