@@ -77,7 +77,7 @@ A = TypeVar("A", bound=LedgerAggregate)
 PAGE = 2000
 IMPORT_CHUNK = 5000
 """Events an import writes at a time, inside its one transaction."""
-CACHE_AGGREGATES = 20000
+CACHE_AGGREGATES = 10000
 """Aggregates an import keeps in memory; others are read again when needed."""
 
 

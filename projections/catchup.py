@@ -34,7 +34,7 @@ from projections.tables import SCHEMA_VERSION, event_subjects, log, periods, sub
 
 TRACKING_NAME = "views"
 BATCH = 2000
-CACHE_SIZE = 20000
+CACHE_SIZE = 10000
 
 
 def segment_row(

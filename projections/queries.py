@@ -217,21 +217,24 @@ def facts(
     authority: str | None = None,
 ) -> list[Fact]:
     """Announcements or rulings dated on or before ``at``, as known at ``k``."""
-    stmt = select(log).where(
-        log.c.type == type_name,
-        log.c.position <= k,
-        or_(log.c.retracted_by.is_(None), log.c.retracted_by > k),
-    )
-    if at is not None:
-        stmt = stmt.where(log.c.effective_date <= at)
+    known_now = or_(log.c.retracted_by.is_(None), log.c.retracted_by > k)
     if subject is not None:
-        stmt = stmt.where(
-            log.c.position.in_(
-                select(event_subjects.c.position).where(event_subjects.c.subject_id == subject)
-            )
+        # The subject's few events by its index, then those rows by primary key; a filter on
+        # the type would lead a planner to walk every ruling of the ledger instead.
+        positions = select(event_subjects.c.position).where(
+            event_subjects.c.subject_id == subject, event_subjects.c.position <= k
         )
-    stmt = stmt.order_by(log.c.effective_date, log.c.position)
-    found = [_fact(r) for r in conn.execute(stmt)]
+        stmt = select(log).where(log.c.position.in_(positions), known_now)
+        rows = [r for r in conn.execute(stmt) if r.type == type_name]
+    else:
+        stmt = select(log).where(log.c.type == type_name, log.c.position <= k, known_now)
+        if at is not None:
+            stmt = stmt.where(log.c.effective_date <= at)
+        rows = list(conn.execute(stmt))
+    if at is not None:
+        rows = [r for r in rows if r.effective_date is not None and r.effective_date <= at]
+    rows.sort(key=lambda r: (r.effective_date, r.position))
+    found = [_fact(r) for r in rows]
     if authority is not None:
         found = [f for f in found if authority in f.authorities]
     return found
