@@ -219,9 +219,34 @@ class Projector:
 
     def apply(self, conn: Connection, notifications: Sequence[LedgerNotification]) -> None:
         writes = _Writes()
+        self._load_missing(notifications)
         for n in notifications:
             self._apply_one(writes, self.ledger.decode(n))
         writes.flush(conn)
+
+    def _load_missing(self, notifications: Sequence[LedgerNotification]) -> None:
+        """Aggregates of a batch that are not cached, read with one query, not one each."""
+        first: dict[UUID, int] = {}
+        for n in notifications:
+            key = UUID(str(n.originator_id))
+            first.setdefault(key, n.originator_version)
+        wanted = []
+        for key, version in first.items():
+            cached = self.cache.get(key)
+            if version > 1 and (cached is None or cached.version != version - 1):
+                wanted.append(key)
+        if not wanted:
+            return
+        mapper = self.ledger.mapper
+        built: dict[UUID, LedgerAggregate] = {}
+        for stored in self.ledger.ledger_recorder.select_events_many(wanted):
+            key = UUID(str(stored.originator_id))
+            if stored.originator_version >= first[key]:
+                continue  # the batch applies it
+            event = mapper.to_domain_event(stored)
+            built[key] = cast(LedgerAggregate, event.mutate(built.get(key)))  # type: ignore[attr-defined]
+        for agg in built.values():
+            self._remember(agg)
 
     def _apply_one(self, w: _Writes, rec: RecordedEvent) -> None:
         before = self._before(rec)

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import ledger.application
+import projections.catchup
 from cli.main import cli
 from ledger import Ledger
 
@@ -36,6 +37,7 @@ def lines(subjects: int, offset: int = 0) -> list[str]:
 def small_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ledger.application, "CACHE_AGGREGATES", 20)
     monkeypatch.setattr(ledger.application, "IMPORT_CHUNK", 50)
+    monkeypatch.setattr(projections.catchup, "CACHE_SIZE", 5)  # the catch-up reloads too
 
 
 def import_file(db: str, path: Path) -> tuple[int, str]:
