@@ -15,8 +15,6 @@ from cli.queries import at_option, format_option, known_at_option
 from cli.render import render
 from cli.types import DATE
 from ledger.adapters import PARSERS, ImportReport, parse
-from projections import ftm
-from projections.search import search
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -104,6 +102,8 @@ def export_ftm(session: Session, path: str, at: date | None, known_at: str | Non
       sanctions export-ftm --at 2021-03-03 sanctions.ftm.json
     """
     with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as file:
+        from projections import ftm  # followthemoney takes most of a second to import
+
         summary = ftm.export(session.views, file, at=at, known_at=known_at)
     if path != "-":
         click.echo(
@@ -135,6 +135,8 @@ def search_command(
       sanctions search "KALASHNIKOV, Alexander" --at 2021-03-03
       sanctions search "Калашников" --format json
     """
+    from projections.search import search  # its libraries load only for a search
+
     hits = search(session.views, name, limit=limit, at=at, known_at=known_at)
     render(
         [h.as_dict() for h in hits],
