@@ -1256,6 +1256,7 @@ def measure_queries(store: Store, info: GenerationInfo, count: int, seed: int) -
                 "p50_ms": percentile(times, 0.50),
                 "p95_ms": percentile(times, 0.95),
                 "mean_rows": rows / count,
+                "us_per_row": 1000 * sum(times) / rows if rows else None,
             }
     finally:
         views.close()
@@ -1565,6 +1566,11 @@ def render(r: dict[str, Any]) -> None:
         cpu = f" (CPU {x['cpu_seconds']:.1f} s)" if "cpu_seconds" in x else ""
         return f"{x['seconds']:.1f} s{cpu}"
 
+    def per_row(s: dict[str, Any], f: dict[str, Any]) -> str:
+        if not (s.get("us_per_row") and f.get("us_per_row")) or f["mean_rows"] < 10:
+            return ""
+        return f" ({s['us_per_row']:.0f} -> {f['us_per_row']:.0f} µs/row)"
+
     def per_s(x: dict[str, Any]) -> str:
         return f"{x['events_per_s']:,.0f} ev/s"
 
@@ -1596,7 +1602,7 @@ def render(r: dict[str, Any]) -> None:
         t.add_row(
             f"{name}: p50 / p95 (ms), small -> full",
             f"{s['p50_ms']:.2f}/{s['p95_ms']:.2f} -> {f['p50_ms']:.2f}/{f['p95_ms']:.2f}",
-            f"rows {s['mean_rows']:.0f} -> {f['mean_rows']:.0f}",
+            f"rows {s['mean_rows']:.0f} -> {f['mean_rows']:.0f}" + per_row(s, f),
             f"x{q['ratio_p50']:.2f} / x{q['ratio_p95']:.2f}",
         )
     a = r["append"]
