@@ -49,6 +49,11 @@ def example(db_url: str) -> str:
     return db_url
 
 
+def on_krasnov(db: str, command: str, *args: str) -> Result:
+    """designate / amend / delist igor-krasnov by the EU under the human-rights regime."""
+    return run(db, command, "igor-krasnov", "--authority", "EU", "--regime", GHR, *args)
+
+
 def setup_subject(db: str) -> None:
     run(db, "subject", "add", "Igor Krasnov", "--position", "Prosecutor General")
 
@@ -141,19 +146,7 @@ def test_late_designation_is_visible_in_the_past_only_as_known_after_it_was_reco
     db_url: str,
 ) -> None:
     setup_subject(db_url)
-    run(
-        db_url,
-        "designate",
-        "igor-krasnov",
-        "--authority",
-        "EU",
-        "--regime",
-        GHR,
-        "--effective",
-        "2021-03-05",
-        "--measure",
-        "asset-freeze",
-    )
+    on_krasnov(db_url, "designate", "--effective", "2021-03-05", "--measure", "asset-freeze")
     position_before = Ledger(db_url).head()[0]
     # Learned later: the listing started earlier, under another regime.
     run(
@@ -177,30 +170,8 @@ def test_late_designation_is_visible_in_the_past_only_as_known_after_it_was_reco
 
 def test_retraction_removes_an_effect_for_later_known_at_only(db_url: str) -> None:
     setup_subject(db_url)
-    run(
-        db_url,
-        "designate",
-        "igor-krasnov",
-        "--authority",
-        "EU",
-        "--regime",
-        GHR,
-        "--effective",
-        "2021-03-02",
-        "--measure",
-        "asset-freeze",
-    )
-    run(
-        db_url,
-        "delist",
-        "igor-krasnov",
-        "--authority",
-        "EU",
-        "--regime",
-        GHR,
-        "--effective",
-        "2021-04-01",
-    )
+    on_krasnov(db_url, "designate", "--effective", "2021-03-02", "--measure", "asset-freeze")
+    on_krasnov(db_url, "delist", "--effective", "2021-04-01")
     assert listed(db_url, "--at", "2021-05-01") == set()
     run(db_url, "retract", "3", "--reason", "the delisting was a mistake")
     assert listed(db_url, "--at", "2021-05-01") == {("igor-krasnov", "EU", GHR)}
@@ -218,34 +189,10 @@ def test_retraction_removes_an_effect_for_later_known_at_only(db_url: str) -> No
 
 def test_known_at_position_and_timestamp_agree(db_url: str) -> None:
     setup_subject(db_url)
-    run(
-        db_url,
-        "designate",
-        "igor-krasnov",
-        "--authority",
-        "EU",
-        "--regime",
-        GHR,
-        "--effective",
-        "2021-03-02",
-        "--measure",
-        "asset-freeze",
-    )
+    on_krasnov(db_url, "designate", "--effective", "2021-03-02", "--measure", "asset-freeze")
     recorded_at = as_json(db_url, "history", "igor-krasnov")[1]["recorded_at"]
     time.sleep(0.01)
-    run(
-        db_url,
-        "amend",
-        "igor-krasnov",
-        "--authority",
-        "EU",
-        "--regime",
-        GHR,
-        "--effective",
-        "2021-03-02",
-        "--add-measure",
-        "travel-ban",
-    )
+    on_krasnov(db_url, "amend", "--effective", "2021-03-02", "--add-measure", "travel-ban")
     by_position = as_json(db_url, "list", "--at", "2021-03-03", "--known-at", "2")
     by_time = as_json(db_url, "list", "--at", "2021-03-03", "--known-at", recorded_at)
     assert by_position == by_time and by_position[0]["measures"] == ["asset-freeze"]
@@ -281,19 +228,7 @@ def test_redesignation_after_delisting_gives_two_periods(db_url: str) -> None:
 
 def test_annulling_ruling_ends_a_listing_from_its_date(db_url: str) -> None:
     setup_subject(db_url)
-    run(
-        db_url,
-        "designate",
-        "igor-krasnov",
-        "--authority",
-        "EU",
-        "--regime",
-        GHR,
-        "--effective",
-        "2021-03-02",
-        "--measure",
-        "asset-freeze",
-    )
+    on_krasnov(db_url, "designate", "--effective", "2021-03-02", "--measure", "asset-freeze")
     run(
         db_url,
         "ruling",
@@ -320,46 +255,17 @@ def test_annulling_ruling_ends_a_listing_from_its_date(db_url: str) -> None:
 
 def test_end_date_expires_a_listing_without_an_event(db_url: str) -> None:
     setup_subject(db_url)
-    run(
-        db_url,
-        "designate",
-        "igor-krasnov",
-        "--authority",
-        "EU",
-        "--regime",
-        GHR,
-        "--effective",
-        "2021-03-02",
-        "--until",
-        "2022-03-14",
-    )
+    on_krasnov(db_url, "designate", "--effective", "2021-03-02", "--until", "2022-03-14")
     assert as_json(db_url, "list", "--at", "2022-03-14")[0]["listed_until"] == "2022-03-14"
     assert as_json(db_url, "list", "--at", "2022-03-15") == []
 
 
 def test_amendment_of_measures_shows_as_changed_in_diff(db_url: str) -> None:
     setup_subject(db_url)
-    run(
-        db_url,
-        "designate",
-        "igor-krasnov",
-        "--authority",
-        "EU",
-        "--regime",
-        GHR,
-        "--effective",
-        "2021-03-02",
-        "--measure",
-        "asset-freeze",
-    )
-    run(
+    on_krasnov(db_url, "designate", "--effective", "2021-03-02", "--measure", "asset-freeze")
+    on_krasnov(
         db_url,
         "amend",
-        "igor-krasnov",
-        "--authority",
-        "EU",
-        "--regime",
-        GHR,
         "--effective",
         "2021-06-01",
         "--add-measure",
