@@ -1280,7 +1280,7 @@ class Ledger(Application[UUID]):
         return RecordedEvent(
             position=n.id,
             type=event.type_name,
-            aggregate_id=UUID(str(n.originator_id)),
+            aggregate_id=event.originator_id,
             version=n.originator_version,
             topic=n.topic,
             recorded_at=n.recorded_at,

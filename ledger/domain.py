@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid5
 
@@ -448,18 +448,24 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 
 
+@cache
+def _data_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, name in the data) of an event class's own fields, ``sources`` last."""
+    names = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in _INTERNAL_FIELDS and f.name not in _HIDDEN_FIELDS
+    ]
+    names.sort(key=lambda name: name == "sources")  # stable: only moves sources to the end
+    return tuple((name, "id" if name == "subject_id" else name) for name in names)
+
+
 def event_data(event: LedgerAggregate.Event) -> dict[str, Any]:
     """The event's own fields, as the commands name them (dates stay ``date`` objects)."""
-    data = {
-        f.name: getattr(event, f.name)
-        for f in dataclasses.fields(event)
-        if f.name not in _INTERNAL_FIELDS and f.name not in _HIDDEN_FIELDS
-    }
-    if "subject_id" in data:
-        data = {("id" if k == "subject_id" else k): v for k, v in data.items()}
+    data = {key: getattr(event, name) for name, key in _data_fields(type(event))}
     if isinstance(event, Designation.Annulled):
         data["annuls"] = True
-    data["sources"] = data.pop("sources")  # last, as the commands list it
+        data["sources"] = data.pop("sources")  # last, as the commands list it
     return data
 
 

@@ -13,16 +13,14 @@ before D (an amendment is a change: measures added and removed).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 StepKind = Literal["designated", "amended", "delisted", "annulled"]
 ONE_DAY = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One standing event of a designation, reduced to what matters in valid time."""
 
     kind: StepKind
@@ -36,16 +34,9 @@ class Step:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class Terms:
-    measures: frozenset[str]
-    until: date | None
-    legal_act: str | None
-    reason: str | None
-
-
-@dataclass(frozen=True)
-class Segment:
+# Tuples, not dataclasses: the fold runs for every projected event, and tuples are
+# several times cheaper to build, hash and compare.
+class Segment(NamedTuple):
     """Days ``valid_from``..``valid_to`` (inclusive; None: open) with constant terms."""
 
     period_start: date
@@ -65,94 +56,97 @@ class Segment:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
-@dataclass
-class _Raw:
-    run: int
-    start: date
-    end: date | None
-    terms: Terms
-    ended_by: str | None = None
+def _order(step: Step) -> tuple[date, int]:
+    return step.effective, step.order
 
 
 def segments(steps: Iterable[Step]) -> list[Segment]:
     """The segments of all periods of one designation, in valid-time order."""
-    raw: list[_Raw] = []
+    # Each raw piece: [run, start, end, measures, until, legal_act, reason, ended_by].
+    raw: list[list[Any]] = []
     run = 0
     active = False
-
-    def close(day: date, how: str | None) -> None:
-        last = raw[-1]
-        last.end = day - ONE_DAY
-        last.ended_by = how
-
-    for step in sorted(steps, key=lambda s: (s.effective, s.order)):
-        if step.kind == "designated":
+    for step in sorted(steps, key=_order):
+        kind = step.kind
+        if kind == "designated":
             if active:
-                close(step.effective, None)
+                raw[-1][2] = step.effective - ONE_DAY
+                raw[-1][7] = None
             else:
                 run += 1
                 active = True
-            terms = Terms(step.measures, step.until, step.legal_act, step.reason)
-            raw.append(_Raw(run, step.effective, None, terms))
-        elif step.kind == "amended":
+            raw.append(
+                [
+                    run,
+                    step.effective,
+                    None,
+                    step.measures,
+                    step.until,
+                    step.legal_act,
+                    step.reason,
+                    None,
+                ]
+            )
+        elif kind == "amended":
             if not active:
                 continue
-            prev = raw[-1].terms
-            close(step.effective, None)
-            terms = Terms(
-                (prev.measures | step.add_measures) - step.remove_measures,
-                step.until if step.until is not None else prev.until,
-                step.legal_act if step.legal_act is not None else prev.legal_act,
-                step.reason if step.reason is not None else prev.reason,
+            prev = raw[-1]
+            prev[2] = step.effective - ONE_DAY
+            prev[7] = None
+            raw.append(
+                [
+                    run,
+                    step.effective,
+                    None,
+                    (prev[3] | step.add_measures) - step.remove_measures,
+                    step.until if step.until is not None else prev[4],
+                    step.legal_act if step.legal_act is not None else prev[5],
+                    step.reason if step.reason is not None else prev[6],
+                    None,
+                ]
             )
-            raw.append(_Raw(run, step.effective, None, terms))
         else:
             if not active:
                 continue
-            close(step.effective, step.kind)
+            raw[-1][2] = step.effective - ONE_DAY
+            raw[-1][7] = kind
             active = False
 
-    clipped: list[_Raw] = []
+    # Expiry clips a piece; a piece ending before it starts is dropped. Contiguous pieces of
+    # one run form a period; a gap (expiry, later revived) starts another.
+    groups: list[list[list[Any]]] = []
     for r in raw:
-        until = r.terms.until
-        if until is not None and (r.end is None or until < r.end):
-            r = replace(r, end=until, ended_by="expired")
-        if r.end is not None and r.end < r.start:
+        until = r[4]
+        if until is not None and (r[2] is None or until < r[2]):
+            r[2] = until
+            r[7] = "expired"
+        if r[2] is not None and r[2] < r[1]:
             continue
-        clipped.append(r)
-
-    # Contiguous segments of one run form a period; a gap (expiry, later revived) starts another.
-    groups: list[list[_Raw]] = []
-    for r in clipped:
-        prev_r = groups[-1][-1] if groups else None
-        if (
-            prev_r is not None
-            and prev_r.run == r.run
-            and prev_r.end is not None
-            and prev_r.end + ONE_DAY == r.start
-        ):
-            groups[-1].append(r)
-        else:
-            groups.append([r])
+        if groups:
+            prev_r = groups[-1][-1]
+            if prev_r[0] == r[0] and prev_r[2] is not None and prev_r[2] + ONE_DAY == r[1]:
+                groups[-1].append(r)
+                continue
+        groups.append([r])
 
     result: list[Segment] = []
     for group in groups:
-        start, end = group[0].start, group[-1].end
+        start, end, last = group[0][1], group[-1][2], group[-1]
         previous: tuple[str, ...] | None = None
         for r in group:
-            measures = tuple(sorted(r.terms.measures))
+            measures = tuple(sorted(r[3]))
             result.append(
                 Segment(
-                    period_start=start,
-                    period_end=end,
-                    valid_from=r.start,
-                    valid_to=r.end,
-                    measures=measures,
-                    until=r.terms.until,
-                    legal_act=r.terms.legal_act,
-                    reason=r.terms.reason,
-                    previous_measures=previous,
-                    ended_by=r.ended_by if r is group[-1] else None,
+                    start,
+                    end,
+                    r[1],
+                    r[2],
+                    measures,
+                    r[4],
+                    r[5],
+                    r[6],
+                    previous,
+                    r[7] if r is last else None,
                 )
             )
             previous = measures

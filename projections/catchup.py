@@ -13,6 +13,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -149,7 +150,7 @@ class _Writes:
             )
 
 
-_INSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+_INSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...], list[tuple[int, Any]]]] = {}
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -164,24 +165,35 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     if key not in _INSERTS:
         compiled = insert(table).compile(dialect=conn.dialect)
         order = tuple(compiled.positiontup or table.c.keys())
-        _INSERTS[key] = (str(compiled), order)
-    sql, order = _INSERTS[key]
-    convert = [_CONVERTERS.get(type(table.c[name].type)) for name in order]
-    params = [
-        tuple(
-            value if fn is None or value is None else fn(value)
-            for value, fn in zip((row[name] for name in order), convert, strict=True)
-        )
-        for row in rows
-    ]
+        convert = [
+            (i, _CONVERTERS[type(table.c[name].type)])
+            for i, name in enumerate(order)
+            if type(table.c[name].type) in _CONVERTERS
+        ]
+        _INSERTS[key] = (str(compiled), order, convert)
+    sql, order, convert = _INSERTS[key]
+    # The hot loop of every catch-up: plain indexing, conversions only where a column needs one.
+    params: list[Any] = []
+    for row in rows:
+        values = [row[name] for name in order]
+        for i, fn in convert:
+            if values[i] is not None:
+                values[i] = fn(values[i])
+        params.append(tuple(values))
     if conn.dialect.paramstyle != "qmark":
-        params = [dict(zip(order, p, strict=True)) for p in params]  # type: ignore[misc]
+        params = [dict(zip(order, p, strict=True)) for p in params]
     conn.exec_driver_sql(sql, params)
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return to_json(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 _CONVERTERS: dict[type, Any] = {
-    Date: lambda d: d.isoformat(),
-    JSON: lambda v: json.dumps(v, ensure_ascii=False),
+    Date: date.isoformat,
+    JSON: lambda v: json.dumps(v, ensure_ascii=False, default=_json_default),
 }
 
 
@@ -228,8 +240,7 @@ class Projector:
         """Aggregates of a batch that are not cached, read with one query, not one each."""
         first: dict[UUID, int] = {}
         for n in notifications:
-            key = UUID(str(n.originator_id))
-            first.setdefault(key, n.originator_version)
+            first.setdefault(cast(UUID, n.originator_id), n.originator_version)
         wanted = []
         for key, version in first.items():
             cached = self.cache.get(key)
@@ -240,7 +251,7 @@ class Projector:
         mapper = self.ledger.mapper
         built: dict[UUID, LedgerAggregate] = {}
         for stored in self.ledger.ledger_recorder.select_events_many(wanted):
-            key = UUID(str(stored.originator_id))
+            key = cast(UUID, stored.originator_id)
             if stored.originator_version >= first[key]:
                 continue  # the batch applies it
             event = mapper.to_domain_event(stored)
@@ -274,7 +285,7 @@ class Projector:
             "effective_date": effective_date(event) if target is None else None,
             "recorded_at": format_time(rec.recorded_at),
             "recorded_by": rec.recorded_by,
-            "data": to_json(data),
+            "data": data,  # dates become ISO text as the row is written
             "digest": rec.digest,
             "retracts": event.position if isinstance(event, LedgerAggregate.Retracted) else None,
             "retracted_by": None,
