@@ -117,6 +117,7 @@ MIN_DATE = date(1800, 1, 1)
 MAX_DATE = date(2999, 12, 31)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_UNWANTED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def check_text(value: str, field: str) -> str:
@@ -126,6 +127,8 @@ def check_text(value: str, field: str) -> str:
         raise InvalidValue(f"{field} must not be empty")
     if len(text) > MAX_TEXT:
         raise InvalidValue(f"{field} is too long ({len(text)} characters; at most {MAX_TEXT})")
+    if _UNWANTED.search(text) is None:  # one scan for the common case
+        return text
     if _CONTROL.search(text):
         raise InvalidValue(f"{field} contains a control character")
     if _SURROGATE.search(text):  # a \ud800 escape, or bytes not UTF-8 in a command line

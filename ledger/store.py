@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -172,6 +173,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@lru_cache(maxsize=1024)  # an import stamps thousands of events with one record time
 def format_time(moment: datetime) -> str:
     """Record times as text: UTC, ISO 8601, always with microseconds."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
@@ -197,6 +199,10 @@ def stamp_state(state: bytes, recorded_at: datetime) -> bytes:
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
+def _as_uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
 def chain_digest(
     previous: str,
     position: int,
@@ -209,7 +215,7 @@ def chain_digest(
     """SHA-256 over one event's stored content and its predecessor's digest."""
     h = hashlib.sha256()
     header = (
-        f"{previous}\n{position}\n{UUID(str(originator_id))}\n{originator_version}\n"
+        f"{previous}\n{position}\n{_as_uuid(originator_id)}\n{originator_version}\n"
         f"{topic}\n{format_time(recorded_at)}\n"
     )
     h.update(header.encode())
