@@ -238,6 +238,16 @@ class LedgerRecorderMixin:
     def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:  # pragma: no cover
         raise NotImplementedError
 
+    def select_by_aggregate(
+        self, after: tuple[UUID, int] | None, limit: int, stop: int
+    ) -> list[LedgerNotification]:  # pragma: no cover
+        """Events up to position ``stop``, aggregate by aggregate, each in version order.
+
+        A page follows the (aggregate, version) key ``after``: a rebuild reads the log in
+        this order so that every aggregate is folded once, from its first event to its last.
+        """
+        raise NotImplementedError
+
     def _write_transaction(self) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -477,6 +487,23 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
         sql += " ORDER BY position LIMIT ?"
         params.append(limit)
         cur.execute(sql, params)
+        return self._notifications(cur.fetchall())
+
+    def select_by_aggregate(
+        self, after: tuple[UUID, int] | None, limit: int, stop: int
+    ) -> list[LedgerNotification]:
+        sql = f"SELECT * FROM {EVENTS_TABLE} WHERE position <= ?"  # noqa: S608 - constant name
+        params: list[Any] = [stop]
+        if after is not None:
+            sql += " AND (originator_id, originator_version) > (?, ?)"
+            params += [self._row_id(after[0]), after[1]]
+        sql += " ORDER BY originator_id, originator_version LIMIT ?"
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return self._notifications(c.fetchall())
+
+    def _notifications(self, rows: Iterable[Any]) -> list[LedgerNotification]:
         return [
             LedgerNotification(
                 id=row["position"],
@@ -487,7 +514,7 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
                 recorded_at=self._parse_time(row["recorded_at"]),
                 digest=row["digest"],
             )
-            for row in cur.fetchall()
+            for row in rows
         ]
 
     def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
@@ -642,6 +669,24 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
         sql += SQL(" ORDER BY position LIMIT %s")
         params.append(limit)
         curs.execute(sql, params)
+        return self._notifications(curs.fetchall())
+
+    def select_by_aggregate(
+        self, after: tuple[UUID, int] | None, limit: int, stop: int
+    ) -> list[LedgerNotification]:
+        sql = self._select_sql + SQL("position <= %s")
+        params: list[Any] = [stop]
+        if after is not None:
+            sql += SQL(" AND (originator_id, originator_version) > (%s, %s)")
+            params += [after[0], after[1]]
+        sql += SQL(" ORDER BY originator_id, originator_version LIMIT %s")
+        params.append(limit)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(sql, params)
+            return self._notifications(curs.fetchall())
+
+    @staticmethod
+    def _notifications(rows: Iterable[Any]) -> list[LedgerNotification]:
         return [
             LedgerNotification(
                 id=row["position"],
@@ -652,7 +697,7 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
                 recorded_at=row["recorded_at"].astimezone(UTC),
                 digest=row["digest"],
             )
-            for row in curs.fetchall()
+            for row in rows
         ]
 
     def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -125,9 +126,12 @@ class Views:
         head = self.ledger.recorder.max_notification_id() or 0
         if stop is not None:
             head = min(head, stop)
-        if self.position() >= head:
+        position = self.position()
+        if position >= head:
             return 0
         applied = 0
+        if position == 0 and head > BATCH:
+            applied = self._build(head, progress)
         while True:
             with self._writing() as conn:
                 position = tracked_position(conn, lock=True) or 0
@@ -141,6 +145,30 @@ class Views:
             applied += len(batch)
             if progress is not None:
                 progress(batch[-1].id, head)
+
+    def _build(self, head: int, progress: ProgressFn | None) -> int:
+        """Empty projections, built from the log up to ``head`` in one transaction.
+
+        The log is read aggregate by aggregate, so each aggregate is folded once from its
+        first event to its last and never re-read from the store (in order of record, a
+        large ledger evicts most aggregates from the cache between two of their events).
+        The rows are the same; a crash leaves the projections empty, to be built again.
+        """
+        applied = 0
+        recorder = self.ledger.ledger_recorder
+        with self._writing() as conn:
+            if (tracked_position(conn, lock=True) or 0) != 0:
+                return 0  # another process got there first
+            after = None
+            while page := recorder.select_by_aggregate(after, BATCH, head):
+                self.projector.apply(conn, page)
+                last = page[-1]
+                after = (cast(UUID, last.originator_id), last.originator_version)
+                applied += len(page)
+                if progress is not None:
+                    progress(applied, head)
+            set_tracked(conn, head)
+        return applied
 
     def rebuild(self, progress: ProgressFn | None = None) -> int:
         """Drop every projection and apply the whole log again."""

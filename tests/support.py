@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 import pytest
@@ -97,3 +100,14 @@ def another_ledger_like(url: str, directory: Path) -> Iterator[str]:
 
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "navalny.jsonl"
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+
+
+def load_bench() -> ModuleType:
+    """bench/run.py as a module (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_run", module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

@@ -5,29 +5,15 @@ stores give the same answers. Its speed is not checked.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from support import POSTGRES_ENV
+from support import POSTGRES_ENV, load_bench
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 EVENTS, SMALL = 3000, 1000
-
-
-def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_run", module)
-    spec.loader.exec_module(module)
-    return module
-
 
 bench = load_bench()
 
