@@ -10,14 +10,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
 from psycopg import sql
+from sqlalchemy import select
 
 from cli.main import cli
 from ledger import Ledger, RecordedEvent
+from projections import Views
+from projections.tables import VIEW_TABLES, tracking
 
 POSTGRES_ENV = "SANCTIONS_TEST_POSTGRES_URL"
 
@@ -111,3 +115,13 @@ def load_bench() -> ModuleType:
     sys.modules.setdefault("bench_run", module)  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def dump_views(views: Views) -> dict[str, list[tuple[Any, ...]]]:
+    """Every projection table's rows, order-free: for comparing two ways of building them."""
+    with views.engine.connect() as conn:
+        return {
+            t.name: sorted(tuple(map(repr, row)) for row in conn.execute(select(t)))
+            for t in VIEW_TABLES
+            if t is not tracking
+        }

@@ -17,12 +17,11 @@ from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from support import dump_views
 
 from ledger import Ledger, LedgerError
 from ledger.records import to_json
 from projections import Views
-from projections.tables import VIEW_TABLES, tracking
 
 START = date(2021, 1, 1)
 HORIZON = date(2022, 6, 1)
@@ -187,15 +186,6 @@ def projected_listing(views: Views, day: date, k: int) -> set[tuple[Any, ...]]:
     }
 
 
-def dump(views: Views) -> dict[str, list[tuple[Any, ...]]]:
-    with views.engine.connect() as conn:
-        return {
-            t.name: sorted(tuple(map(repr, row)) for row in conn.execute(select(t)))
-            for t in VIEW_TABLES
-            if t is not tracking
-        }
-
-
 SETTINGS = settings(
     max_examples=30,
     deadline=None,
@@ -246,10 +236,10 @@ def test_rebuild_equals_incremental_catch_up(ops: list[tuple[Any, ...]], page: i
         for op in ops:
             if apply(ledger, op):
                 views.catch_up()
-        incremental = dump(views)
+        incremental = dump_views(views)
         with patch("projections.views.BATCH", page):
             views.rebuild()
-        assert dump(views) == incremental
+        assert dump_views(views) == incremental
     finally:
         views.close()
         ledger.close()

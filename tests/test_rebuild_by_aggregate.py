@@ -4,30 +4,18 @@ caught up in order of record, on both stores and across page boundaries."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 from unittest.mock import patch
 
-from sqlalchemy import select
-from support import load_bench
+from support import dump_views, load_bench
 
 from ledger import Ledger
 from ledger.records import read_jsonl
 from projections import Views
 from projections.integrity import differences_from_rebuild
-from projections.tables import VIEW_TABLES, tracking
 
 
 def generate(path: Path, events: int) -> None:
     load_bench().generate(path, events, 11)
-
-
-def dump(views: Views) -> dict[str, list[tuple[Any, ...]]]:
-    with views.engine.connect() as conn:
-        return {
-            t.name: sorted(tuple(map(repr, row)) for row in conn.execute(select(t)))
-            for t in VIEW_TABLES
-            if t is not tracking
-        }
 
 
 def test_building_by_aggregate_equals_catching_up_in_order(db_url: str, tmp_path: Path) -> None:
@@ -41,13 +29,13 @@ def test_building_by_aggregate_equals_catching_up_in_order(db_url: str, tmp_path
         with patch("projections.views.BATCH", 250):
             views.catch_up(stop=200)  # not empty any more: the rest goes in order of record
             views.catch_up()
-            in_order = dump(views)
+            in_order = dump_views(views)
             assert sum(map(len, in_order.values())) > 3000
             # The scratch rebuild (an SQLite file) is built by aggregate.
             assert differences_from_rebuild(views) == []
             views.rebuild()  # this store, by aggregate, in pages that split aggregates
         assert views.position() == 3000
-        assert dump(views) == in_order
+        assert dump_views(views) == in_order
     finally:
         views.close()
         ledger.close()
