@@ -239,9 +239,9 @@ class LedgerRecorderMixin:
         raise NotImplementedError
 
     def select_by_aggregate(
-        self, after: tuple[UUID, int] | None, limit: int, stop: int
+        self, after: tuple[UUID, int] | None, limit: int, stop: int, *, start: int = 0
     ) -> list[LedgerNotification]:  # pragma: no cover
-        """Events up to position ``stop``, aggregate by aggregate, each in version order.
+        """Events after ``start`` up to ``stop``, aggregate by aggregate, in version order.
 
         A page follows the (aggregate, version) key ``after``: a rebuild reads the log in
         this order so that every aggregate is folded once, from its first event to its last.
@@ -490,10 +490,12 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
         return self._notifications(cur.fetchall())
 
     def select_by_aggregate(
-        self, after: tuple[UUID, int] | None, limit: int, stop: int
+        self, after: tuple[UUID, int] | None, limit: int, stop: int, *, start: int = 0
     ) -> list[LedgerNotification]:
-        sql = f"SELECT * FROM {EVENTS_TABLE} WHERE position <= ?"  # noqa: S608 - constant name
-        params: list[Any] = [stop]
+        # "+position": not the primary key's range, which would sort the whole range for
+        # every page; the (aggregate, version) index gives the order and holds the position.
+        sql = f"SELECT * FROM {EVENTS_TABLE} WHERE +position > ? AND +position <= ?"  # noqa: S608
+        params: list[Any] = [start, stop]
         if after is not None:
             sql += " AND (originator_id, originator_version) > (?, ?)"
             params += [self._row_id(after[0]), after[1]]
@@ -672,10 +674,12 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
         return self._notifications(curs.fetchall())
 
     def select_by_aggregate(
-        self, after: tuple[UUID, int] | None, limit: int, stop: int
+        self, after: tuple[UUID, int] | None, limit: int, stop: int, *, start: int = 0
     ) -> list[LedgerNotification]:
-        sql = self._select_sql + SQL("position <= %s")
-        params: list[Any] = [stop]
+        # "position + 0": as in SQLite, the (aggregate, version) index must give the order;
+        # a bitmap on the primary key's range would sort the whole range for every page.
+        sql = self._select_sql + SQL("position + 0 > %s AND position + 0 <= %s")
+        params: list[Any] = [start, stop]
         if after is not None:
             sql += SQL(" AND (originator_id, originator_version) > (%s, %s)")
             params += [after[0], after[1]]

@@ -130,8 +130,10 @@ class Views:
         if position >= head:
             return 0
         applied = 0
-        if position == 0 and head > BATCH:
-            applied = self._build(head, progress)
+        # By aggregate, the backlog costs one scan of the log's (aggregate, version) index:
+        # worth it for a large share of the log (an import, a rebuild), not for a few events.
+        if head - position > BATCH and (head - position) * 20 > head:
+            applied = self._catch_up_by_aggregate(position, head, progress)
         while True:
             with self._writing() as conn:
                 position = tracked_position(conn, lock=True) or 0
@@ -146,36 +148,38 @@ class Views:
             if progress is not None:
                 progress(batch[-1].id, head)
 
-    def _build(self, head: int, progress: ProgressFn | None) -> int:
-        """Empty projections, built from the log up to ``head`` in one transaction.
+    def _catch_up_by_aggregate(
+        self, position: int, head: int, progress: ProgressFn | None
+    ) -> int:
+        """Events ``position``+1..``head`` applied in one transaction, aggregate by aggregate.
 
-        The log is read aggregate by aggregate, so each aggregate is folded once from its
-        first event to its last and never re-read from the store (in order of record, a
-        large ledger evicts most aggregates from the cache between two of their events).
-        The rows are the same; a crash leaves the projections empty, to be built again.
+        In order of record, a large ledger evicts most aggregates from the cache between two
+        of their events, and each is read and folded again; by (aggregate, version) each is
+        folded once (its earlier events, if any, read once), and the period rows go in in key
+        order. The rows are the same. A crash loses the whole backlog, to be applied again.
         """
         applied = 0
         recorder = self.ledger.ledger_recorder
         with self._writing() as conn:
-            if (tracked_position(conn, lock=True) or 0) != 0:
-                return 0  # another process got there first
+            if (tracked_position(conn, lock=True) or 0) != position:
+                return 0  # another process is applying it: go on in order of record
             after = None
-            while page := recorder.select_by_aggregate(after, BATCH, head):
+            while page := recorder.select_by_aggregate(after, BATCH, head, start=position):
                 self.projector.apply(conn, page)
                 last = page[-1]
                 after = (cast(UUID, last.originator_id), last.originator_version)
                 applied += len(page)
                 if progress is not None:
-                    progress(applied, head)
+                    progress(position + applied, head)
             set_tracked(conn, head)
         return applied
 
-    def rebuild(self, progress: ProgressFn | None = None) -> int:
-        """Drop every projection and apply the whole log again."""
+    def rebuild(self, progress: ProgressFn | None = None, stop: int | None = None) -> int:
+        """Drop every projection and apply the log again (up to ``stop``)."""
         with self._writing() as conn:
             self._reset(conn)
         self.projector.cache.clear()
-        return self.catch_up(progress)
+        return self.catch_up(progress, stop)
 
     def close(self) -> None:
         self.engine.dispose()
