@@ -169,6 +169,9 @@ class _Batch:
     writer: Appender | None = None
     """Set while an import holds the write transaction: reads go through it."""
     written: int = 0
+    registered: set[UUID] = field(default_factory=set)
+    """Subjects found registered in this batch and not changed since: most events of an
+    import only need to know that, and re-reading evicted subjects for it dominated."""
 
     def next_position(self) -> int:
         return self.head + self.written + len(self.pending) + 1
@@ -208,6 +211,7 @@ class _Batch:
             self.loaded[i] = found.get(i)
 
     def collect(self, agg: LedgerAggregate, summary: str) -> None:
+        self.registered.discard(agg.id)  # changed: check it again when asked
         self.loaded.pop(agg.id, None)
         self.loaded[agg.id] = agg  # most recently used last: evicted last
         for event in agg.collect_events():
@@ -259,13 +263,20 @@ class _Batch:
                 del self.loaded[key]
 
 
-def _aggregates_named(r: InputRecord) -> list[UUID]:
+_NEED_SUBJECT_STATE = frozenset(
+    {"subject_registered", "subject_amended", "announced", "ruling_recorded", "retracted"}
+)
+
+
+def _aggregates_named(r: InputRecord, registered: set[UUID]) -> list[UUID]:
     """The aggregates a record will most likely read (a hint: others load on demand)."""
     d = r.data
     ids: list[UUID] = []
     subject = d.get("subject") or (d.get("id") if r.type.startswith("subject_") else None)
     if isinstance(subject, str):
-        ids.append(subject_uuid(subject.strip()))
+        sid = subject_uuid(subject.strip())
+        if r.type in _NEED_SUBJECT_STATE or sid not in registered:
+            ids.append(sid)
     authority, regime = d.get("authority"), d.get("regime")
     if isinstance(subject, str) and isinstance(authority, str) and isinstance(regime, str):
         code = authority.strip().upper()
@@ -342,10 +353,18 @@ class Ledger(Application[UUID]):
 
     # ------------------------------------------------------------------ validation helpers
 
+    def _require_subject(self, b: _Batch, subject_id: str) -> None:
+        """Refuse an unknown subject (or one whose registration was retracted)."""
+        if subject_uuid(check_text(subject_id, "subject")) not in b.registered:
+            self._subject(b, subject_id)
+
     def _subject(self, b: _Batch, subject_id: str) -> Subject:
         subject_id = check_text(subject_id, "subject")
         agg = b.get(subject_uuid(subject_id), Subject)
-        if agg is None or agg.state() is None:
+        if agg is not None and agg.state() is not None:
+            if len(b.registered) < 1_000_000:  # bounded, like the aggregate cache
+                b.registered.add(agg.id)
+        else:
             # The log also holds ids whose registration was retracted: suggest standing ones.
             near = nearest(subject_id, self.subject_ids(b), n=10)
             hint = [s for s in near if self._is_registered(b, s)][:3]
@@ -400,7 +419,7 @@ class Ledger(Application[UUID]):
     def _designation_key(
         self, b: _Batch, subject: str, authority: str, regime: str
     ) -> tuple[str, str, str]:
-        self._subject(b, subject)
+        self._require_subject(b, subject)
         return subject.strip(), self._authority(b, authority), check_text(regime, "regime")
 
     @staticmethod
@@ -1142,7 +1161,7 @@ class Ledger(Application[UUID]):
         buffer: list[InputRecord] = []
 
         def flush() -> Iterator[InputRecord]:
-            b.prefetch(i for r in buffer for i in _aggregates_named(r))
+            b.prefetch(i for r in buffer for i in _aggregates_named(r, b.registered))
             yield from buffer
             buffer.clear()
 

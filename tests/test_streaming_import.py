@@ -90,3 +90,24 @@ def test_a_streamed_restore_reproduces_the_chain(
     code, output = import_file(target, backup)
     assert code == 0, output
     assert Ledger(target).head() == Ledger(sqlite_url).head()
+
+
+def test_a_subject_whose_registration_was_retracted_earlier_in_the_import_is_refused(
+    db_url: str, tmp_path: Path, small_memory: None
+) -> None:
+    designate = {"type": "designated", "data": {
+        "subject": "s-0", "authority": "EU", "regime": "R", "effective": "2021-01-01",
+        "measures": ["asset-freeze"]}}
+    records = [
+        {"type": "subject_registered", "data": {"id": "s-0", "name": "S 0"}},
+        designate,  # s-0 is known registered from here on ...
+        {"type": "retracted", "data": {"position": 2, "reason": "wrong person"}},
+        {"type": "retracted", "data": {"position": 1, "reason": "registered by mistake"}},
+        {**designate, "data": {**designate["data"], "regime": "Other"}},  # ... until now
+    ]
+    path = tmp_path / "retracted.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    code, output = import_file(db_url, path)
+    assert code == 1
+    assert output.splitlines()[-1] == "Error: line 5: unknown subject 's-0'"
+    assert Ledger(db_url).head()[0] == 0
