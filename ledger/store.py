@@ -506,10 +506,18 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
             return self._notifications(c.fetchall())
 
     def _notifications(self, rows: Iterable[Any]) -> list[LedgerNotification]:
+        ids: dict[str, UUID | str] = {}  # read by aggregate, most rows repeat the last id
+
+        def uuid_of(text: str) -> UUID | str:
+            found = ids.get(text)
+            if found is None:
+                found = ids[text] = self.convert_originator_id(text)
+            return found
+
         return [
             LedgerNotification(
                 id=row["position"],
-                originator_id=self.convert_originator_id(row["originator_id"]),
+                originator_id=uuid_of(row["originator_id"]),
                 originator_version=row["originator_version"],
                 topic=row["topic"],
                 state=_as_bytes(row["state"]),

@@ -277,10 +277,11 @@ class Projector:
                 w.log_retracted.append({"target": event.position, "by": p})
 
         data = rec.data
+        aggregate_id = str(rec.aggregate_id)
         w.log_rows[p] = {
             "position": p,
             "type": rec.type,
-            "aggregate_id": str(rec.aggregate_id),
+            "aggregate_id": aggregate_id,
             "version": rec.version,
             "effective_date": effective_date(event) if target is None else None,
             "recorded_at": format_time(rec.recorded_at),
@@ -296,7 +297,7 @@ class Projector:
         if isinstance(agg, Designation):
             new_segments = agg.segments()
             old_set, new_set = set(old_segments), set(new_segments)
-            did = str(agg.id)
+            did = aggregate_id
             for seg in old_segments:
                 if seg not in new_set:
                     w.close_period(did, seg, p)
