@@ -172,6 +172,13 @@ class Views:
                 if progress is not None:
                     progress(position + applied, head)
             set_tracked(conn, head)
+        if applied and self.engine.dialect.name == "postgresql":
+            # Fresh statistics for the planner: without them it guesses thousands of rows
+            # for one subject and plans parallel scans (show at 1M events: 16 ms, not 3).
+            with self.engine.connect() as analyze:
+                for table in VIEW_TABLES:
+                    analyze.exec_driver_sql(f"ANALYZE {table.name}")
+                analyze.commit()
         return applied
 
     def rebuild(self, progress: ProgressFn | None = None, stop: int | None = None) -> int:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from unittest.mock import patch
 
+import pytest
 from support import dump_views, load_bench
 
 from ledger import Ledger
 from ledger.records import read_jsonl
 from projections import Views
 from projections.integrity import differences_from_rebuild
+from projections.tables import VIEW_TABLES
 
 
 def generate(path: Path, events: int) -> None:
@@ -45,6 +47,31 @@ def test_catching_up_by_aggregate_equals_catching_up_in_order(
             assert dump_views(views) == in_order
             # The scratch rebuild of verify (an SQLite file) is built by aggregate too.
             assert differences_from_rebuild(views) == []
+    finally:
+        views.close()
+        ledger.close()
+
+
+@pytest.mark.postgres
+def test_a_bulk_catch_up_on_postgresql_leaves_planner_statistics(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    history = tmp_path / "history.jsonl"
+    generate(history, 3000)
+    ledger = Ledger(postgres_url, user="test")
+    views = Views(ledger)
+    try:
+        with history.open("rb") as f:
+            ledger.import_events(read_jsonl(f))
+        assert views.catch_up() == 3000
+        with views.engine.connect() as conn:
+            analyzed = dict(
+                conn.exec_driver_sql(
+                    "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                    "WHERE schemaname = current_schema() AND relname LIKE 'view_%%'"
+                ).fetchall()
+            )
+        assert analyzed == {t.name: True for t in VIEW_TABLES}
     finally:
         views.close()
         ledger.close()
