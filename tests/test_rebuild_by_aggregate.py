@@ -3,6 +3,8 @@ caught up in order of record, on both stores and across page boundaries."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from unittest.mock import patch
 
@@ -16,20 +18,26 @@ from projections.integrity import differences_from_rebuild
 from projections.tables import VIEW_TABLES
 
 
-def generate(path: Path, events: int) -> None:
-    load_bench().generate(path, events, 11)
+@contextmanager
+def imported_history(url: str, folder: Path, events: int = 3000) -> Iterator[Views]:
+    """A ledger holding a generated history, its projections not caught up yet."""
+    history = folder / "history.jsonl"
+    load_bench().generate(history, events, 11)
+    ledger = Ledger(url, user="test")
+    views = Views(ledger)
+    try:
+        with history.open("rb") as f:
+            ledger.import_events(read_jsonl(f))
+        yield views
+    finally:
+        views.close()
+        ledger.close()
 
 
 def test_catching_up_by_aggregate_equals_catching_up_in_order(
     db_url: str, tmp_path: Path
 ) -> None:
-    history = tmp_path / "history.jsonl"
-    generate(history, 3000)
-    ledger = Ledger(db_url, user="test")
-    views = Views(ledger)
-    try:
-        with history.open("rb") as f:
-            ledger.import_events(read_jsonl(f))
+    with imported_history(db_url, tmp_path) as views:
         with patch("projections.views.BATCH", 10**9):  # one batch: in order of record
             views.catch_up()
         in_order = dump_views(views)
@@ -47,22 +55,13 @@ def test_catching_up_by_aggregate_equals_catching_up_in_order(
             assert dump_views(views) == in_order
             # The scratch rebuild of verify (an SQLite file) is built by aggregate too.
             assert differences_from_rebuild(views) == []
-    finally:
-        views.close()
-        ledger.close()
 
 
 @pytest.mark.postgres
 def test_a_bulk_catch_up_on_postgresql_leaves_planner_statistics(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    history = tmp_path / "history.jsonl"
-    generate(history, 3000)
-    ledger = Ledger(postgres_url, user="test")
-    views = Views(ledger)
-    try:
-        with history.open("rb") as f:
-            ledger.import_events(read_jsonl(f))
+    with imported_history(postgres_url, tmp_path) as views:
         assert views.catch_up() == 3000
         with views.engine.connect() as conn:
             analyzed = dict(
@@ -72,6 +71,3 @@ def test_a_bulk_catch_up_on_postgresql_leaves_planner_statistics(
                 ).fetchall()
             )
         assert analyzed == {t.name: True for t in VIEW_TABLES}
-    finally:
-        views.close()
-        ledger.close()
