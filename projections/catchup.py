@@ -209,6 +209,7 @@ class Projector:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.cache: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
+        self.cache_size = CACHE_SIZE
 
     def _before(self, event: RecordedEvent) -> LedgerAggregate | None:
         """The event's aggregate just before it: cached, or read from the store."""
@@ -226,7 +227,7 @@ class Projector:
     def _remember(self, agg: LedgerAggregate) -> None:
         self.cache[agg.id] = agg
         self.cache.move_to_end(agg.id)
-        while len(self.cache) > CACHE_SIZE:
+        while len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
 
     def apply(self, conn: Connection, notifications: Sequence[LedgerNotification]) -> None:
