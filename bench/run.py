@@ -48,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import deque
@@ -1024,12 +1025,48 @@ class ChildRun:
     stderr: str
 
 
+def _vm_hwm_kb(pid: int) -> int | None:
+    """The process's own peak RSS (``VmHWM``), or None once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None  # a zombie has no memory lines
+
+
 def run_child(args: list[str], workdir: Path) -> ChildRun:
-    """Run a command; its wall time and its own peak RSS (``wait4``: this child only)."""
+    """Run a command; its wall time, CPU time and its own peak RSS.
+
+    The peak is the child's ``VmHWM``, read every 20 ms while it runs. ``wait4``'s
+    ``ru_maxrss`` is not used: Linux carries the parent's high-water mark into the child
+    across fork and exec, so it reported this benchmark's own ~280 MB (the generator's
+    peak) instead of the command's.
+    """
     out, err = workdir / "child.out", workdir / "child.err"
+    peak_kb = 0
+    done = threading.Event()
+
+    def watch(pid: int) -> None:
+        nonlocal peak_kb
+        while not done.is_set():
+            kb = _vm_hwm_kb(pid)
+            if kb is None:
+                return
+            peak_kb = max(peak_kb, kb)
+            done.wait(0.02)
+
     with out.open("wb") as fo, err.open("wb") as fe:
         started = time.perf_counter()
         proc = subprocess.Popen(args, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL)
+        watcher = threading.Thread(target=watch, args=(proc.pid,), daemon=True)
+        watcher.start()
+        # Wait without reaping, so the watcher never reads a reused pid.
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        done.set()
+        watcher.join()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -1037,7 +1074,7 @@ def run_child(args: list[str], workdir: Path) -> ChildRun:
         seconds,
         usage.ru_utime + usage.ru_stime,
         proc.returncode,
-        usage.ru_maxrss / 1024,  # kilobytes on Linux
+        peak_kb / 1024,
         out.read_text(errors="replace"),
         err.read_text(errors="replace"),
     )

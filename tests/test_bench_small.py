@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,16 @@ def test_both_stores_give_the_same_answers(results: dict[str, dict[str, Any]]) -
         for volatile in ("seconds", "path"):
             a.pop(volatile), b.pop(volatile)
         assert a == b
+
+
+def test_peak_memory_is_the_commands_own_not_the_benchmarks(tmp_path: Path) -> None:
+    # Linux carries a parent's high-water mark into its child across fork and exec, so a
+    # benchmark holding 200 MB must not see a 40 MB command as 200 MB.
+    ballast = bytearray(200 * 2**20)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    grow = "x = bytearray(40 * 2**20)\nfor i in range(0, len(x), 4096): x[i] = 1"
+    run = bench.run_child([sys.executable, "-c", grow], tmp_path)
+    assert run.returncode == 0
+    assert 40 < run.peak_rss_mb < 120, run.peak_rss_mb
+    del ballast
