@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import FIXTURES
 
 from ledger import Ledger, RecordedEvent
 from ledger.adapters import parse
@@ -25,7 +26,6 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 UN_FILE = SHARED_DATA / "un" / "consolidated-2018-10-29.xml"
 OFAC_DIR = SHARED_DATA / "ofac-sdn-2021"
 FTM_SAMPLE = SHARED_DATA / "ftm" / "zala.entities.ftm.json"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 UN_SMALL = FIXTURES / "un-consolidated-small.xml"
 OFAC_SMALL = FIXTURES / "ofac-sdn-small"
 OFAC_PUBLISHED = date(2021, 6, 1)

@@ -105,6 +105,7 @@ def another_ledger_like(url: str, directory: Path) -> Iterator[str]:
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "navalny.jsonl"
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def load_bench() -> ModuleType:

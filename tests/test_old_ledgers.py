@@ -9,18 +9,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from support import Sanctions, sqlite_url_in
+from support import FIXTURES, Sanctions, sqlite_url_in
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 OLD_LEDGER = FIXTURES / "ledger-written-before-issue-5.db"
 OLD_EXPORT = FIXTURES / "ledger-written-before-issue-5.export.jsonl"
 
 
 def old_ledger(directory: Path) -> Sanctions:
-    directory.mkdir(parents=True, exist_ok=True)
-    url = sqlite_url_in(directory)
-    shutil.copyfile(OLD_LEDGER, url.removeprefix("sqlite:///"))
-    return Sanctions(url)
+    directory.mkdir()
+    shutil.copyfile(OLD_LEDGER, directory / "ledger.db")
+    return Sanctions(sqlite_url_in(directory))
 
 
 def test_a_ledger_written_before_the_speed_ups_verifies_and_exports_the_same_bytes(
@@ -43,9 +41,10 @@ def test_a_ledger_written_before_the_speed_ups_answers_like_its_restore(
     restored.ok("import", str(OLD_EXPORT))
     for question in (
         ("list", "--authority", "EU", "--at", "2021-06-01"),
-        ("list", "--authority", "US-OFAC", "--at", "2022-01-01", "--known-at", "20"),
+        ("list", "--authority", "US-OFAC", "--at", "2021-06-01", "--known-at", "41"),
         ("show", "aleksei-krivoruchko"),
         ("history", "aleksei-krivoruchko"),
     ):
-        assert old.ok(*question).stdout == restored.ok(*question).stdout, question
-    assert "aleksei-krivor" in old.ok("list", "--authority", "EU", "--at", "2021-06-01").stdout
+        answer = old.ok(*question).stdout
+        assert len(answer.splitlines()) > 4, question  # a table, not two empty answers
+        assert answer == restored.ok(*question).stdout, question
