@@ -6,15 +6,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.context import Session, pass_session
 from cli.queries import at_option, format_option, known_at_option
-from cli.render import render
+from cli.render import render, render_object
 from cli.types import DATE
-from ledger.adapters import PARSERS, ImportReport, parse
+from ledger.adapters import PARSERS, DelistingLimit, ImportReport, parse
+from ledger.errors import InvalidValue
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -40,7 +41,10 @@ def describe(report: ImportReport) -> list[str]:
     head = f"{report.list_name} of {report.published} ({report.counts})"
     if report.already_imported:
         return [f"Already imported: {head}; nothing added"]
-    lines = [f"Imported {head}: {report.events} events"]
+    if report.dry_run:
+        lines = [f"Dry run: {head}: would record {report.planned} events; nothing written"]
+    else:
+        lines = [f"Imported {head}: {report.events} events"]
     if report.receipts:
         lines[0] += f" (positions {report.receipts[0].position}..{report.receipts[-1].position})"
     lines.append(f"  {report.changes()}")
@@ -48,7 +52,59 @@ def describe(report: ImportReport) -> list[str]:
         lines.append(f"  compared with the snapshot of {report.previous}")
     if report.left_alone:
         lines.append(f"  {report.left_alone} listed by hand already: left alone")
+    for note in report.notes:
+        lines.append(f"  note: {note}")
+    if report.dry_run:
+        if report.refusal is not None:
+            lines.append(f"  the import would be refused: {report.refusal}")
+        else:
+            lines.append(
+                f"  within the delisting limit: {report.delisted:,} of {report.in_force:,} "
+                f"in force (--max-delistings {report.limit})"
+            )
     return lines
+
+
+def as_json(report: ImportReport) -> dict[str, Any]:
+    """The report for machines: the summary, the limit's verdict, every change."""
+    return {
+        "dry_run": report.dry_run,
+        "list": report.list_name,
+        "published": report.published,
+        "previous": report.previous,
+        "digest": report.digest,
+        "entries": report.entries,
+        "counts": report.counts,
+        "already_imported": report.already_imported,
+        "events": report.planned if report.dry_run else report.events,
+        "positions": [r.position for r in report.receipts[:1] + report.receipts[-1:]],
+        "registered": report.registered,
+        "subjects_amended": report.subjects_amended,
+        "designated": report.designated,
+        "amended": report.amended,
+        "delisted": report.delisted,
+        "left_alone": report.left_alone,
+        "in_force": report.in_force,
+        "max_delistings": str(report.limit),
+        "refused": report.refusal is not None,
+        "refusal": report.refusal,
+        "notes": list(report.notes),
+        "changes": [c.as_dict() for c in report.every_change],
+    }
+
+
+class DelistingLimitType(click.ParamType[DelistingLimit, Any]):
+    name = "N|N%"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> DelistingLimit:
+        if isinstance(value, DelistingLimit):
+            return value
+        try:
+            return DelistingLimit.parse(str(value))
+        except InvalidValue as e:
+            self.fail(str(e), param, ctx)
 
 
 @click.command("import-list")
@@ -60,8 +116,37 @@ def describe(report: ImportReport) -> list[str]:
     default=None,
     help="The publication date, where the file does not carry it (OFAC SDN CSV).",
 )
+@click.option(
+    "--max-delistings",
+    type=DelistingLimitType(),
+    default=None,
+    help="Refuse the import if it would delist more than N designations, or N% of this "
+    "list's designations in force (default 10%).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Compare and report every change, and whether the import would be refused; "
+    "write nothing.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"], case_sensitive=False),
+    default="table",
+    show_default=True,
+    help="Output format of the report (json: the summary and every change).",
+)
 @pass_session
-def import_list(session: Session, kind: str, path: str, published: date | None) -> None:
+def import_list(
+    session: Session,
+    kind: str,
+    path: str,
+    published: date | None,
+    max_delistings: DelistingLimit | None,
+    dry_run: bool,
+    fmt: str,
+) -> None:
     """Import a snapshot of an official list: the changes since the last one become events.
 
     \b
@@ -72,17 +157,38 @@ def import_list(session: Session, kind: str, path: str, published: date | None) 
     The same snapshot twice adds nothing; an older snapshot than the last is refused.
 
     \b
+    The file must be whole (a truncated, mis-encoded or damaged file is refused, naming
+    the line), and an import that would delist more than 10% of the list's designations
+    in force is refused unless --max-delistings allows it. --dry-run prints every change
+    and whether the import would be refused, and writes nothing.
+
+    \b
     Example:
+      sanctions import-list un consolidated.xml --dry-run
       sanctions import-list un consolidated.xml
       sanctions import-list ofac-sdn ./sdn-2021-06-01 --published 2021-06-01
+      sanctions import-list un consolidated.xml --max-delistings 25%
     """
     with progress_bar("Reading") as advance:
         snapshot = parse(kind, path, published=published, progress=advance)
     with progress_bar("Comparing") as advance:
-        report = session.ledger.import_snapshot(snapshot, progress=advance)
-    session.views.catch_up()
+        report = session.ledger.import_snapshot(
+            snapshot, progress=advance, max_delistings=max_delistings, dry_run=dry_run
+        )
+    if not dry_run:
+        session.views.catch_up()
+    if fmt.lower() == "json":
+        render_object(as_json(report), "json")
+        return
     for line in describe(report):
         click.echo(line)
+    if dry_run and not report.already_imported:
+        render(
+            [c.as_dict() for c in report.every_change],
+            "table",
+            ["subject", "regime", "change", "effective", "reference"],
+            empty="No changes.",
+        )
 
 
 @click.command("export-ftm")

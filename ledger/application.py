@@ -71,7 +71,7 @@ from ledger.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from ledger.adapters import ImportReport, Snapshot
+    from ledger.adapters import DelistingLimit, ImportReport, Snapshot
 
 A = TypeVar("A", bound=LedgerAggregate)
 PAGE = 2000
@@ -1146,12 +1146,20 @@ class Ledger(Application[UUID]):
         return ImportSummary(appended.count, appended.first, appended.last, bool(restore))
 
     def import_snapshot(
-        self, snapshot: Snapshot, *, progress: Callable[[int, int], None] | None = None
+        self,
+        snapshot: Snapshot,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        max_delistings: DelistingLimit | None = None,
+        dry_run: bool = False,
     ) -> ImportReport:
-        """An official list snapshot as events, all or nothing (see ledger.adapters)."""
+        """An official list snapshot as events, all or nothing (see ledger.adapters); refused
+        when it would delist more than ``max_delistings`` allows; a dry run writes nothing."""
         from ledger.adapters.reconcile import import_snapshot
 
-        return import_snapshot(self, snapshot, progress=progress)
+        return import_snapshot(
+            self, snapshot, progress=progress, max_delistings=max_delistings, dry_run=dry_run
+        )
 
     @staticmethod
     def _prefetched(

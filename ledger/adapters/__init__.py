@@ -11,7 +11,14 @@ from collections.abc import Callable
 from datetime import date
 
 from ledger.adapters import ofac, un
-from ledger.adapters.reconcile import ImportReport, SnapshotConflict
+from ledger.adapters.reconcile import (
+    DEFAULT_DELISTING_LIMIT,
+    Change,
+    DelistingLimit,
+    ImportReport,
+    SnapshotConflict,
+    TooManyDelistings,
+)
 from ledger.adapters.snapshot import Entry, InvalidSnapshot, ListSpec, Programme, Snapshot
 
 Parser = Callable[..., Snapshot]
@@ -38,8 +45,11 @@ def parse(
 
 
 __all__ = [
+    "DEFAULT_DELISTING_LIMIT",
     "PARSERS",
     "SPECS",
+    "Change",
+    "DelistingLimit",
     "Entry",
     "ImportReport",
     "InvalidSnapshot",
@@ -47,5 +57,6 @@ __all__ = [
     "Programme",
     "Snapshot",
     "SnapshotConflict",
+    "TooManyDelistings",
     "parse",
 ]

@@ -51,6 +51,15 @@ MEASURES: tuple[str, ...] = ("asset-freeze", "funds-prohibition")
 KINDS = {"individual": "person", "vessel": "vessel", "aircraft": "aircraft", "": "organization"}
 FILES = ("sdn.csv", "alt.csv", "add.csv", "sdn_comments.csv")
 WIDTHS = {"sdn.csv": 12, "alt.csv": 5, "add.csv": 6, "sdn_comments.csv": 2}
+MARKED = ("sdn.csv", "alt.csv", "add.csv")
+"""The files OFAC ends with Ctrl-Z (sdn_comments.csv has none): without it, a file was cut."""
+OPTIONAL = {
+    "alt.csv": "the entries have no aliases",
+    "add.csv": "no addresses checked",
+    "sdn_comments.csv": "no remarks beyond sdn.csv's",
+}
+"""The optional files, and what their absence means (reported with the import)."""
+NUMBERS = {"alt.csv": "alt_num", "add.csv": "add_num"}
 
 _DOB = re.compile(r"\bDOB (\d{1,2} [A-Z][a-z]{2} \d{4})\b")
 _NATIONALITY = re.compile(r"\b(?:nationality|citizen) ([^;.]+)")
@@ -82,6 +91,7 @@ def parse(
     digest = hashlib.sha256()
     done = 0
     rows: dict[str, list[tuple[int, list[str]]]] = {}
+    notes: list[str] = []
     for name in present:
         data = (folder / name).read_bytes()
         digest.update(f"{name}\n{len(data)}\n".encode())
@@ -90,67 +100,125 @@ def parse(
         done += len(data)
         if progress is not None:
             progress(done, total)
+    for name, lost in OPTIONAL.items():
+        if name not in present:
+            notes.append(f"no {name} in the folder: {lost}")
+        elif not rows[name]:
+            notes.append(f"{name} has no rows: {lost}")
+
+    entry_lines: dict[str, int] = {}
+    for line, row in rows["sdn.csv"]:
+        ent = _ent_num(row[0], "sdn.csv", line)
+        if ent in entry_lines:
+            raise InvalidSnapshot(
+                f"sdn.csv line {line}: ent_num {ent} is listed twice "
+                f"(first at line {entry_lines[ent]})"
+            )
+        entry_lines[ent] = line
+    if not entry_lines:
+        raise InvalidSnapshot(f"{folder}/sdn.csv: no entries")
+    for name in OPTIONAL:
+        numbers: dict[str, int] = {}
+        for line, row in rows.get(name, []):
+            ent = _ent_num(row[0], name, line)
+            if ent not in entry_lines:
+                raise InvalidSnapshot(f"{name} line {line}: ent_num {ent} is not in sdn.csv")
+            if name == "sdn_comments.csv":
+                continue
+            number = row[1].strip()
+            if not number.isdigit():
+                raise InvalidSnapshot(
+                    f"{name} line {line}: {NUMBERS[name]} {number!r} is not a number"
+                )
+            if number in numbers:
+                raise InvalidSnapshot(
+                    f"{name} line {line}: {NUMBERS[name]} {number} is listed twice "
+                    f"(first at line {numbers[number]})"
+                )
+            numbers[number] = line
 
     remarks_more: dict[str, str] = {}
-    for line, row in rows.get("sdn_comments.csv", []):
-        remarks_more[_ent_num(row[0], "sdn_comments.csv", line)] = row[1]
+    for _, row in rows.get("sdn_comments.csv", []):
+        ent = str(int(row[0].strip()))
+        remarks_more[ent] = remarks_more.get(ent, "") + row[1]  # in order: a long remark's parts
     aliases: dict[str, list[str]] = {}
     for line, row in rows.get("alt.csv", []):
-        ent = _ent_num(row[0], "alt.csv", line)
         alias = _value(row[3])
-        if alias:
-            aliases.setdefault(ent, []).append(alias)
-    for line, row in rows.get("add.csv", []):
-        _ent_num(row[0], "add.csv", line)
+        if not alias:
+            raise InvalidSnapshot(
+                f"alt.csv line {line}: alternate name {row[1].strip()} of entry "
+                f"{int(row[0].strip())} is empty"
+            )
+        aliases.setdefault(str(int(row[0].strip())), []).append(alias)
 
     entries: list[Entry] = []
-    seen: dict[str, int] = {}
     counts = {"individuals": 0, "entities": 0, "vessels": 0, "aircraft": 0}
+    unreadable_births: list[int] = []
     for line, row in rows["sdn.csv"]:
         where = f"sdn.csv line {line}"
-        ent = _ent_num(row[0], "sdn.csv", line)
-        if ent in seen:
-            raise InvalidSnapshot(
-                f"{where}: ent_num {ent} is listed twice (first at line {seen[ent]})"
-            )
-        seen[ent] = line
-        entries.append(_entry(ent, row, aliases.get(ent, []), remarks_more.get(ent, ""), where))
-        kind = entries[-1].kind
+        ent = str(int(row[0].strip()))
+        entry, birth_readable = _entry(
+            ent, row, aliases.get(ent, []), remarks_more.get(ent, ""), where
+        )
+        if not birth_readable:
+            unreadable_births.append(line)
+        entries.append(entry)
         counts[
             {"person": "individuals", "vessel": "vessels", "aircraft": "aircraft"}.get(
-                kind, "entities"
+                entry.kind, "entities"
             )
         ] += 1
-    for name in ("alt.csv", "add.csv", "sdn_comments.csv"):
-        for line, row in rows.get(name, []):
-            if row[0].strip() not in seen:
-                raise InvalidSnapshot(
-                    f"{name} line {line}: ent_num {row[0].strip()} is not in sdn.csv"
-                )
-    if not entries:
-        raise InvalidSnapshot(f"{folder}/sdn.csv: no entries")
-    return Snapshot(SPEC, published, digest.hexdigest(), tuple(entries), counts, str(folder))
+    if unreadable_births:
+        shown = ", ".join(str(n) for n in unreadable_births[:5])
+        more = ", ..." if len(unreadable_births) > 5 else ""
+        notes.append(
+            f"{len(unreadable_births)} dates of birth in the remarks are not calendar dates "
+            f"and were left out (sdn.csv lines {shown}{more})"
+        )
+    return Snapshot(
+        SPEC, published, digest.hexdigest(), tuple(entries), counts, str(folder), tuple(notes)
+    )
 
 
 def _rows(name: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of each record; a wrong number of fields names its line."""
+    """(line number, fields) of each record; a wrong number of fields names its line.
+
+    An empty line, or a file that stops without OFAC's end-of-file mark, is refused: it is
+    how a damaged or truncated download looks.
+    """
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise InvalidSnapshot(f"{name} line {line}: not valid UTF-8") from None
-    text = text.rstrip("\x1a\r\n")  # the legacy files end with Ctrl-Z
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise InvalidSnapshot(
+            f"{name} line {line}, column {column}: not valid UTF-8 (byte 0x{data[e.start]:02x}); "
+            "the file is mis-encoded or damaged (download it again)"
+        ) from None
+    if not text:
+        return
+    if name in MARKED and not text.rstrip("\r\n").endswith("\x1a"):
+        last = text.count("\n") + (0 if text.endswith("\n") else 1)
+        raise InvalidSnapshot(
+            f"{name} line {last}: the file ends without OFAC's end-of-file mark (Ctrl-Z): "
+            "it is truncated (download it again)"
+        )
+    text = text.rstrip("\r\n").removesuffix("\x1a").rstrip("\r\n")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     width = WIDTHS[name]
     line = 1
     try:
         for row in reader:
-            if row and not (len(row) == 1 and not row[0].strip()):
-                if len(row) != width:
-                    raise InvalidSnapshot(
-                        f"{name} line {line}: expected {width} fields, found {len(row)}"
-                    )
-                yield line, row
+            if not row or (len(row) == 1 and not row[0].strip()):
+                raise InvalidSnapshot(
+                    f"{name} line {line}: an empty line (OFAC's files have none): "
+                    "the file is damaged (download it again)"
+                )
+            if len(row) != width:
+                raise InvalidSnapshot(
+                    f"{name} line {line}: expected {width} fields, found {len(row)}"
+                )
+            yield line, row
             line = reader.line_num + 1
     except csv.Error as e:
         raise InvalidSnapshot(f"{name} line {reader.line_num}: malformed CSV ({e})") from None
@@ -163,7 +231,10 @@ def _ent_num(text: str, name: str, line: int) -> str:
     return str(int(value))
 
 
-def _entry(ent: str, row: list[str], aliases: list[str], more: str, where: str) -> Entry:
+def _entry(
+    ent: str, row: list[str], aliases: list[str], more: str, where: str
+) -> tuple[Entry, bool]:
+    """The entry, and whether a date of birth its remarks give could be read."""
     name = _value(row[1])
     if not name:
         raise InvalidSnapshot(f"{where}: entry {ent} has no name")
@@ -178,12 +249,13 @@ def _entry(ent: str, row: list[str], aliases: list[str], more: str, where: str) 
         raise InvalidSnapshot(f"{where}: entry {ent} has no program")
     remarks = clean((row[11] if _value(row[11]) else "") + more)
     birth: date | None = None
+    readable = True
     m = _DOB.search(remarks)
     if m:
         try:
             birth = datetime.strptime(m[1], "%d %b %Y").date()
         except ValueError:
-            birth = None  # 'DOB 31 Feb 1970' happens; not a date we can keep
+            readable = False  # 'DOB 31 Feb 1970' happens; not a date we can keep (reported)
     nationality = None
     n = _NATIONALITY.search(remarks)
     if n:
@@ -192,7 +264,7 @@ def _entry(ent: str, row: list[str], aliases: list[str], more: str, where: str) 
     for alias in aliases:
         if alias != name and alias not in unique:
             unique.append(alias)
-    return Entry(
+    entry = Entry(
         ref=ent,
         subject_id=f"ofac-{ent}",
         kind=KINDS[type_text],
@@ -205,3 +277,4 @@ def _entry(ent: str, row: list[str], aliases: list[str], more: str, where: str) 
         listed_on=None,
         where=where,
     )
+    return entry, readable

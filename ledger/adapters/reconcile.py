@@ -21,14 +21,21 @@ QDi.001``); the designations that imports of a list created are found by that ta
 those are amended or delisted: a hand-entered designation with the same key is left alone.
 Importing the same snapshot again adds nothing; another file with an imported publication
 date, or a snapshot older than the latest imported, is refused.
+
+A snapshot that would delist more of the list's designations in force than a limit allows
+(:class:`DelistingLimit`, by default 10%) is refused before anything is written: a cut or
+damaged file that still parses must not empty the list. A dry run computes everything, the
+limit included, and writes nothing.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.utils import get_topic
@@ -66,6 +73,76 @@ class SnapshotConflict(Conflict):
     """The snapshot contradicts the imports already recorded (order, or another file)."""
 
 
+class TooManyDelistings(Conflict):
+    """The snapshot would delist more of the list's designations than the limit allows."""
+
+
+_COUNT = re.compile(r"^\d{1,9}$")
+_PERCENT = re.compile(r"^(\d{1,3}(?:\.\d{1,6})?)%$")
+
+
+@dataclass(frozen=True)
+class DelistingLimit:
+    """How many of a list's designations in force one snapshot may delist: a number or a
+    percentage of those in force."""
+
+    count: int | None = None
+    percent: Fraction | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> DelistingLimit:
+        """``1092`` or ``25%`` (up to 100%); anything else raises InvalidValue."""
+        text = text.strip()
+        if _COUNT.match(text):
+            return cls(count=int(text))
+        m = _PERCENT.match(text)
+        if m and Fraction(m[1]) <= 100:
+            return cls(percent=Fraction(m[1]))
+        raise InvalidValue(
+            f"{text!r} is neither a number of delistings (such as 1092) nor a percentage "
+            "from 0% to 100% (such as 25%)"
+        )
+
+    def allows(self, delisting: int, in_force: int) -> bool:
+        if self.count is not None:
+            return delisting <= self.count
+        assert self.percent is not None
+        return delisting * 100 <= self.percent * in_force
+
+    def __str__(self) -> str:
+        if self.count is not None:
+            return str(self.count)
+        assert self.percent is not None
+        return f"{float(self.percent):g}%"
+
+
+DEFAULT_DELISTING_LIMIT = DelistingLimit(percent=Fraction(10))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change an import makes (or a dry run would make)."""
+
+    subject: str
+    regime: str | None
+    """None for a change to the subject itself."""
+    change: str
+    """subject registered, subject amended, designated, amended, delisted."""
+    effective: date | None
+    """None for a change to the subject itself (subjects have no effective date)."""
+    reference: str
+    """The entry's reference in the list (QDi.001, 31252)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "regime": self.regime,
+            "change": self.change,
+            "effective": self.effective,
+            "reference": self.reference,
+        }
+
+
 @dataclass
 class ImportReport:
     """What one snapshot import recorded."""
@@ -84,6 +161,19 @@ class ImportReport:
     delisted: int = 0
     left_alone: int = 0
     """(entry, regime) pairs in force by a hand-entered designation: not touched."""
+    in_force: int = 0
+    """Designations that imports of this list made, in force on the publication date before
+    this import: what the delisting limit is measured against."""
+    limit: DelistingLimit = DEFAULT_DELISTING_LIMIT
+    refusal: str | None = None
+    """Why the limit refuses this import (a dry run reports it instead of raising)."""
+    dry_run: bool = False
+    planned: int = 0
+    """Events the import appends (or, in a dry run, would append)."""
+    notes: tuple[str, ...] = ()
+    """What the parser noticed and did not refuse (Snapshot.notes)."""
+    every_change: list[Change] = field(default_factory=list)
+    """Each change, in the order of the events."""
     receipts: list[Receipt] = field(default_factory=list)
 
     @property
@@ -99,9 +189,19 @@ class ImportReport:
 
 
 def import_snapshot(
-    ledger: Ledger, snapshot: Snapshot, *, progress: ProgressFn | None = None
+    ledger: Ledger,
+    snapshot: Snapshot,
+    *,
+    progress: ProgressFn | None = None,
+    max_delistings: DelistingLimit | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Turn a snapshot into events and append them in one transaction (all or nothing)."""
+    """Turn a snapshot into events and append them in one transaction (all or nothing).
+
+    Refused (TooManyDelistings) before anything is written when it would delist more than
+    ``max_delistings`` allows (default 10% of the list's designations in force). A dry run
+    returns the same report, the refusal in ``refusal``, and writes nothing.
+    """
     spec = snapshot.spec
     published = snapshot.published
     b = ledger._new_batch()
@@ -115,6 +215,9 @@ def import_snapshot(
         len(snapshot.entries),
         snapshot.describe_counts(),
         previous,
+        limit=max_delistings or DEFAULT_DELISTING_LIMIT,
+        dry_run=dry_run,
+        notes=snapshot.notes,
     )
     if published in imported and imported[published] == snapshot.digest:
         report.already_imported = True
@@ -139,6 +242,11 @@ def import_snapshot(
         b.prefetch(designation_uuid(sid, spec.authority, r) for sid, r in gone[i : i + PREFETCH])
     for key in gone:
         _delist(ledger, b, snapshot, key, held[key], previous, report)
+    report.in_force += report.delisted
+    if not report.limit.allows(report.delisted, report.in_force):
+        report.refusal = _refusal(spec.name, report.delisted, report.in_force)
+        if not dry_run:
+            raise TooManyDelistings(report.refusal)
     summary = f"{snapshot.describe_counts()}; {report.changes()}"
     record_import(
         ledger,
@@ -151,8 +259,20 @@ def import_snapshot(
         summary=summary,
         sources=[spec.url],
     )
-    report.receipts = ledger._commit(b)
+    report.planned = len(b.pending)
+    if not dry_run:
+        report.receipts = ledger._commit(b)
     return report
+
+
+def _refusal(list_name: str, delisting: int, in_force: int) -> str:
+    percent = math.ceil(Fraction(delisting * 100, in_force)) if in_force else 100
+    noun = "designation" if in_force == 1 else "designations"
+    return (
+        f"this snapshot would delist {delisting:,} of the {in_force:,} {noun} of {list_name} "
+        f"in force; if that is right, allow it with --max-delistings {delisting} "
+        f"(or a percentage such as --max-delistings {percent}%)"
+    )
 
 
 def _prefetch(b: _Batch, authority: str, entries: tuple[Entry, ...]) -> None:
@@ -313,9 +433,13 @@ def _entry(
                 tag,
             )
             report.designated += 1
+            report.every_change.append(
+                Change(entry.subject_id, programme.regime, "designated", effective, entry.ref)
+            )
         elif key not in held:
             report.left_alone += 1
         else:
+            report.in_force += 1
             wanted = set(programme.measures)
             adding = sorted(wanted - set(seg.measures))
             removing = sorted(set(seg.measures) - wanted)
@@ -337,6 +461,9 @@ def _entry(
                     tag,
                 )
                 report.amended += 1
+                report.every_change.append(
+                    Change(entry.subject_id, programme.regime, "amended", published, entry.ref)
+                )
 
 
 def _subject(ledger: Ledger, b: _Batch, entry: Entry, tag: list[str], report: ImportReport) -> None:
@@ -355,6 +482,9 @@ def _subject(ledger: Ledger, b: _Batch, entry: Entry, tag: list[str], report: Im
             tag,
         )
         report.registered += 1
+        report.every_change.append(
+            Change(entry.subject_id, None, "subject registered", None, entry.ref)
+        )
         return
     add = [a for a in entry.aliases if a not in state.aliases]
     remove = [a for a in state.aliases if a not in entry.aliases]
@@ -384,6 +514,7 @@ def _subject(ledger: Ledger, b: _Batch, entry: Entry, tag: list[str], report: Im
         tag,
     )
     report.subjects_amended += 1
+    report.every_change.append(Change(entry.subject_id, None, "subject amended", None, entry.ref))
 
 
 def _delist(
@@ -420,3 +551,4 @@ def _delist(
     except LedgerError as e:
         raise InvalidSnapshot(f"{spec.name} {ref} ({subject}, {regime}): {e}") from None
     report.delisted += 1
+    report.every_change.append(Change(subject, regime, "delisted", published, ref))

@@ -77,6 +77,9 @@ class Snapshot:
     """Entries per kind, as the list counts them (``individuals``, ``entities``, ...)."""
     source: str = ""
     """The file or folder read, for the record."""
+    notes: tuple[str, ...] = ()
+    """What the parser noticed and did not refuse (a missing optional file, an unreadable
+    birth date): reported with the import, never dropped silently."""
 
     def describe_counts(self) -> str:
         return ", ".join(f"{n} {kind}" for kind, n in self.counts.items())

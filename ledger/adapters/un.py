@@ -94,6 +94,7 @@ REGIMES: dict[str, Programme] = {
 }
 
 RECORDS = {"INDIVIDUAL": "person", "ENTITY": "organization"}
+SECTIONS = {"INDIVIDUAL": "INDIVIDUALS", "ENTITY": "ENTITIES"}
 _REF = re.compile(r"^[A-Z]{2}[ie]\.\d{3,}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -104,21 +105,29 @@ def parse(
     published: date | None = None,
     progress: ProgressFn | None = None,
 ) -> Snapshot:
-    """Read a consolidated list file; any fault raises InvalidSnapshot naming its line."""
+    """Read a consolidated list file; any fault raises InvalidSnapshot naming its line.
+
+    The file must be whole: its root with a ``dateGenerated``, and every record with a
+    reference number, a name and a listing date; a file without records is refused ("no
+    entries"), as is one that ends before its root closes (truncated).
+    """
     path = Path(path)
     if not path.is_file():
         raise InvalidSnapshot(f"{path}: no such file (give the consolidated list XML)")
     total = path.stat().st_size
     digest = hashlib.sha256()
-    generated: date | None = None
+    generated: list[date] = []
     entries: list[Entry] = []
     seen: dict[str, str] = {}
     counts = {"individuals": 0, "entities": 0}
     name = path.name
-    for line, element, root in _records(path, digest, total, progress):
-        if generated is None:
-            generated = _generated(root, name)
+    for line, element, section in _records(path, digest, total, progress, generated):
         entry = _entry(element, f"{name} line {line}")
+        if section != SECTIONS[element.tag]:
+            raise InvalidSnapshot(
+                f"{entry.where}: {element.tag} inside <{section}> "
+                f"(expected it inside <{SECTIONS[element.tag]}>)"
+            )
         if entry.ref in seen:
             raise InvalidSnapshot(
                 f"{entry.where}: REFERENCE_NUMBER {entry.ref} is listed twice "
@@ -127,34 +136,45 @@ def parse(
         seen[entry.ref] = entry.where
         entries.append(entry)
         counts["individuals" if entry.kind == "person" else "entities"] += 1
-    if generated is None and published is None:
+    if not entries:
         raise InvalidSnapshot(
-            f"{name}: no dateGenerated on CONSOLIDATED_LIST: give --published DATE"
+            f"{name}: no entries (no INDIVIDUAL or ENTITY): not a whole UN consolidated list"
         )
-    if generated is not None and published is not None and generated != published:
+    when = generated[0]
+    if published is not None and when != published:
         raise InvalidSnapshot(
-            f"{name}: the file says it was generated on {generated}; "
+            f"{name}: the file says it was generated on {when}; "
             f"--published {published} disagrees (leave it out)"
         )
-    when = generated or published
-    assert when is not None
     return Snapshot(SPEC, when, digest.hexdigest(), tuple(entries), counts, str(path))
 
 
 def _records(
-    path: Path, digest: hashlib._Hash, total: int, progress: ProgressFn | None
-) -> Iterator[tuple[int, ET.Element, ET.Element]]:
-    """(line of the start tag, element, root) for each INDIVIDUAL / ENTITY, streamed."""
+    path: Path,
+    digest: hashlib._Hash,
+    total: int,
+    progress: ProgressFn | None,
+    generated: list[date],
+) -> Iterator[tuple[int, ET.Element, str]]:
+    """(line of the start tag, element, its section) for each INDIVIDUAL / ENTITY, streamed.
+
+    Appends the root's dateGenerated to ``generated`` as soon as the root opens.
+    """
     parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     root: ET.Element | None = None
-    depth = 0
+    open_tags: list[str] = []
     starts: list[int] = []
     done = 0
     number = 0
+    utf8 = True
     with path.open("rb") as file:
         for number, raw in enumerate(file, start=1):
             digest.update(raw)
             done += len(raw)
+            if number == 1:
+                utf8 = _declares_utf8(raw)
+            if utf8:
+                _check_utf8(path.name, number, raw)
             try:
                 parser.feed(raw)
                 events = list(parser.read_events())
@@ -163,7 +183,8 @@ def _records(
             for event in events:
                 kind, element = cast(tuple[str, ET.Element], event)
                 if kind == "start":
-                    depth += 1
+                    open_tags.append(element.tag)
+                    depth = len(open_tags)
                     if depth == 1:
                         root = element
                         if element.tag != "CONSOLIDATED_LIST":
@@ -172,11 +193,12 @@ def _records(
                                 f"<{element.tag}>, not <CONSOLIDATED_LIST>: not a UN "
                                 "consolidated list"
                             )
+                        generated.append(_generated(element, f"{path.name} line {number}"))
                     elif depth == 3:
                         starts.append(number)
                     continue
-                depth -= 1
-                if depth == 2:
+                open_tags.pop()
+                if len(open_tags) == 2:
                     line = starts.pop()
                     if element.tag not in RECORDS:
                         raise InvalidSnapshot(
@@ -184,7 +206,7 @@ def _records(
                             "(expected INDIVIDUAL or ENTITY)"
                         )
                     assert root is not None
-                    yield line, element, root
+                    yield line, element, open_tags[1]
                     element.clear()
                     for section in root:  # drop finished records: memory stays flat
                         section.clear()
@@ -193,11 +215,35 @@ def _records(
         try:
             parser.close()
         except ET.ParseError as e:
+            if open_tags:  # well-formed so far, but it stops before the root closes
+                raise InvalidSnapshot(
+                    f"{path.name} line {number}: the file ends inside <{open_tags[-1]}>, "
+                    f"before </{open_tags[0]}>: it is truncated (download it again)"
+                ) from None
             raise _syntax(path.name, e) from None
     if root is None:
         raise InvalidSnapshot(f"{path.name}: empty file, not a UN consolidated list")
     if progress is not None:
         progress(total, total)
+
+
+_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _declares_utf8(first_line: bytes) -> bool:
+    """Whether the file is UTF-8: no declared encoding, or UTF-8 declared."""
+    m = _ENCODING.match(first_line.lstrip(b"\xef\xbb\xbf"))
+    return m is None or m[1].lower().replace(b"_", b"-") in (b"utf-8", b"utf8")
+
+
+def _check_utf8(name: str, number: int, raw: bytes) -> None:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidSnapshot(
+            f"{name} line {number}, column {e.start + 1}: not valid UTF-8 "
+            f"(byte 0x{raw[e.start]:02x}); the file is mis-encoded or damaged (download it again)"
+        ) from None
 
 
 def _syntax(name: str, e: ET.ParseError) -> InvalidSnapshot:
@@ -206,16 +252,19 @@ def _syntax(name: str, e: ET.ParseError) -> InvalidSnapshot:
     return InvalidSnapshot(f"{name} line {line}, column {column + 1}: malformed XML ({message})")
 
 
-def _generated(root: ET.Element, name: str) -> date | None:
+def _generated(root: ET.Element, where: str) -> date:
     value = root.get("dateGenerated")
     if value is None:
-        return None
+        raise InvalidSnapshot(
+            f"{where}: CONSOLIDATED_LIST has no dateGenerated: not a whole UN consolidated list "
+            "(the UN writes it on every file)"
+        )
     if not _DATE.match(value):
-        raise InvalidSnapshot(f"{name}: dateGenerated {value!r} does not start with YYYY-MM-DD")
+        raise InvalidSnapshot(f"{where}: dateGenerated {value!r} does not start with YYYY-MM-DD")
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
-        raise InvalidSnapshot(f"{name}: dateGenerated {value!r} is not a calendar date") from None
+        raise InvalidSnapshot(f"{where}: dateGenerated {value!r} is not a calendar date") from None
 
 
 def _text(element: ET.Element, path: str) -> str:
@@ -253,12 +302,14 @@ def _entry(element: ET.Element, where: str) -> Entry:
     if not name:
         raise InvalidSnapshot(f"{where}: no name (FIRST_NAME is empty)")
     listed_text = _text(element, "LISTED_ON")
-    listed_on: date | None = None
-    if listed_text:
-        try:
-            listed_on = date.fromisoformat(listed_text[:10])
-        except ValueError:
-            raise InvalidSnapshot(f"{where}: LISTED_ON {listed_text!r} is not a date") from None
+    if not listed_text:
+        # Every record of the UN's files has one (all 1,093 of 29 Oct 2018): a record
+        # without it is damaged, and its designation would start on a guessed date.
+        raise InvalidSnapshot(f"{where}: no listing date (LISTED_ON is empty)")
+    try:
+        listed_on = date.fromisoformat(listed_text[:10])
+    except ValueError:
+        raise InvalidSnapshot(f"{where}: LISTED_ON {listed_text!r} is not a date") from None
     aliases: list[str] = []
     alias_tag = f"{tag}_ALIAS"
     for alias in element.findall(f"{alias_tag}/ALIAS_NAME"):
