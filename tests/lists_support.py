@@ -18,7 +18,7 @@ import pytest
 from support import FIXTURES
 
 from ledger import Ledger, RecordedEvent
-from ledger.adapters import parse
+from ledger.adapters import DelistingLimit, parse
 from projections import Views
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,10 +132,22 @@ def ofac_copy(
 # ------------------------------------------------------------------ ledgers
 
 
-def import_file(url: str, kind: str, path: Path, published: date | None = None) -> Any:
+def import_file(
+    url: str,
+    kind: str,
+    path: Path,
+    published: date | None = None,
+    *,
+    max_delistings: str | None = None,
+    dry_run: bool = False,
+) -> Any:
+    """Import a snapshot as the user "importer"; ``max_delistings`` as on the command line."""
     ledger = Ledger(url, user="importer")
+    limit = DelistingLimit.parse(max_delistings) if max_delistings is not None else None
     try:
-        return ledger.import_snapshot(parse(kind, path, published=published))
+        return ledger.import_snapshot(
+            parse(kind, path, published=published), max_delistings=limit, dry_run=dry_run
+        )
     finally:
         ledger.close()
 

@@ -902,12 +902,12 @@ def un_xml(name: str = "Ri Won Ho", listed_on: str = "2018-01-01",
 _LOL = "".join(
     f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
 SDN_ROW = b'36,"AEROCARIBBEAN AIRLINES","-0- ","CUBA","-0- ","-0- ","-0- ","-0- ","-0- ",' \
-    b'"-0- ","-0- ","-0- "\n'
+    b'"-0- ","-0- ","-0- "\n\x1a'  # OFAC ends its files with Ctrl-Z
 
 HOSTILE_LISTS: dict[str, tuple[list[str], dict[str, bytes], int, str]] = {
     # name: (arguments after import-list, files to write, exit status, words in the error)
     "un-not-xml": (["un", "{dir}/list.xml"], {"list.xml": b"\xff\xfe garbage"}, 1,
-                   "malformed XML"),
+                   "not valid UTF-8"),
     "un-truncated": (["un", "{dir}/list.xml"], {"list.xml": un_xml()[:200]}, 1, "list.xml"),
     "un-entity-bomb": (["un", "{dir}/list.xml"],
                        {"list.xml": un_xml("&l9;", doctype=f"<!DOCTYPE l [{_LOL}]>")}, 1,
@@ -922,7 +922,7 @@ HOSTILE_LISTS: dict[str, tuple[list[str], dict[str, bytes], int, str]] = {
                      {"sdn.csv": b'\xff,"a\n', "add.csv": b"", "alt.csv": b"",
                       "sdn_comments.csv": b""}, 1, "not valid UTF-8"),
     "sdn-malformed-csv": (["ofac-sdn", "{dir}", "--published", "2021-01-01"],
-                          {"sdn.csv": SDN_ROW, "add.csv": b'"a', "alt.csv": b"",
+                          {"sdn.csv": SDN_ROW, "add.csv": b'"a\x1a', "alt.csv": b"",
                            "sdn_comments.csv": b""}, 1, "malformed CSV"),
     "sdn-no-date": (["ofac-sdn", "{dir}"], {"sdn.csv": SDN_ROW, "add.csv": b"", "alt.csv": b"",
                                             "sdn_comments.csv": b""}, 1, "--published"),

@@ -165,14 +165,14 @@ def test_malformed_files_are_refused_naming_file_and_line(
     elif edit == "orphan":
         alt = folder / "alt.csv"
         text = alt.read_bytes().decode("utf-8").rstrip("\x1a")
-        alt.write_bytes((text + '77777,1,"aka","NOBODY",-0- \r\n').encode("utf-8"))
+        alt.write_bytes((text + '77777,1,"aka","NOBODY",-0- \r\n\x1a').encode("utf-8"))
     elif edit == "type":
         lines[5] = lines[5].replace('"vessel"', '"ship"')
     elif edit == "twice":
         lines.insert(6, lines[5])
     elif edit == "quote":
         lines.insert(6, '5,"STRAY"QUOTE,-0- ,"CUBA"')
-    sdn.write_bytes("\r\n".join(lines).encode("utf-8"))
+    sdn.write_bytes(("\r\n".join(lines) + "\x1a").encode("utf-8"))  # OFAC's end mark
     with pytest.raises(InvalidSnapshot, match=message):
         parse("ofac-sdn", folder, published=OFAC_PUBLISHED)
 
