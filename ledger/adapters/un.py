@@ -118,7 +118,7 @@ def parse(
     digest = hashlib.sha256()
     generated: list[date] = []
     entries: list[Entry] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, int] = {}
     counts = {"individuals": 0, "entities": 0}
     name = path.name
     for line, element, section in _records(path, digest, total, progress, generated):
@@ -131,9 +131,9 @@ def parse(
         if entry.ref in seen:
             raise InvalidSnapshot(
                 f"{entry.where}: REFERENCE_NUMBER {entry.ref} is listed twice "
-                f"(first at {seen[entry.ref]})"
+                f"(first at line {seen[entry.ref]})"
             )
-        seen[entry.ref] = entry.where
+        seen[entry.ref] = line
         entries.append(entry)
         counts["individuals" if entry.kind == "person" else "entities"] += 1
     if not entries:
