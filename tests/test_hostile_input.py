@@ -922,7 +922,7 @@ HOSTILE_LISTS: dict[str, tuple[list[str], dict[str, bytes], int, str]] = {
                      {"sdn.csv": b'\xff,"a\n', "add.csv": b"", "alt.csv": b"",
                       "sdn_comments.csv": b""}, 1, "not valid UTF-8"),
     "sdn-malformed-csv": (["ofac-sdn", "{dir}", "--published", "2021-01-01"],
-                          {"sdn.csv": SDN_ROW, "add.csv": b'"a\x1a', "alt.csv": b"",
+                          {"sdn.csv": SDN_ROW, "add.csv": b'"a\x1a', "alt.csv": b"\x1a",
                            "sdn_comments.csv": b""}, 1, "malformed CSV"),
     "sdn-no-date": (["ofac-sdn", "{dir}"], {"sdn.csv": SDN_ROW, "add.csv": b"", "alt.csv": b"",
                                             "sdn_comments.csv": b""}, 1, "--published"),

@@ -195,6 +195,11 @@ def _rows(name: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
             f"{name} line {line}, column {column}: not valid UTF-8 (byte 0x{data[e.start]:02x}); "
             "the file is mis-encoded or damaged (download it again)"
         ) from None
+    if name in MARKED and not text:
+        raise InvalidSnapshot(
+            f"{name}: empty file (OFAC's files end with Ctrl-Z even without rows): it is "
+            "truncated (download it again)"
+        )
     if not text:
         return
     if name in MARKED and not text.rstrip("\r\n").endswith("\x1a"):
