@@ -7,6 +7,7 @@ import sys
 import click
 
 from cli.context import Session, pass_session
+from cli.interrupts import both, pause_at
 from cli.types import HEAD
 from ledger.integrity import KeptHead
 from projections.integrity import verify
@@ -33,9 +34,9 @@ def rebuild_command(session: Session) -> None:
                 bar.update(position - done[0])
                 done[0] = position
 
-            count = views.rebuild(step)
+            count = views.rebuild(both(step, pause_at("rebuilding")))
     else:
-        count = views.rebuild()
+        count = views.rebuild(pause_at("rebuilding"))
     click.echo(f"Rebuilt the projections from {count} events.")
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.context import Session, pass_session
+from cli.interrupts import both, pause, pause_at
 from cli.queries import at_option, format_option, known_at_option
 from cli.render import render
 from cli.types import DATE
@@ -76,11 +77,15 @@ def import_list(session: Session, kind: str, path: str, published: date | None) 
       sanctions import-list un consolidated.xml
       sanctions import-list ofac-sdn ./sdn-2021-06-01 --published 2021-06-01
     """
+    views = session.views  # caught up before the write, so that afterwards only the import is
     with progress_bar("Reading") as advance:
-        snapshot = parse(kind, path, published=published, progress=advance)
+        progress = both(advance, pause_at("reading"))
+        snapshot = parse(kind, path, published=published, progress=progress)
     with progress_bar("Comparing") as advance:
-        report = session.ledger.import_snapshot(snapshot, progress=advance)
-    session.views.catch_up()
+        progress = both(advance, pause_at("comparing"))
+        report = session.ledger.import_snapshot(snapshot, progress=progress)
+    pause("committed")
+    views.catch_up(pause_at("catching-up"))
     for line in describe(report):
         click.echo(line)
 

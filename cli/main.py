@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from sqlite3 import DatabaseError
 from typing import Any
 
@@ -20,6 +21,12 @@ class LedgerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM through cli.interrupts
+            from cli.interrupts import interrupted
+
+            signum = getattr(e, "signum", signal.SIGINT)
+            rebuilding = ctx.invoked_subcommand == "rebuild"
+            raise interrupted(ctx.obj, signum, rebuilding) from None
         except LedgerError as e:
             raise click.ClickException(str(e)) from None
         except (
@@ -74,4 +81,7 @@ _register()
 
 
 def main() -> None:
+    from cli.interrupts import install
+
+    install()  # SIGTERM too ends a command with the truthful line, not a silent kill
     cli(prog_name="sanctions")
