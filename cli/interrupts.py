@@ -34,40 +34,59 @@ class Interrupt(KeyboardInterrupt):
 
 
 class Interrupted(click.ClickException):
-    """The command's last line after an interrupt: ``Error: interrupted...``, exit 130 or 143."""
+    """The command's last line after Ctrl-C: ``Error: interrupted...``, exit 128 + SIGINT."""
 
-    def __init__(self, message: str, signum: int) -> None:
-        super().__init__(message)
-        self.exit_code = 128 + signum
+    exit_code = 128 + signal.SIGINT
+
+
+class Terminated(Interrupted):
+    """The same after SIGTERM: exit 128 + SIGTERM."""
+
+    exit_code = 128 + signal.SIGTERM
 
 
 def install() -> None:
     """For the process's life: the first SIGINT or SIGTERM raises ``Interrupt``; later ones are
     ignored, so that a second Ctrl-C cannot cut short the rollback or the truthful line."""
-    received: list[int] = []
 
     def handle(signum: int, _frame: FrameType | None) -> None:
-        if received:
-            return
-        received.append(signum)
+        hold()
         raise Interrupt(signum)
 
     for signum in SIGNALS:
         # An ignored signal stays ignored: a shell starts background jobs ignoring SIGINT.
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, handle)
+            _installed.add(signum)
+
+
+_installed: set[int] = set()
+
+
+def hold() -> None:
+    """Ignore the signals ``install`` handles from now on: the command has ended (its last line
+    is said, or being worked out) and the process only closes its connections and exits."""
+    for signum in _installed:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def before_start(e: KeyboardInterrupt) -> int:
+    """An interrupt while the program loads: nothing can have been written; the exit status."""
+    signum = getattr(e, "signum", signal.SIGINT)
+    click.echo("Error: interrupted; nothing was written", err=True)
+    return 128 + signum
 
 
 def interrupted(session: Session | None, signum: int, rebuilding: bool) -> Interrupted:
     """What an interrupt left behind, as the command's error."""
     try:
         message = _truth(session, rebuilding)
-    except Exception as e:  # noqa: BLE001 - the database failed too: say so, guess nothing
+    except Exception as e:  # the database failed too: say so, guess nothing
         message = (
             "interrupted; could not read the ledger back to tell what was written "
             f"({type(e).__name__}: {e}); 'sanctions head' and 'sanctions verify' tell"
         )
-    return Interrupted(message, signum)
+    return Terminated(message) if signum == signal.SIGTERM else Interrupted(message)
 
 
 def _truth(session: Session | None, rebuilding: bool) -> str:
