@@ -7,7 +7,7 @@ import sys
 import click
 
 from cli.context import Session, pass_session
-from cli.interrupts import both, pause_at
+from cli.interrupts import both, pause, pause_at
 from cli.types import HEAD
 from ledger.integrity import KeptHead
 from projections.integrity import verify
@@ -37,6 +37,7 @@ def rebuild_command(session: Session) -> None:
             count = views.rebuild(both(step, pause_at("rebuilding")))
     else:
         count = views.rebuild(pause_at("rebuilding"))
+    pause("rebuilt")
     click.echo(f"Rebuilt the projections from {count} events.")
 
 
