@@ -11,7 +11,6 @@ A few signals are also sent at random moments.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
