@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import psycopg
 import pytest
 from support import Sanctions, another_ledger_like, dump_views, load_bench
 
@@ -115,12 +116,16 @@ def finish(proc: subprocess.Popen[str], earlier: str = "") -> tuple[int, str]:
 
 
 def interrupt_at(
-    url: str, args: Sequence[str], pause: str, signum: int
+    url: str, args: Sequence[str], pause: str, signum: int, *, again: bool = False
 ) -> tuple[int, str]:
-    """Run the command, send the signal where it pauses; the exit status and last line."""
+    """Run the command, send the signal where it pauses (``again``: a second Ctrl-C soon
+    after, while it rolls back); the exit status and the last line."""
     proc = start(url, args, pause)
     earlier = wait_for_pause(proc)
     proc.send_signal(signum)
+    if again:
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
     code, err = finish(proc, earlier)
     return code, err.strip().splitlines()[-1]
 
@@ -133,22 +138,27 @@ def lines_in(path: Path) -> int:
 
 
 @pytest.mark.parametrize(
-    ("pause", "signum", "writes"),
+    ("pause", "signum", "again", "writes"),
     [
-        ("checked:1", signal.SIGINT, False),  # checking: the write transaction just began
-        ("checked:5100", signal.SIGTERM, False),  # mid-write: 5,000 events flushed, uncommitted
-        ("committed", signal.SIGINT, True),  # committed, the projections not caught up
-        ("catching-up:1", signal.SIGTERM, True),  # in the catch-up's one transaction
+        ("checked:1", signal.SIGINT, False, False),  # checking: the write transaction began
+        ("checked:5100", signal.SIGTERM, True, False),  # mid-write: 5,000 events uncommitted
+        ("committed", signal.SIGINT, False, True),  # committed, the projections not caught up
+        ("catching-up:1", signal.SIGTERM, True, True),  # in the catch-up's one transaction
     ],
 )
 def test_an_interrupted_import_says_what_was_committed(
-    db_url: str, history: tuple[Path, Path, Path], pause: str, signum: int, writes: bool
+    db_url: str,
+    history: tuple[Path, Path, Path],
+    pause: str,
+    signum: int,
+    again: bool,
+    writes: bool,
 ) -> None:
     seed, rest, short = history
     rest = short if writes else rest
     sanctions = seeded(db_url, seed)
     before = sanctions.head()
-    code, last = interrupt_at(db_url, ["import", str(rest)], pause, signum)
+    code, last = interrupt_at(db_url, ["import", str(rest)], pause, signum, again=again)
     assert code == 128 + signum
     if writes:
         first, count = before[0] + 1, lines_in(rest)
@@ -184,6 +194,42 @@ def test_an_import_waiting_for_standard_input_is_interrupted_cleanly(db_url: str
     code, err = finish(proc)
     assert (code, err.strip().splitlines()[-1]) == (130, NOTHING)
     assert sanctions.head() == before
+
+
+def test_an_import_waiting_for_the_write_lock_is_interrupted_cleanly(
+    postgres_url: str, history: tuple[Path, Path, Path]
+) -> None:
+    """Another writer holds the ledger (PostgreSQL: the wait is cancelled at once)."""
+    seed, _, short = history
+    sanctions = seeded(postgres_url, seed)
+    before = sanctions.head()
+    base, schema = postgres_url.split("?schema=")
+    with psycopg.connect(base) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}.ledger_events",))
+        proc = start(postgres_url, ["import", str(short)])
+        deadline = time.monotonic() + 30
+        while not holder.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()[0]:  # type: ignore[index]
+            assert time.monotonic() < deadline, "the import never waited for the lock"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        code, err = finish(proc)
+    assert (code, err.strip().splitlines()[-1]) == (143, NOTHING)
+    assert sanctions.head() == before
+
+
+def test_an_interrupted_query_exits_130_without_a_traceback(
+    db_url: str, history: tuple[Path, Path, Path]
+) -> None:
+    """``log`` blocked on a full pipe nobody reads, then Ctrl-C."""
+    seed, _, _ = history
+    seeded(db_url, seed)
+    proc = start(db_url, ["log", "--format", "jsonl"])
+    time.sleep(2)  # the pipe (64 kB) is full long before the log's 200 kB are written
+    proc.send_signal(signal.SIGINT)
+    code, err = finish(proc)
+    assert (code, err.strip().splitlines()[-1]) == (130, NOTHING)
 
 
 # --------------------------------------------------------------------------- import-list
