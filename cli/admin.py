@@ -18,7 +18,8 @@ from projections.integrity import verify
 def rebuild_command(session: Session) -> None:
     """Drop every projection and rebuild it from the event log.
 
-    The answers afterwards are identical: projections are derived data.
+    The answers afterwards are identical: projections are derived data. It is one
+    transaction: interrupted, it leaves the projections as they were.
 
     \b
     Example:

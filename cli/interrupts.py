@@ -10,6 +10,7 @@ whether the projections were rebuilt.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import time
@@ -58,6 +59,9 @@ def install() -> None:
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, handle)
             _installed.add(signum)
+    # Python restores the default action before it exits, which would let a late Ctrl-C kill
+    # the process after its last line was said; ignored at exit, it cannot.
+    atexit.register(_ignore_at_exit)
 
 
 _installed: set[int] = set()
@@ -66,6 +70,17 @@ _installed: set[int] = set()
 def hold() -> None:
     """Ignore the signals ``install`` handles from now on: the command has ended (its last line
     is said, or being worked out) and the process only closes its connections and exits."""
+    for signum in _installed:
+        # A handler that does nothing, not SIG_IGN: a signal already pending (Ctrl-C and
+        # SIGTERM at once) would otherwise be reported as "ignored due to race condition".
+        signal.signal(signum, _ignore)
+
+
+def _ignore(_signum: int, _frame: FrameType | None) -> None:
+    pass
+
+
+def _ignore_at_exit() -> None:
     for signum in _installed:
         signal.signal(signum, signal.SIG_IGN)
 

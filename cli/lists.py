@@ -77,7 +77,7 @@ def import_list(session: Session, kind: str, path: str, published: date | None) 
       sanctions import-list un consolidated.xml
       sanctions import-list ofac-sdn ./sdn-2021-06-01 --published 2021-06-01
     """
-    views = session.views  # caught up before the write, so that afterwards only the import is
+    views = session.views  # caught up before the write: afterwards only the import is left
     with progress_bar("Reading") as advance:
         progress = both(advance, pause_at("reading"))
         snapshot = parse(kind, path, published=published, progress=progress)

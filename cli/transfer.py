@@ -85,7 +85,7 @@ def import_(session: Session, file: IO[bytes]) -> None:
     Example:
       sanctions --db sqlite:///example.db import examples/navalny.jsonl
     """
-    views = session.views  # caught up before the write, so that afterwards only the import is
+    views = session.views  # caught up before the write: afterwards only the import is left
     with progress_bar(file) as advance:
         progress = both(advance, pause_at("checked"))
         summary = session.ledger.import_events(read_jsonl(file), progress=progress)

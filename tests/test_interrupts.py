@@ -116,15 +116,15 @@ def finish(proc: subprocess.Popen[str], earlier: str = "") -> tuple[int, str]:
 
 
 def interrupt_at(
-    url: str, args: Sequence[str], pause: str, signum: int, *, again: bool = False
+    url: str, args: Sequence[str], pause: str, signum: int, *, again: float | None = None
 ) -> tuple[int, str]:
-    """Run the command, send the signal where it pauses (``again``: a second Ctrl-C soon
-    after, while it rolls back); the exit status and the last line."""
+    """Run the command, send the signal where it pauses (and a Ctrl-C ``again`` seconds
+    later: at once, or while it rolls back); the exit status and the last line."""
     proc = start(url, args, pause)
     earlier = wait_for_pause(proc)
     proc.send_signal(signum)
-    if again:
-        time.sleep(0.05)
+    if again is not None:
+        time.sleep(again)
         proc.send_signal(signal.SIGINT)
     code, err = finish(proc, earlier)
     return code, err.strip().splitlines()[-1]
@@ -140,10 +140,10 @@ def lines_in(path: Path) -> int:
 @pytest.mark.parametrize(
     ("pause", "signum", "again", "writes"),
     [
-        ("checked:1", signal.SIGINT, False, False),  # checking: the write transaction began
-        ("checked:5100", signal.SIGTERM, True, False),  # mid-write: 5,000 events uncommitted
-        ("committed", signal.SIGINT, False, True),  # committed, the projections not caught up
-        ("catching-up:1", signal.SIGTERM, True, True),  # in the catch-up's one transaction
+        ("checked:1", signal.SIGINT, None, False),  # checking: the write transaction began
+        ("checked:5100", signal.SIGTERM, 0.05, False),  # mid-write: 5,000 events uncommitted
+        ("committed", signal.SIGINT, None, True),  # committed, the projections not caught up
+        ("catching-up:1", signal.SIGTERM, 0.0, True),  # in the catch-up's one transaction
     ],
 )
 def test_an_interrupted_import_says_what_was_committed(
@@ -151,7 +151,7 @@ def test_an_interrupted_import_says_what_was_committed(
     history: tuple[Path, Path, Path],
     pause: str,
     signum: int,
-    again: bool,
+    again: float | None,
     writes: bool,
 ) -> None:
     seed, rest, short = history
@@ -159,7 +159,8 @@ def test_an_interrupted_import_says_what_was_committed(
     sanctions = seeded(db_url, seed)
     before = sanctions.head()
     code, last = interrupt_at(db_url, ["import", str(rest)], pause, signum, again=again)
-    assert code == 128 + signum
+    # Both pending at once (a loaded machine), the lower-numbered SIGINT is handled first.
+    assert code == 128 + signum or (again is not None and code == 130)
     if writes:
         first, count = before[0] + 1, lines_in(rest)
         assert last == committed(first, first + count - 1)
