@@ -99,12 +99,14 @@ def interrupted(session: Session | None, signum: int, rebuilding: bool) -> Inter
     except Exception as e:  # the database failed too: say so, guess nothing
         message = (
             "interrupted; could not read the ledger back to tell what was written "
-            f"({type(e).__name__}: {e}); 'sanctions head' and 'sanctions verify' tell"
+            f"({type(e).__name__}: {' '.join(str(e).split())}); 'sanctions head' and "
+            "'sanctions verify' tell"
         )
     return Terminated(message) if signum == signal.SIGTERM else Interrupted(message)
 
 
 def _truth(session: Session | None, rebuilding: bool) -> str:
+    # Only what the command opened: opening the ledger now would read it, not its last write.
     ledger = session.__dict__.get("ledger") if session is not None else None
     committed = ledger.committed_by_last_write() if ledger is not None else None
     if committed is not None:
