@@ -7,6 +7,7 @@ import sys
 import click
 
 from cli.context import Session, pass_session
+from cli.interrupts import both, pause, pause_at
 from cli.types import HEAD
 from ledger.integrity import KeptHead
 from projections.integrity import verify
@@ -17,7 +18,8 @@ from projections.integrity import verify
 def rebuild_command(session: Session) -> None:
     """Drop every projection and rebuild it from the event log.
 
-    The answers afterwards are identical: projections are derived data.
+    The answers afterwards are identical: projections are derived data. It is one
+    transaction: interrupted, it leaves the projections as they were.
 
     \b
     Example:
@@ -33,9 +35,10 @@ def rebuild_command(session: Session) -> None:
                 bar.update(position - done[0])
                 done[0] = position
 
-            count = views.rebuild(step)
+            count = views.rebuild(both(step, pause_at("rebuilding")))
     else:
-        count = views.rebuild()
+        count = views.rebuild(pause_at("rebuilding"))
+    pause("rebuilt")
     click.echo(f"Rebuilt the projections from {count} events.")
 
 

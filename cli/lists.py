@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.context import Session, pass_session
+from cli.interrupts import both, pause, pause_at
 from cli.queries import at_option, format_option, known_at_option
 from cli.render import render, render_object
 from cli.types import DATE
@@ -169,14 +170,18 @@ def import_list(
       sanctions import-list ofac-sdn ./sdn-2021-06-01 --published 2021-06-01
       sanctions import-list un consolidated.xml --max-delistings 25%
     """
+    views = session.views  # caught up before the write: afterwards only the import is left
     with progress_bar("Reading") as advance:
-        snapshot = parse(kind, path, published=published, progress=advance)
+        progress = both(advance, pause_at("reading"))
+        snapshot = parse(kind, path, published=published, progress=progress)
     with progress_bar("Comparing") as advance:
+        progress = both(advance, pause_at("comparing"))
         report = session.ledger.import_snapshot(
-            snapshot, progress=advance, max_delistings=max_delistings, dry_run=dry_run
+            snapshot, progress=progress, max_delistings=max_delistings, dry_run=dry_run
         )
     if not dry_run:
-        session.views.catch_up()
+        pause("committed")
+        views.catch_up(pause_at("catching-up"))
     if fmt.lower() == "json":
         render_object(as_json(report), "json")
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from sqlite3 import DatabaseError
 from typing import Any
 
@@ -10,6 +11,7 @@ import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError
 from sqlalchemy.exc import SQLAlchemyError
 
+from cli import interrupts
 from cli.context import Session
 from ledger import DEFAULT_URL, LedgerError, __version__
 
@@ -20,6 +22,10 @@ class LedgerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM through cli.interrupts
+            signum = getattr(e, "signum", signal.SIGINT)
+            rebuilding = ctx.invoked_subcommand == "rebuild"
+            raise interrupts.interrupted(ctx.obj, signum, rebuilding) from None
         except LedgerError as e:
             raise click.ClickException(str(e)) from None
         except (
@@ -31,6 +37,18 @@ class LedgerGroup(click.Group):
         ) as e:
             # The database itself failed (unreachable, locked for too long, out of space).
             raise click.ClickException(f"database error: {e}") from None
+        finally:
+            # Done, or its error said: a signal now must not turn it into "Aborted!".
+            interrupts.hold()
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt as e:  # while parsing the arguments: nothing was written yet
+            raise interrupts.interrupted(None, getattr(e, "signum", signal.SIGINT), False) from None
 
 
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,4 +92,5 @@ _register()
 
 
 def main() -> None:
+    interrupts.install()  # SIGTERM too ends a command with the truthful line, not a silent kill
     cli(prog_name="sanctions")

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from cli.context import Session, pass_session
+from cli.interrupts import both, pause, pause_at
 from cli.render import dumps, render
 from ledger import ImportSummary, RecordedEvent
 from ledger.records import read_jsonl, to_json
@@ -84,9 +85,12 @@ def import_(session: Session, file: IO[bytes]) -> None:
     Example:
       sanctions --db sqlite:///example.db import examples/navalny.jsonl
     """
+    views = session.views  # caught up before the write: afterwards only the import is left
     with progress_bar(file) as advance:
-        summary = session.ledger.import_events(read_jsonl(file), progress=advance)
-    session.views.catch_up()
+        progress = both(advance, pause_at("checked"))
+        summary = session.ledger.import_events(read_jsonl(file), progress=progress)
+    pause("committed")
+    views.catch_up(pause_at("catching-up"))
     click.echo(describe(summary))
 
 

@@ -1324,5 +1324,23 @@ class Ledger(Application[UUID]):
         n = cast(LedgerNotification, self.recorder.select_notifications(position, 1)[0])
         return position, n.digest
 
+    def committed_by_last_write(self) -> tuple[int, int] | None:
+        """The positions (first, last) that this object's last write committed, read back
+        from the database; None when it committed nothing.
+
+        For an interrupted command: a commit may complete between the signal and its handling,
+        so only the stored rows tell. The write held the lock from its head on, so its last
+        position holding the digest it computed proves the whole write was committed.
+        """
+        appender = self.ledger_recorder.last_appender
+        if appender is None or appender.position <= appender.head:
+            return None
+        found = self.recorder.select_notifications(appender.position, 1)
+        if not found or found[0].id != appender.position:
+            return None
+        if cast(LedgerNotification, found[0]).digest != appender.digest:
+            return None
+        return appender.head + 1, appender.position
+
     def close(self) -> None:
         self.factory.close()

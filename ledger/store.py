@@ -234,6 +234,7 @@ class LedgerRecorderMixin:
 
     insert_sql: str
     head_sql: str
+    last_appender: Appender | None = None
 
     def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:  # pragma: no cover
         raise NotImplementedError
@@ -272,6 +273,8 @@ class LedgerRecorderMixin:
         """
         with self._write_transaction() as cur:
             appender = Appender(self, cur)
+            # Kept so that an interrupted command can read back what this write committed.
+            self.last_appender = appender
             if expect_head is not None and appender.head != expect_head:
                 raise ConcurrentWrite(
                     "another writer appended to the ledger meanwhile; nothing was written, "

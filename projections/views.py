@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -27,6 +28,9 @@ from projections.catchup import (
 )
 from projections.tables import SCHEMA_VERSION, VIEW_TABLES, log, metadata, tracking
 from projections.time import KnownAt, parse_known_at
+
+REBUILD_NAME = "rebuild"
+"""The tracking row holding the last rebuild's token (its position column)."""
 
 
 def sqlite_engine(url: str) -> Engine:
@@ -67,6 +71,7 @@ class Views:
         self.ledger = ledger
         self.engine = engine if engine is not None else make_engine(ledger)
         self.projector = Projector(ledger)
+        self.rebuild_token: int | None = None
         self._ensure_schema()
 
     # ------------------------------------------------------------------ maintenance
@@ -160,27 +165,37 @@ class Views:
         folded once (its earlier events, if any, read once), and the period rows go in in key
         order. The rows are the same. A crash loses the whole backlog, to be applied again.
         """
-        applied = 0
-        recorder = self.ledger.ledger_recorder
         with self._writing() as conn:
             if (tracked_position(conn, lock=True) or 0) != position:
                 return 0  # another process is applying it: go on in order of record
-            after = None
-            # Needed again: the aggregates a page loads (earlier events) and the one a page ends
-            # in; a full cache of finished aggregates would be dead weight.
-            self.projector.cache_size = BATCH + 1
-            try:
-                while page := recorder.select_by_aggregate(after, BATCH, head, start=position):
-                    self.projector.apply(conn, page)
-                    last = page[-1]
-                    after = (cast(UUID, last.originator_id), last.originator_version)
-                    applied += len(page)
-                    if progress is not None:
-                        progress(position + applied, head)
-            finally:
-                self.projector.cache_size = CACHE_SIZE
-                self.projector.cache.clear()
-            set_tracked(conn, head)
+            applied = self._apply_by_aggregate(conn, position, head, progress)
+        self._analyze(applied)
+        return applied
+
+    def _apply_by_aggregate(
+        self, conn: Connection, position: int, head: int, progress: ProgressFn | None
+    ) -> int:
+        applied = 0
+        recorder = self.ledger.ledger_recorder
+        after = None
+        # Needed again: the aggregates a page loads (earlier events) and the one a page ends
+        # in; a full cache of finished aggregates would be dead weight.
+        self.projector.cache_size = BATCH + 1
+        try:
+            while page := recorder.select_by_aggregate(after, BATCH, head, start=position):
+                self.projector.apply(conn, page)
+                last = page[-1]
+                after = (cast(UUID, last.originator_id), last.originator_version)
+                applied += len(page)
+                if progress is not None:
+                    progress(position + applied, head)
+        finally:
+            self.projector.cache_size = CACHE_SIZE
+            self.projector.cache.clear()
+        set_tracked(conn, head)
+        return applied
+
+    def _analyze(self, applied: int) -> None:
         if applied and self.engine.dialect.name == "postgresql":
             # Fresh statistics for the planner: without them it guesses thousands of rows
             # for one subject and plans parallel scans (show at 1M events: 16 ms, not 3).
@@ -188,14 +203,44 @@ class Views:
                 for table in VIEW_TABLES:
                     analyze.exec_driver_sql(f"ANALYZE {table.name}")
                 analyze.commit()
-        return applied
 
     def rebuild(self, progress: ProgressFn | None = None, stop: int | None = None) -> int:
-        """Drop every projection and apply the log again (up to ``stop``)."""
+        """Drop every projection and apply the log again (up to ``stop``).
+
+        Dropping and applying are one transaction: an interrupted rebuild leaves the
+        projections as they were, never empty or half built. The transaction also stores a
+        token of its own, so that ``rebuilt_up_to`` can tell afterwards whether it committed.
+        """
+        head = self.ledger.recorder.max_notification_id() or 0
+        if stop is not None:
+            head = min(head, stop)
+        token = secrets.randbits(62)
+        self.rebuild_token = token
+        self.projector.cache.clear()
         with self._writing() as conn:
             self._reset(conn)
-        self.projector.cache.clear()
-        return self.catch_up(progress, stop)
+            conn.execute(
+                insert(tracking).values(
+                    name=REBUILD_NAME, position=token, schema_version=SCHEMA_VERSION
+                )
+            )
+            applied = self._apply_by_aggregate(conn, 0, head, progress)
+        self._analyze(applied)
+        return applied + self.catch_up(progress, stop)
+
+    def rebuilt_up_to(self) -> int | None:
+        """After an interrupted ``rebuild``: the position its committed transaction rebuilt
+        the projections up to, read back from the database; None if it did not commit."""
+        if self.rebuild_token is None:
+            return None
+        self.engine.dispose()  # fresh connections: they see only what was committed
+        with self.engine.connect() as conn:
+            token = conn.execute(
+                select(tracking.c.position).where(tracking.c.name == REBUILD_NAME)
+            ).scalar()
+            if token != self.rebuild_token:
+                return None
+            return tracked_position(conn)
 
     def close(self) -> None:
         self.engine.dispose()
