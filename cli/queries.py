@@ -240,6 +240,8 @@ def _summary(entry: dict[str, Any]) -> str:
         value = data.get(key)
         if value:
             parts.append(f"{key}={', '.join(value) if isinstance(value, list) else value}")
+    if entry.get("window"):
+        parts.append(f"start uncertain: {entry['window']}")
     return "; ".join(parts)
 
 
@@ -276,6 +278,12 @@ def history_command(session: Session, subject: str, known_at: str | None, fmt: s
 @click.argument("end", metavar="TO", type=DATE)
 @click.option("--authority", "-a", default=None, help="Only this authority.")
 @known_at_option
+@click.option(
+    "--include-uncertain",
+    is_flag=True,
+    help="Also the designations possibly added in the range: listed on a date the source "
+    "does not give, in a window that reaches into it ('possibly added').",
+)
 @format_option
 @pass_session
 def diff_command(
@@ -284,16 +292,23 @@ def diff_command(
     end: date,
     authority: str | None,
     known_at: str | None,
+    include_uncertain: bool,
     fmt: str,
 ) -> None:
     """What changed after FROM and up to TO: designations added, removed, changed.
+
+    A designation whose listing date the source did not give is added on the date it was
+    first seen; if its window reaches into the range it was possibly added there: those
+    are counted on standard error, and shown with --include-uncertain.
 
     \b
     Example:
       sanctions diff 2021-03-01 2021-03-31 --authority EU
     """
     rows = []
-    for change in session.views.diff(start, end, authority=authority, known_at=known_at):
+    changes = session.views.diff(start, end, authority=authority, known_at=known_at)
+    shown = [c for c in changes if include_uncertain or c.change != "possibly added"]
+    for change in shown:
         row = change.as_dict()
         if fmt != "json":
             d = row["details"]
@@ -317,6 +332,12 @@ def diff_command(
         ],
         empty="No changes.",
     )
+    if len(changes) > len(shown):
+        click.echo(
+            f"{len(changes) - len(shown)} more possibly added after {start} and up to {end}; "
+            "--include-uncertain shows them",
+            err=True,
+        )
 
 
 @click.command("announcements")

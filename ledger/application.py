@@ -728,8 +728,8 @@ class Ledger(Application[UUID]):
                 )
             if check_date(listed_after, "listed-after date") >= effective:
                 raise InvalidValue(
-                    f"the listed-after date {listed_after} must be before the effective "
-                    f"date {effective} (the window is the days after it, up to {effective})"
+                    f"the listed-after date {listed_after} is not before the effective date "
+                    f"{effective}; give the last date on which it was known not listed"
                 )
         fields: dict[str, Any] = {
             "subject": subject,

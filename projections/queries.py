@@ -102,6 +102,8 @@ class HistoryEntry(Row):
     retracted_by: int | None
     retracts: int | None
     data: dict[str, Any]
+    window: str | None = None
+    """A designation whose start the source left uncertain, in words (see ``window_text``)."""
 
 
 @dataclass(frozen=True)
@@ -336,9 +338,22 @@ def history(conn: Connection, subject_id: str, *, k: int) -> list[HistoryEntry]:
             else None,
             retracts=r.retracts,
             data=dict(r.data),
+            window=_data_window(r.data),
         )
         for r in rows
     ]
+
+
+def _data_window(data: dict[str, Any]) -> str | None:
+    """The window of a designation's logged data (dates as ISO text), in words."""
+    after, unknown = data.get("listed_after"), bool(data.get("start_unknown"))
+    if after is None and not unknown:
+        return None
+    return window_text(
+        date.fromisoformat(after) if after else None,
+        unknown,
+        date.fromisoformat(data["effective"]),
+    )
 
 
 def diff(
@@ -367,6 +382,28 @@ def diff(
             r,
             r.period_start,
             {
+                "measures": sorted(r.measures),
+                "legal_act": r.legal_act,
+                "listed_until": r.period_end,
+                "window": window_text(*_window(r.possible_from), r.period_start),
+            },
+        )
+    # A period certain only after ``end`` whose window reaches into (start, end]: possibly
+    # added then, dated on the first day of the window in the range.
+    for r in conn.execute(
+        base.where(
+            periods.c.possible_from <= end,
+            periods.c.period_start > end,
+            periods.c.valid_from == periods.c.period_start,
+        )
+    ):
+        listed_after, start_unknown = _window(r.possible_from)
+        change(
+            "possibly added",
+            r,
+            max(r.possible_from, start + timedelta(days=1)),
+            {
+                "window": window_text(listed_after, start_unknown, r.period_start),
                 "measures": sorted(r.measures),
                 "legal_act": r.legal_act,
                 "listed_until": r.period_end,
@@ -406,6 +443,6 @@ def diff(
                     "legal_act": r.legal_act,
                 },
             )
-    order = {"added": 0, "changed": 1, "removed": 2}
+    order = {"possibly added": 0, "added": 0, "changed": 1, "removed": 2}
     changes.sort(key=lambda c: (c.effective_date, c.authority, c.subject_id, order[c.change]))
     return changes
