@@ -538,10 +538,10 @@ def _data_fields(cls: type) -> tuple[tuple[str, str], ...]:
 def event_data(event: LedgerAggregate.Event, *, window: bool = False) -> dict[str, Any]:
     """The event's own fields, as the commands name them (dates stay ``date`` objects).
 
-    A designation's window fields appear only when it has a window of its own: a certain
-    designation, and one stored in version 1 (its window in its reason), read as they were
-    written, so that exports of older ledgers stay the same bytes. ``window``: show the
-    window read from a version 1 reason too (the history view).
+    A designation's window fields are left out when its start is certain, and when it was
+    stored in version 1 (the window read from its reason): both read as they always did, so
+    that exports of older ledgers stay the same bytes. ``window``: keep the window read from
+    a version 1 reason (the history view).
     """
     data = {key: getattr(event, name) for name, key in _data_fields(type(event))}
     if isinstance(event, Designation.Designated | Designation.Redesignated):

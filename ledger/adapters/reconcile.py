@@ -261,7 +261,7 @@ def effective_date(entry: Entry, previous: date | None, published: date) -> date
     return published
 
 
-def _designation_reason(
+def _designation_terms(
     snapshot: Snapshot, entry: Entry, previous: date | None, effective: date
 ) -> tuple[str, date | None, bool]:
     """The reason, ``listed_after`` and ``start_unknown`` of a new designation."""
@@ -299,7 +299,7 @@ def _entry(
         seg = in_force(agg.segments(), published) if agg is not None else None
         if seg is None:
             effective = effective_date(entry, previous, published)
-            reason, listed_after, start_unknown = _designation_reason(
+            reason, listed_after, start_unknown = _designation_terms(
                 snapshot, entry, previous, effective
             )
             ledger._designate(
