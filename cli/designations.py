@@ -38,13 +38,31 @@ LEGAL_ACT = click.option("--legal-act", metavar="TEXT", help="The instrument tha
 REASON = click.option("--reason", metavar="TEXT", help="The stated grounds.")
 
 
+LISTED_AFTER = click.option(
+    "--listed-after",
+    type=DATE,
+    help="The listing date is not known: certain from --effective, possibly listed since "
+    "the day after this one (e.g. the previous edition of the list without it).",
+)
+START_UNKNOWN = click.option(
+    "--start-unknown",
+    is_flag=True,
+    help="The listing date is not known and nothing bounds it: certain from --effective, "
+    "possibly listed on any day before.",
+)
+
+
 @click.command("designate")
 @designation_key
 @measures_option("--measure", "What the designation imposes")
-@stacked(UNTIL, LEGAL_ACT, REASON, sources_option)
+@stacked(UNTIL, LEGAL_ACT, REASON, LISTED_AFTER, START_UNKNOWN, sources_option)
 @pass_session
 def designate(session: Session, /, subject: str, **options: Any) -> None:
     """List SUBJECT by an authority under a regime from an effective date.
+
+    When the source gives no listing date (a list seen on 2021-07-07, not on 2021-06-01),
+    give the date it was first seen as --effective and the last date it was not as
+    --listed-after: queries answer "possibly listed" in between.
 
     \b
     Example:
@@ -52,6 +70,8 @@ def designate(session: Session, /, subject: str, **options: Any) -> None:
         --regime "EU Global Human Rights Sanctions Regime" --effective 2021-03-02 \\
         --measure asset-freeze --measure travel-ban --measure funds-prohibition \\
         --legal-act "Council Implementing Regulation (EU) 2021/371"
+      sanctions designate igor-krasnov --authority US-OFAC --regime "EO 13661" \\
+        --effective 2021-07-07 --listed-after 2021-06-01 --measure asset-freeze
     """
     session.recorded([session.ledger.designate(subject, **options)])
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.context import Session, pass_session
 from cli.render import render, render_object
 from cli.types import DATE, FORMAT, KIND, KNOWN_AT, MEASURE
+from ledger.vocabulary import today
+
+if TYPE_CHECKING:
+    from projections.queries import Listing
 
 LIST_COLUMNS = [
     "subject_id",
@@ -76,6 +80,12 @@ def format_option(f: Any) -> Any:
 @click.option("--kind", "-k", type=KIND, default=None, help="Only subjects of this kind.")
 @at_option
 @known_at_option
+@click.option(
+    "--include-uncertain",
+    is_flag=True,
+    help="Also the designations possibly in force on the date: listed on a date the source "
+    "does not give, in a window that contains it (marked certain=false).",
+)
 @format_option
 @pass_session
 def list_command(
@@ -86,14 +96,20 @@ def list_command(
     kind: str | None,
     at: date | None,
     known_at: str | None,
+    include_uncertain: bool,
     fmt: str,
 ) -> None:
     """Who is sanctioned on a date: one row per designation in force.
+
+    A designation first seen in a list snapshot without its own listing date is certain
+    from that snapshot and only possibly in force before it; those are counted on standard
+    error, and shown with --include-uncertain.
 
     \b
     Example:
       sanctions list --authority EU --at 2021-03-03
       sanctions list --authority US-OFAC --at 2021-03-01 --known-at 2021-03-10 --format json
+      sanctions list --authority US-OFAC --at 2021-06-15 --include-uncertain
     """
     rows = session.views.listings(
         authority=authority,
@@ -102,8 +118,36 @@ def list_command(
         kind=kind,
         at=at,
         known_at=known_at,
+        include_uncertain=True,
     )
-    render([r.as_dict() for r in rows], fmt, LIST_COLUMNS, empty="No designation in force.")
+    shown = rows if include_uncertain else [r for r in rows if r.certain]
+    columns = LIST_COLUMNS + (["certain", "window"] if include_uncertain else [])
+    render([listing_row(r, fmt) for r in shown], fmt, columns, empty="No designation in force.")
+    uncertain = len(rows) - len(shown)
+    if uncertain:
+        day = at if at is not None else today()
+        click.echo(
+            f"{uncertain} more possibly listed on {day}; --include-uncertain shows them",
+            err=True,
+        )
+
+
+def listing_row(listing: Listing, fmt: str) -> dict[str, Any]:
+    """A listing for the renderer: in tables and CSV, ``certain`` as true/false and the
+    uncertain start in words."""
+    row = listing.as_dict()
+    if fmt.lower() != "json":
+        row["certain"] = "true" if listing.certain else "false"
+        row["window"] = listing.window()
+    return row
+
+
+def status(listing: Listing) -> str:
+    """``listed``, or ``possibly listed (listed on some date between ...; certain from ...)``."""
+    window = listing.window()
+    if not listing.certain:
+        return f"possibly listed ({window})"
+    return f"listed (start uncertain: {window})" if window else "listed"
 
 
 @click.command("show")
@@ -126,7 +170,8 @@ def show_command(
         if fmt == "json":
             render_object(report.as_dict(), fmt)
         else:
-            render([r.as_dict() for r in report.designations], fmt, LIST_COLUMNS)
+            rows = [listing_row(r, fmt) for r in report.designations]
+            render(rows, fmt, [*LIST_COLUMNS, "certain", "window"])
         return
     s = report.subject
     click.echo(f"{s.name} ({s.subject_id}, {s.kind})")
@@ -140,9 +185,18 @@ def show_command(
             click.echo(f"  {label}: {value}")
     click.echo("")
     render(
-        [r.as_dict() for r in report.designations],
+        [{**r.as_dict(), "status": status(r)} for r in report.designations],
         fmt,
-        ["authority", "regime", "measures", "listed_from", "listed_until", "legal_act", "reason"],
+        [
+            "authority",
+            "regime",
+            "status",
+            "measures",
+            "listed_from",
+            "listed_until",
+            "legal_act",
+            "reason",
+        ],
         title="Designations in force:",
         empty="  none",
     )
@@ -186,6 +240,8 @@ def _summary(entry: dict[str, Any]) -> str:
         value = data.get(key)
         if value:
             parts.append(f"{key}={', '.join(value) if isinstance(value, list) else value}")
+    if entry.get("window"):
+        parts.append(f"start uncertain: {entry['window']}")
     return "; ".join(parts)
 
 
@@ -222,6 +278,12 @@ def history_command(session: Session, subject: str, known_at: str | None, fmt: s
 @click.argument("end", metavar="TO", type=DATE)
 @click.option("--authority", "-a", default=None, help="Only this authority.")
 @known_at_option
+@click.option(
+    "--include-uncertain",
+    is_flag=True,
+    help="Also the designations possibly added in the range: listed on a date the source "
+    "does not give, in a window that reaches into it ('possibly added').",
+)
 @format_option
 @pass_session
 def diff_command(
@@ -230,16 +292,23 @@ def diff_command(
     end: date,
     authority: str | None,
     known_at: str | None,
+    include_uncertain: bool,
     fmt: str,
 ) -> None:
     """What changed after FROM and up to TO: designations added, removed, changed.
+
+    A designation whose listing date the source did not give is added on the date it was
+    first seen; if its window reaches into the range it was possibly added there: those
+    are counted on standard error, and shown with --include-uncertain.
 
     \b
     Example:
       sanctions diff 2021-03-01 2021-03-31 --authority EU
     """
     rows = []
-    for change in session.views.diff(start, end, authority=authority, known_at=known_at):
+    changes = session.views.diff(start, end, authority=authority, known_at=known_at)
+    shown = [c for c in changes if include_uncertain or c.change != "possibly added"]
+    for change in shown:
         row = change.as_dict()
         if fmt != "json":
             d = row["details"]
@@ -263,6 +332,12 @@ def diff_command(
         ],
         empty="No changes.",
     )
+    if len(changes) > len(shown):
+        click.echo(
+            f"{len(changes) - len(shown)} more possibly added after {start} and up to {end}; "
+            "--include-uncertain shows them",
+            err=True,
+        )
 
 
 @click.command("announcements")

@@ -13,15 +13,18 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     StoredEvent,
     Transcoding,
 )
 from eventsourcing.utils import Environment, EnvType, get_topic
 
 from ledger.domain import (
+    WINDOW_FIELDS,
     Announcement,
     Authority,
     Designation,
@@ -90,6 +93,31 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+class LedgerMapper(Mapper[UUID]):
+    """The library's mapper, except that a designation without a window of its own is
+    stored in version 1 form (no window fields, no class_version): the bytes that ledgers
+    wrote before windows were data, so that restoring an older export reproduces its
+    digests, and a certain designation is stored as it always was."""
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        if isinstance(domain_event, Designation.Designated | Designation.Redesignated) and (
+            domain_event.window_in_reason
+            or (domain_event.listed_after is None and not domain_event.start_unknown)
+        ):
+            state = dict(vars(domain_event))
+            originator_id = state.pop("originator_id")
+            originator_version = state.pop("originator_version")
+            for name in (*WINDOW_FIELDS, "window_in_reason"):
+                state.pop(name, None)
+            return StoredEvent(
+                originator_id=originator_id,
+                originator_version=originator_version,
+                topic=get_topic(type(domain_event)),
+                state=self.transcoder.encode(state),
+            )
+        return super().to_stored_event(domain_event)
 
 
 def default_user() -> str:
@@ -305,6 +333,9 @@ class Ledger(Application[UUID]):
         # Only our settings: a stray PERSISTENCE_MODULE or CIPHER_TOPIC in the shell
         # environment must not redirect or transform the store.
         return Environment(name, dict(env or {}))
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return LedgerMapper(transcoder=self.construct_transcoder())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -645,8 +676,15 @@ class Ledger(Application[UUID]):
         legal_act: str | None = None,
         reason: str | None = None,
         sources: Sequence[str] = (),
+        listed_after: date | None = None,
+        start_unknown: bool = False,
     ) -> Receipt:
-        """List a subject by an authority under a regime from an effective date."""
+        """List a subject by an authority under a regime from an effective date.
+
+        ``listed_after`` / ``start_unknown``: the source gives no listing date; the subject
+        is certainly listed from ``effective`` and possibly since the day after
+        ``listed_after`` (or since any earlier day).
+        """
         return self._run(
             lambda b: self._designate(
                 b,
@@ -659,6 +697,8 @@ class Ledger(Application[UUID]):
                 legal_act,
                 reason,
                 sources,
+                listed_after,
+                start_unknown,
             )
         )[0]
 
@@ -674,11 +714,23 @@ class Ledger(Application[UUID]):
         legal_act: str | None,
         reason: str | None,
         sources: Sequence[str],
+        listed_after: date | None = None,
+        start_unknown: bool = False,
     ) -> None:
         subject, authority, regime = self._designation_key(b, subject, authority, regime)
         check_date(effective, "effective date")
         if until is not None and check_date(until, "end date") < effective:
             raise InvalidValue(f"the end date {until} is before the effective date {effective}")
+        if listed_after is not None:
+            if start_unknown:
+                raise InvalidValue(
+                    "give either a listed-after date or an unknown start, not both"
+                )
+            if check_date(listed_after, "listed-after date") >= effective:
+                raise InvalidValue(
+                    f"the listed-after date {listed_after} is not before the effective date "
+                    f"{effective}; give the last date on which it was known not listed"
+                )
         fields: dict[str, Any] = {
             "subject": subject,
             "authority": authority,
@@ -688,6 +740,8 @@ class Ledger(Application[UUID]):
             "until": until,
             "legal_act": self._opt(legal_act, "legal act"),
             "reason": self._opt(reason, "reason"),
+            "listed_after": listed_after,
+            "start_unknown": start_unknown,
             "recorded_by": b.by,
             "sources": self._texts(sources, "source"),
         }
@@ -1221,6 +1275,8 @@ class Ledger(Application[UUID]):
                 d["legal_act"],
                 d["reason"],
                 d["sources"],
+                d["listed_after"],
+                d["start_unknown"],
             )
         elif r.type == "amended":
             self._amend(

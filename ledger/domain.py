@@ -8,8 +8,9 @@ only through ``class_version`` and ``upcast_*``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid5
@@ -17,7 +18,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from ledger.errors import AlreadyRetracted, CannotRetract
-from ledger.timeline import Segment, Step, segments
+from ledger.timeline import UNKNOWN_START, Segment, Step, segments
 
 UNSTAMPED = datetime(1970, 1, 1, tzinfo=UTC)
 """The timestamp of an event not yet recorded."""
@@ -244,7 +245,20 @@ class Designation(LedgerAggregate):
         until: date | None
         legal_act: str | None
         reason: str | None
+        listed_after: date | None
+        """Certain from ``effective``, possibly listed since the day after this one (the
+        previous snapshot of the list that did not carry the entry)."""
+        start_unknown: bool
+        """Certain from ``effective``, possibly listed on any day before it."""
         type_name: ClassVar[str] = "designated"
+        class_version: ClassVar[int] = 2
+        window_in_reason: ClassVar[bool] = False
+        """True on an event stored in version 1, whose window the upcast read from its
+        reason: it is exported and stored again as it was (see ledger.application)."""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            upcast_window(state)
 
     class Redesignated(LedgerAggregate.Event):
         """Designated again (after a delisting, an expiry or a retraction)."""
@@ -257,7 +271,20 @@ class Designation(LedgerAggregate):
         until: date | None
         legal_act: str | None
         reason: str | None
+        listed_after: date | None
+        """Certain from ``effective``, possibly listed since the day after this one (the
+        previous snapshot of the list that did not carry the entry)."""
+        start_unknown: bool
+        """Certain from ``effective``, possibly listed on any day before it."""
         type_name: ClassVar[str] = "designated"
+        class_version: ClassVar[int] = 2
+        window_in_reason: ClassVar[bool] = False
+        """True on an event stored in version 1, whose window the upcast read from its
+        reason: it is exported and stored again as it was (see ledger.application)."""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            upcast_window(state)
 
     class Amended(LedgerAggregate.Event):
         subject: str
@@ -325,6 +352,53 @@ class Designation(LedgerAggregate):
         return cached[1]
 
 
+WINDOW_FIELDS = ("listed_after", "start_unknown")
+"""The fields of a designation whose start the source left uncertain."""
+
+_DAY = r"(\d{4}-\d{2}-\d{2})"
+# The prose of ledger.adapters.reconcile before the window became data (version 1 events).
+_ADDED_BETWEEN = re.compile(
+    rf"; not on the list of {_DAY}, on that of {_DAY}"
+    rf"(?: \(its listing date is older: restored\))?: added between {_DAY} and {_DAY}\Z"
+)
+_FIRST_SEEN = re.compile(rf"; on the list published {_DAY}\Z")
+_LIST_TAG = re.compile(r"^[a-z0-9][a-z0-9-]*@\d{4}-\d{2}-\d{2}/")
+
+
+def upcast_window(state: dict[str, Any]) -> None:
+    """A version 1 designation: the window its list import wrote as prose, as data."""
+    listed_after: date | None = None
+    unknown = False
+    reason = state.get("reason") or ""
+    effective = state["effective"]
+    day = effective.isoformat() if isinstance(effective, date) else str(effective)
+    from_list = any(_LIST_TAG.match(s) for s in state.get("sources") or ())
+    if from_list and (m := _ADDED_BETWEEN.search(reason)) and m.group(2) == m.group(4) == day:
+        listed_after = date.fromisoformat(m.group(1))
+    elif from_list and (m := _FIRST_SEEN.search(reason)) and m.group(1) == day:
+        unknown = True
+    state["listed_after"] = listed_after
+    state["start_unknown"] = unknown
+    if listed_after is not None or unknown:
+        state["window_in_reason"] = True
+
+
+def window_of(event: LedgerAggregate.Event) -> tuple[date | None, bool] | None:
+    """(listed_after, start_unknown) of a designation whose start is uncertain, else None."""
+    if not isinstance(event, Designation.Designated | Designation.Redesignated):
+        return None
+    if event.listed_after is None and not event.start_unknown:
+        return None
+    return event.listed_after, event.start_unknown
+
+
+def possible_from(listed_after: date | None, start_unknown: bool) -> date | None:
+    """The first day a designation with this window may have been in force."""
+    if listed_after is not None:
+        return listed_after + timedelta(days=1)
+    return UNKNOWN_START if start_unknown else None
+
+
 def step_of(event: LedgerAggregate.Event, order: int) -> Step | None:
     """What one designation event means in valid time (None for other events)."""
     if isinstance(event, Designation.Designated | Designation.Redesignated):
@@ -336,6 +410,7 @@ def step_of(event: LedgerAggregate.Event, order: int) -> Step | None:
             until=event.until,
             legal_act=event.legal_act,
             reason=event.reason,
+            possible_from=possible_from(event.listed_after, event.start_unknown),
         )
     if isinstance(event, Designation.Amended):
         return Step(
@@ -460,10 +535,20 @@ def _data_fields(cls: type) -> tuple[tuple[str, str], ...]:
     return tuple((name, "id" if name == "subject_id" else name) for name in names)
 
 
-def event_data(event: LedgerAggregate.Event) -> dict[str, Any]:
-    """The event's own fields, as the commands name them (dates stay ``date`` objects)."""
+def event_data(event: LedgerAggregate.Event, *, window: bool = False) -> dict[str, Any]:
+    """The event's own fields, as the commands name them (dates stay ``date`` objects).
+
+    A designation's window fields are left out when its start is certain, and when it was
+    stored in version 1 (the window read from its reason): both read as they always did, so
+    that exports of older ledgers stay the same bytes. ``window``: keep the window read from
+    a version 1 reason (the history view).
+    """
     data = {key: getattr(event, name) for name, key in _data_fields(type(event))}
-    if isinstance(event, Designation.Annulled):
+    if isinstance(event, Designation.Designated | Designation.Redesignated):
+        if window_of(event) is None or (event.window_in_reason and not window):
+            for name in WINDOW_FIELDS:
+                del data[name]
+    elif isinstance(event, Designation.Annulled):
         data["annuls"] = True
         data["sources"] = data.pop("sources")  # last, as the commands list it
     return data

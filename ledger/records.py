@@ -56,6 +56,8 @@ SCHEMAS: dict[str, dict[str, tuple[FieldKind, bool]]] = {
         "until": ("opt_date", False),
         "legal_act": ("opt_text", False),
         "reason": ("opt_text", False),
+        "listed_after": ("opt_date", False),
+        "start_unknown": ("bool", False),
         "sources": ("texts", False),
     },
     "amended": {

@@ -8,6 +8,11 @@ and then by ledger order, the latest designated / delisted / annulled event on o
 "designated", and its end date (``until``), if any, is not before D. Measures, legal act and
 reason on D come from the latest designated or amended event of the current period on or
 before D (an amendment is a change: measures added and removed).
+
+A designation whose listing date the source did not give (an official list seen only in
+snapshots) is certain from its effective date and possible since ``possible_from``: the day
+after the previous snapshot, or ``UNKNOWN_START`` when there was none. On a day of that
+window the answer is "possibly listed", never "not listed".
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import Any, Literal, NamedTuple
 
 StepKind = Literal["designated", "amended", "delisted", "annulled"]
 ONE_DAY = timedelta(days=1)
+UNKNOWN_START = date.min
+"""``possible_from`` of a window open towards the past: listed on some date on or before."""
 
 
 class Step(NamedTuple):
@@ -32,6 +39,8 @@ class Step(NamedTuple):
     until: date | None = None
     legal_act: str | None = None
     reason: str | None = None
+    possible_from: date | None = None
+    """A designation's first possible day, when it is certain only from ``effective``."""
 
 
 # Tuples, not dataclasses: the fold runs for every projected event, and tuples are
@@ -51,6 +60,9 @@ class Segment(NamedTuple):
     """Measures of the segment before, in the same period; None for a period's first."""
     ended_by: str | None
     """How the period ended: 'delisted', 'annulled', 'expired'; None while open or continued."""
+    possible_from: date | None = None
+    """The period may have begun as early as this day (``UNKNOWN_START``: any day before);
+    None when its start is certain. The same on every segment of the period."""
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -62,19 +74,23 @@ def _order(step: Step) -> tuple[date, int]:
 
 def segments(steps: Iterable[Step]) -> list[Segment]:
     """The segments of all periods of one designation, in valid-time order."""
-    # Each raw piece: [run, start, end, measures, until, legal_act, reason, ended_by].
+    # Each raw piece: [run, start, end, measures, until, legal_act, reason, ended_by,
+    # possible_from (only on a piece that starts a run)].
     raw: list[list[Any]] = []
     run = 0
     active = False
     for step in sorted(steps, key=_order):
         kind = step.kind
         if kind == "designated":
+            window = None
             if active:
                 raw[-1][2] = step.effective - ONE_DAY
                 raw[-1][7] = None
             else:
                 run += 1
                 active = True
+                if step.possible_from is not None and step.possible_from < step.effective:
+                    window = step.possible_from
             raw.append(
                 [
                     run,
@@ -85,6 +101,7 @@ def segments(steps: Iterable[Step]) -> list[Segment]:
                     step.legal_act,
                     step.reason,
                     None,
+                    window,
                 ]
             )
         elif kind == "amended":
@@ -102,6 +119,7 @@ def segments(steps: Iterable[Step]) -> list[Segment]:
                     step.until if step.until is not None else prev[4],
                     step.legal_act if step.legal_act is not None else prev[5],
                     step.reason if step.reason is not None else prev[6],
+                    None,
                     None,
                 ]
             )
@@ -132,6 +150,7 @@ def segments(steps: Iterable[Step]) -> list[Segment]:
     result: list[Segment] = []
     for group in groups:
         start, end, last = group[0][1], group[-1][2], group[-1]
+        window = group[0][8]
         previous: tuple[str, ...] | None = None
         for r in group:
             measures = tuple(sorted(r[3]))
@@ -147,6 +166,7 @@ def segments(steps: Iterable[Step]) -> list[Segment]:
                     r[6],
                     previous,
                     r[7] if r is last else None,
+                    window,
                 )
             )
             previous = measures
@@ -157,5 +177,18 @@ def in_force(segs: Iterable[Segment], day: date) -> Segment | None:
     """The segment in force on ``day``, if any."""
     for seg in segs:
         if seg.covers(day):
+            return seg
+    return None
+
+
+def possibly_in_force(segs: Iterable[Segment], day: date) -> Segment | None:
+    """The first segment of a period whose uncertain start window holds ``day``, if any."""
+    for seg in segs:
+        window = seg.possible_from
+        if (
+            window is not None
+            and seg.valid_from == seg.period_start
+            and window <= day < seg.period_start
+        ):
             return seg
     return None

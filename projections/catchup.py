@@ -26,7 +26,9 @@ from ledger.domain import (
     Subject,
     SubjectState,
     effective_date,
+    event_data,
     subjects_of,
+    window_of,
 )
 from ledger.records import to_json
 from ledger.store import LedgerNotification, format_time
@@ -64,6 +66,7 @@ def segment_row(
         "legal_act": seg.legal_act,
         "reason": seg.reason,
         "ended_by": seg.ended_by,
+        "possible_from": seg.possible_from,
     }
 
 
@@ -277,7 +280,8 @@ class Projector:
             else:
                 w.log_retracted.append({"target": event.position, "by": p})
 
-        data = rec.data
+        # The window of a version 1 designation (read from its reason) shows in the history.
+        data = event_data(event, window=True) if window_of(event) is not None else rec.data
         aggregate_id = str(rec.aggregate_id)
         w.log_rows[p] = {
             "position": p,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, String, and_, cast, or_, select
 
 from ledger.errors import UnknownSubject
+from ledger.timeline import UNKNOWN_START
 from ledger.vocabulary import nearest
 from projections.tables import event_subjects, log, periods, subjects
 
@@ -41,6 +42,29 @@ class Listing(Row):
     listed_until: date | None
     legal_act: str | None
     reason: str | None
+    certain: bool = True
+    """False: the day asked about lies in the window before ``listed_from`` in which the
+    listing, whose date the source did not give, may have happened: possibly listed."""
+    listed_after: date | None = None
+    """The start is uncertain: possibly listed since the day after this one."""
+    start_unknown: bool = False
+    """The start is uncertain: possibly listed on any day before ``listed_from``."""
+
+    def window(self) -> str | None:
+        """The uncertain start in words, or None when the start is certain."""
+        return window_text(self.listed_after, self.start_unknown, self.listed_from)
+
+
+def window_text(listed_after: date | None, start_unknown: bool, certain_from: date) -> str | None:
+    """``listed on some date between 2021-06-02 and 2021-07-07; certain from 2021-07-07``."""
+    if listed_after is not None:
+        first = listed_after + timedelta(days=1)
+        window = f"between {first} and {certain_from}"
+    elif start_unknown:
+        window = f"on or before {certain_from}"
+    else:
+        return None
+    return f"listed on some date {window}; certain from {certain_from}"
 
 
 @dataclass(frozen=True)
@@ -78,6 +102,8 @@ class HistoryEntry(Row):
     retracted_by: int | None
     retracts: int | None
     data: dict[str, Any]
+    window: str | None = None
+    """A designation whose start the source left uncertain, in words (see ``window_text``)."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +172,17 @@ def _listing_query(at: date, k: int) -> Any:
     ), s
 
 
-def _listing(r: Any) -> Listing:
+def _window(possible: date | None) -> tuple[date | None, bool]:
+    """(listed_after, start_unknown) from a periods row's ``possible_from``."""
+    if possible is None:
+        return None, False
+    if possible == UNKNOWN_START:
+        return None, True
+    return possible - timedelta(days=1), False
+
+
+def _listing(r: Any, certain: bool = True) -> Listing:
+    listed_after, start_unknown = _window(r.possible_from)
     return Listing(
         subject_id=r.subject_id,
         subject_name=r.subject_name,
@@ -158,6 +194,9 @@ def _listing(r: Any) -> Listing:
         listed_until=r.period_end,
         legal_act=r.legal_act,
         reason=r.reason,
+        certain=certain,
+        listed_after=listed_after,
+        start_unknown=start_unknown,
     )
 
 
@@ -171,21 +210,47 @@ def listings(
     measure: str | None = None,
     kind: str | None = None,
     subject_id: str | None = None,
+    include_uncertain: bool = False,
 ) -> list[Listing]:
-    """Designations in force on ``at`` as known at ``k``."""
+    """Designations in force on ``at`` as known at ``k``; with ``include_uncertain`` also
+    those possibly in force then (``certain`` False: ``at`` is in the window before a
+    listing whose date the source did not give)."""
+
+    def filtered(stmt: Any, s: Any) -> Any:
+        if authority:
+            stmt = stmt.where(periods.c.authority == authority)
+        if regime:
+            stmt = stmt.where(periods.c.regime == regime)
+        if subject_id:
+            stmt = stmt.where(periods.c.subject_id == subject_id)
+        if kind:
+            stmt = stmt.where(s.c.kind == kind)
+        if measure:
+            stmt = stmt.where(cast(periods.c.measures, String).like(f'%"{measure}"%'))
+        return stmt
+
+    def ordered(stmt: Any, s: Any) -> Any:
+        return filtered(stmt, s).order_by(
+            periods.c.authority, periods.c.regime, s.c.name, periods.c.subject_id
+        )
+
     stmt, s = _listing_query(at, k)
-    if authority:
-        stmt = stmt.where(periods.c.authority == authority)
-    if regime:
-        stmt = stmt.where(periods.c.regime == regime)
-    if subject_id:
-        stmt = stmt.where(periods.c.subject_id == subject_id)
-    if kind:
-        stmt = stmt.where(s.c.kind == kind)
-    if measure:
-        stmt = stmt.where(cast(periods.c.measures, String).like(f'%"{measure}"%'))
-    stmt = stmt.order_by(periods.c.authority, periods.c.regime, s.c.name, periods.c.subject_id)
-    return [_listing(r) for r in conn.execute(stmt)]
+    rows = [_listing(r) for r in conn.execute(ordered(stmt, s))]
+    if include_uncertain:  # after the certain rows, in the same order among themselves
+        seen = {(r.subject_id, r.authority, r.regime) for r in rows}
+        stmt, s = _periods_known(k)
+        stmt = stmt.where(
+            periods.c.possible_from <= at,
+            periods.c.period_start > at,
+            periods.c.valid_from == periods.c.period_start,
+        )
+        for r in conn.execute(ordered(stmt, s).order_by(periods.c.period_start)):
+            key = (r.subject_id, r.authority, r.regime)
+            # In force on ``at`` by an earlier period, or possible by two periods: one row.
+            if key not in seen:
+                seen.add(key)
+                rows.append(_listing(r, certain=False))
+    return rows
 
 
 def _fact(r: Any) -> Fact:
@@ -244,7 +309,7 @@ def show(conn: Connection, subject_id: str, *, at: date, k: int) -> SubjectRepor
     subject = subject_at(conn, subject_id, k=k)
     return SubjectReport(
         subject=subject,
-        designations=listings(conn, at=at, k=k, subject_id=subject_id),
+        designations=listings(conn, at=at, k=k, subject_id=subject_id, include_uncertain=True),
         rulings=facts(conn, "ruling_recorded", at=at, k=k, subject=subject_id),
         announcements=facts(conn, "announced", at=at, k=k, subject=subject_id),
     )
@@ -273,9 +338,22 @@ def history(conn: Connection, subject_id: str, *, k: int) -> list[HistoryEntry]:
             else None,
             retracts=r.retracts,
             data=dict(r.data),
+            window=_data_window(r.data),
         )
         for r in rows
     ]
+
+
+def _data_window(data: dict[str, Any]) -> str | None:
+    """The window of a designation's logged data (dates as ISO text), in words."""
+    after, unknown = data.get("listed_after"), bool(data.get("start_unknown"))
+    if after is None and not unknown:
+        return None
+    return window_text(
+        date.fromisoformat(after) if after else None,
+        unknown,
+        date.fromisoformat(data["effective"]),
+    )
 
 
 def diff(
@@ -304,6 +382,28 @@ def diff(
             r,
             r.period_start,
             {
+                "measures": sorted(r.measures),
+                "legal_act": r.legal_act,
+                "listed_until": r.period_end,
+                "window": window_text(*_window(r.possible_from), r.period_start),
+            },
+        )
+    # A period certain only after ``end`` whose window reaches into (start, end]: possibly
+    # added then, dated on the first day of the window in the range.
+    for r in conn.execute(
+        base.where(
+            periods.c.possible_from <= end,
+            periods.c.period_start > end,
+            periods.c.valid_from == periods.c.period_start,
+        )
+    ):
+        listed_after, start_unknown = _window(r.possible_from)
+        change(
+            "possibly added",
+            r,
+            max(r.possible_from, start + timedelta(days=1)),
+            {
+                "window": window_text(listed_after, start_unknown, r.period_start),
                 "measures": sorted(r.measures),
                 "legal_act": r.legal_act,
                 "listed_until": r.period_end,
@@ -343,6 +443,6 @@ def diff(
                     "legal_act": r.legal_act,
                 },
             )
-    order = {"added": 0, "changed": 1, "removed": 2}
+    order = {"possibly added": 0, "added": 0, "changed": 1, "removed": 2}
     changes.sort(key=lambda c: (c.effective_date, c.authority, c.subject_id, order[c.change]))
     return changes

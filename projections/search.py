@@ -190,8 +190,10 @@ def hits(
     with views.engine.connect() as conn:
         for s, _, _ in found:
             sanctions[s.subject_id] = [
-                f"{x.authority}: {x.regime}"
-                for x in queries.listings(conn, at=day, k=k, subject_id=s.subject_id)
+                f"{x.authority}: {x.regime}" + ("" if x.certain else " (possibly listed)")
+                for x in queries.listings(
+                    conn, at=day, k=k, subject_id=s.subject_id, include_uncertain=True
+                )
             ]
     return [
         SearchHit(s.subject_id, s.name, s.kind, value, matched, sanctions[s.subject_id])

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump when a table changes: projections older than this are rebuilt from the log."""
 
 metadata = MetaData()
@@ -92,7 +92,11 @@ periods = Table(
     Column("legal_act", Text),
     Column("reason", Text),
     Column("ended_by", String(20)),
+    # The period may have begun on this day or later (0001-01-01: any day before); null when
+    # its start is certain. Rows with one answer "possibly listed" before period_start.
+    Column("possible_from", Date),
     Index("view_periods_key", "designation_id", "rec_from", "valid_from", unique=True),
+    Index("view_periods_possible", "possible_from"),
     Index("view_periods_authority", "authority", "valid_from"),
     Index("view_periods_subject", "subject_id", "valid_from"),
 )

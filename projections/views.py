@@ -276,6 +276,7 @@ class Views:
         kind: str | None = None,
         at: date | None = None,
         known_at: str | KnownAt | None = None,
+        include_uncertain: bool = False,
     ) -> list[queries.Listing]:
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
@@ -287,6 +288,7 @@ class Views:
                 regime=regime,
                 measure=measure,
                 kind=kind,
+                include_uncertain=include_uncertain,
             )
 
     def show(

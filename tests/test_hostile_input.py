@@ -507,7 +507,8 @@ VALID: dict[str, dict[str, Any]] = {
     "designated": {
         "subject": "viktor-zolotov", "authority": "EU", "regime": "EU GHR",
         "effective": "2021-03-02", "measures": ["asset-freeze", "travel-ban"],
-        "until": "2022-03-02", "legal_act": "Reg 2021/371", "reason": "r", "sources": ["s"]},
+        "until": "2022-03-02", "legal_act": "Reg 2021/371", "reason": "r",
+        "listed_after": "2021-02-01", "start_unknown": False, "sources": ["s"]},
     "amended": {
         "subject": "igor-krasnov", "authority": "EU", "regime": "R", "effective": "2021-06-01",
         "add_measures": ["travel-ban"], "remove_measures": ["asset-freeze"],

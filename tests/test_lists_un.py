@@ -180,10 +180,18 @@ def test_a_later_snapshot_becomes_exactly_its_differences(un_url: str, tmp_path:
         "UN Security Council consolidated list QDi.901, listed on 2018-11-15"
     )
     assert reasons["designated", "un-qdi-902"] == (
-        "UN Security Council consolidated list QDi.902, listed on 2010-05-05; not on the list "
-        "of 2018-10-29, on that of 2018-11-20 (its listing date is older: restored): added "
-        "between 2018-10-30 and 2018-11-20"
+        "UN Security Council consolidated list QDi.902, listed on 2010-05-05"
     )
+    windows = {
+        e.data["subject"]: (e.data.get("listed_after"), e.data.get("start_unknown"))
+        for e in new
+        if e.type == "designated"
+    }
+    assert windows == {  # restored with an older listing date: added since the last snapshot
+        "un-qdi-001": (date(2018, 10, 29), False),
+        "un-qdi-901": (None, None),
+        "un-qdi-902": (date(2018, 10, 29), False),
+    }
     assert [e.data["sources"] for e in new if e.type == "delisted"] == [
         ["un-consolidated@2018-11-20/KPi.033"],
         ["un-consolidated@2018-11-20/QDi.001"],

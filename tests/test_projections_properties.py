@@ -3,7 +3,9 @@
 - catching up event by event and rebuilding from scratch give identical tables;
 - the answer for any (D, K) equals a straightforward replay of the events recorded up to K
   (the reference below is written from the product contract, not from ledger.timeline);
-- a delisted, expired, annulled or retracted designation is never listed.
+- a delisted, expired, annulled or retracted designation is never listed;
+- inside the window of a designation whose start is uncertain the subject is never "not
+  listed" (and the certain answer is the replay above, windows or not).
 """
 
 from __future__ import annotations
@@ -37,8 +39,12 @@ amendment = st.tuples(
     st.just("amend"), keys, days, measure_sets, measure_sets, st.none() | st.integers(0, 90)
 )
 retraction = st.tuples(st.just("retract"), st.integers(min_value=3, max_value=20))
+# A designation's uncertain start: none, listed after some days before it, or unknown.
+windows = st.none() | st.integers(min_value=1, max_value=20) | st.just("unknown")
 operation = st.one_of(
-    st.tuples(st.just("designate"), keys, days, measure_sets, st.none() | st.integers(0, 90)),
+    st.tuples(
+        st.just("designate"), keys, days, measure_sets, st.none() | st.integers(0, 90), windows
+    ),
     amendment,
     amendment,
     st.tuples(st.just("delist"), keys, days),
@@ -63,7 +69,7 @@ def apply(ledger: Ledger, op: tuple[Any, ...]) -> bool:
 
     try:
         if op[0] == "designate":
-            (s, a, r), day, measures, until = op[1:]
+            (s, a, r), day, measures, until, window = op[1:]
             ledger.designate(
                 s,
                 authority=a,
@@ -71,6 +77,8 @@ def apply(ledger: Ledger, op: tuple[Any, ...]) -> bool:
                 effective=day,
                 measures=measures,
                 until=day + timedelta(days=until) if until is not None else None,
+                listed_after=day - timedelta(days=window) if isinstance(window, int) else None,
+                start_unknown=window == "unknown",
             )
             starts[(s, a, r)] = day
         elif op[0] == "amend":
@@ -279,6 +287,62 @@ def test_ended_or_retracted_designations_are_never_listed(
             assert last.type == "designated"
             assert last.position not in retracted
             assert row.listed_until is None or row.listed_until >= day
+    finally:
+        views.close()
+        ledger.close()
+        shutil.rmtree(folder)
+
+
+def reference_possible(events: list[Known], day: date) -> set[tuple[str, str, str]]:
+    """Keys possibly listed on ``day``: a standing designation that starts a period, is in
+    force on its effective date, and whose uncertain start window holds ``day``."""
+    found = set()
+    for e in events:
+        if e.type != "designated":
+            continue
+        d = e.data
+        key = (d["subject"], d["authority"], d["regime"])
+        effective = date.fromisoformat(d["effective"])
+        if d.get("listed_after"):
+            first = date.fromisoformat(d["listed_after"]) + timedelta(days=1)
+        elif d.get("start_unknown"):
+            first = date.min
+        else:
+            continue
+        starts_period = reference_state(events, key, effective - timedelta(days=1)) is None
+        in_force = reference_state(events, key, effective) is not None
+        if starts_period and in_force and first <= day < effective:
+            found.add(key)
+    return found
+
+
+@SETTINGS
+@given(
+    ops=st.lists(operation, min_size=1, max_size=25),
+    probes=st.lists(st.tuples(days, st.integers(0, 40)), min_size=1, max_size=8),
+)
+def test_inside_a_window_a_designation_is_never_not_listed(
+    ops: list[tuple[Any, ...]], probes: list[tuple[date, int]]
+) -> None:
+    ledger, views, folder = fresh_ledger()
+    try:
+        for op in ops:
+            apply(ledger, op)
+        views.catch_up()
+        head = ledger.head()[0]
+        for day, k in probes:
+            k = min(k, head)
+            events = standing_events(ledger, k)
+            rows = views.listings(at=day, known_at=str(k), include_uncertain=True)
+            listed = {(r.subject_id, r.authority, r.regime) for r in rows}
+            assert reference_possible(events, day) <= listed, (day, k)
+            # the certain rows are the certain answer, untouched by the windows
+            certain = [r for r in rows if r.certain]
+            assert certain == views.listings(at=day, known_at=str(k)), (day, k)
+            for r in rows:
+                if not r.certain:
+                    assert r.listed_from > day
+                    assert r.listed_after is None or r.listed_after < day or r.start_unknown
     finally:
         views.close()
         ledger.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ledger.timeline import Step, in_force, segments
+from ledger.timeline import Step, in_force, possibly_in_force, segments
 
 D = date.fromisoformat
 
@@ -96,3 +96,41 @@ def test_delisting_or_amending_what_is_not_in_force_has_no_effect() -> None:
         ]
     )
     assert len(segs) == 1 and segs[0].measures == ("asset-freeze",)
+
+
+def window(day: str, order: int, possible: str) -> Step:
+    return Step("designated", D(day), order, possible_from=D(possible))
+
+
+def test_an_uncertain_start_is_possible_in_its_window_and_certain_from_the_effective_date() -> None:
+    segs = segments(
+        [
+            window("2021-07-07", 1, "2021-06-02"),
+            Step("amended", D("2021-08-01"), 2, add_measures=frozenset({"other"})),
+        ]
+    )
+    assert [s.possible_from for s in segs] == [D("2021-06-02"), D("2021-06-02")]
+    assert possibly_in_force(segs, D("2021-06-01")) is None
+    assert possibly_in_force(segs, D("2021-06-02")) is segs[0]
+    assert possibly_in_force(segs, D("2021-07-06")) is segs[0]
+    assert possibly_in_force(segs, D("2021-07-07")) is None
+    assert in_force(segs, D("2021-07-07")) is segs[0]
+
+
+def test_a_designation_that_continues_a_period_adds_no_window() -> None:
+    segs = segments([designated("2021-03-02", 1), window("2021-07-07", 2, "2021-06-02")])
+    assert [s.possible_from for s in segs] == [None, None]
+    assert possibly_in_force(segs, D("2021-03-01")) is None
+
+
+def test_a_later_period_keeps_its_own_window() -> None:
+    segs = segments(
+        [
+            designated("2021-03-02", 1),
+            Step("delisted", D("2021-05-01"), 2),
+            window("2021-07-07", 3, "2021-06-02"),
+        ]
+    )
+    assert [s.possible_from for s in segs] == [None, D("2021-06-02")]
+    assert possibly_in_force(segs, D("2021-05-15")) is None
+    assert possibly_in_force(segs, D("2021-06-15")) is segs[1]

@@ -9,7 +9,9 @@ importing user:
 - ``designated`` for an (entry, regime) not in force on the publication date. Effective on the
   list's own listing date when that date is after the previous imported snapshot's publication
   date (any date with no earlier snapshot) and not after this one's; otherwise on this
-  publication date, the list's date and the observation window kept in ``reason``;
+  publication date, with the window as data: ``listed_after`` the previous snapshot's
+  publication date, or ``start_unknown`` when there is none (an entry restored with an older
+  listing date gets the same window);
 - ``amended`` (effective on the publication date) when the measures changed;
 - ``delisted`` (effective on the publication date, the window in ``reason``) for a designation
   that an import of this list created and whose entry, or programme, is gone. A programme
@@ -379,23 +381,20 @@ def effective_date(entry: Entry, previous: date | None, published: date) -> date
     return published
 
 
-def _designation_reason(
+def _designation_terms(
     snapshot: Snapshot, entry: Entry, previous: date | None, effective: date
-) -> str:
+) -> tuple[str, date | None, bool]:
+    """The reason, ``listed_after`` and ``start_unknown`` of a new designation."""
     published = snapshot.published
     base = _base(snapshot, entry)
     listed = entry.listed_on
     if listed is not None and effective == listed:
-        return base
+        return base, None, False
     if listed is not None and listed > published:
-        return f"{base}; that is after the publication date: in force from {published}"
-    if previous is None:
-        return f"{base}; on the list published {published}"
-    restored = " (its listing date is older: restored)" if listed is not None else ""
-    return (
-        f"{base}; not on the list of {previous}, on that of {published}{restored}: "
-        f"added {_window(previous, published)}"
-    )
+        return f"{base}; that is after the publication date: in force from {published}", None, False
+    # No usable listing date (none, or older than the previous snapshot that lacked the
+    # entry: restored): certain from this snapshot, possible since the previous one.
+    return base, previous, previous is None
 
 
 def _entry(
@@ -420,6 +419,9 @@ def _entry(
         seg = in_force(agg.segments(), published) if agg is not None else None
         if seg is None:
             effective = effective_date(entry, previous, published)
+            reason, listed_after, start_unknown = _designation_terms(
+                snapshot, entry, previous, effective
+            )
             ledger._designate(
                 b,
                 entry.subject_id,
@@ -429,8 +431,10 @@ def _entry(
                 programme.measures,
                 None,
                 programme.legal_act,
-                _designation_reason(snapshot, entry, previous, effective),
+                reason,
                 tag,
+                listed_after,
+                start_unknown,
             )
             report.designated += 1
             report.every_change.append(
