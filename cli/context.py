@@ -27,6 +27,14 @@ class Session:
         views.catch_up()
         return views
 
+    def init(self) -> bool:
+        """Create an empty ledger, with its projections, unless there is one; True if created."""
+        ledger = self.__dict__["ledger"] = Ledger.init(self.db, user=self.by)
+        if ledger.created:
+            # The projection tables from the start: a reader of the new ledger needs them.
+            Views(ledger).close()
+        return ledger.created
+
     def recorded(self, receipts: Sequence[Receipt]) -> None:
         """After an append: bring the projections up to date, then say what was recorded."""
         self.views.catch_up()
