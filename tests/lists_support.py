@@ -133,7 +133,7 @@ def ofac_copy(
 
 
 def import_file(url: str, kind: str, path: Path, published: date | None = None) -> Any:
-    ledger = Ledger(url, user="importer")
+    ledger = Ledger.init(url, user="importer")  # the first import makes the ledger
     try:
         return ledger.import_snapshot(parse(kind, path, published=published))
     finally:
