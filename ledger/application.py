@@ -48,6 +48,7 @@ from ledger.errors import (
     InvalidValue,
     LedgerError,
     NotDesignated,
+    ReadOnly,
     SubjectExists,
     UnknownAuthority,
     UnknownPosition,
@@ -364,6 +365,8 @@ class Ledger(Application[UUID]):
         return self._commit(batch)
 
     def _new_batch(self) -> _Batch:
+        if self.ledger_recorder.refusal:  # say so before checking what could not be written
+            raise ReadOnly(self.ledger_recorder.refusal)
         return _Batch(self, head=self.recorder.max_notification_id() or 0, by=self.user)
 
     def _commit(self, batch: _Batch, chunk: int = 5000) -> list[Receipt]:

@@ -147,8 +147,10 @@ class Views:
                 row = conn.execute(
                     select(tracking.c.schema_version).where(tracking.c.name == TRACKING_NAME)
                 ).first()
-        except SQLAlchemyError:  # no tables yet
-            return False
+        except SQLAlchemyError as e:
+            if "no such table" in str(e) or getattr(getattr(e, "orig", None), "sqlstate", None) == "42P01":
+                return False  # no tables yet
+            raise  # not allowed to read them, ...: not a reason to make them again
         return row is not None and row.schema_version == SCHEMA_VERSION
 
     def _ensure_schema(self) -> None:
