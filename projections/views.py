@@ -148,7 +148,8 @@ class Views:
                     select(tracking.c.schema_version).where(tracking.c.name == TRACKING_NAME)
                 ).first()
         except SQLAlchemyError as e:
-            if "no such table" in str(e) or getattr(getattr(e, "orig", None), "sqlstate", None) == "42P01":
+            sqlstate = getattr(getattr(e, "orig", None), "sqlstate", None)
+            if "no such table" in str(e) or sqlstate == "42P01":  # 42P01: undefined table
                 return False  # no tables yet
             raise  # not allowed to read them, ...: not a reason to make them again
         return row is not None and row.schema_version == SCHEMA_VERSION
