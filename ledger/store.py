@@ -127,6 +127,8 @@ class Database:
     @classmethod
     def parse(cls, url: str) -> Database:
         shown = hide_password(url)
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):  # a NUL would not even stat
+            raise LedgerError(f"bad database URL {shown!r}: it holds a control character")
         try:
             parts = make_url(url)
             port = parts.port  # a port that is not a number fails here
