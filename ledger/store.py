@@ -88,6 +88,11 @@ def connect_timeout() -> int:
         return 5
 
 
+def _may(path: Path, mode: int) -> bool:
+    """Whether this process may access ``path`` so (by its effective ids, as open() does)."""
+    return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
+
+
 def hide_password(url: str) -> str:
     """The URL as given, for messages, with any password replaced by ``***``."""
     return re.sub(r"^([^:/?#]+://[^/?#@:]*:)[^/?#]*@", r"\1***@", url)
@@ -246,7 +251,7 @@ class Database:
                 if denied:
                     raise CannotOpen(f"cannot create a ledger at {where}: {denied}")
                 return Access(created=True, sqlite_uri=self.sqlite_uri("rwc"))
-            if not os.access(path, os.R_OK):
+            if not _may(path, os.R_OK):
                 raise CannotOpen(f"cannot open the ledger at {where}: no permission to read {path}")
         except OSError as e:  # a folder on the way that may not be searched, ...
             raise CannotOpen(f"cannot open the ledger at {where}: {e.strerror}") from None
@@ -296,7 +301,7 @@ class Database:
 
     def read_only_reason(self, target: Path, name: str) -> str:
         """Why this process cannot write ``target`` (empty when it can)."""
-        if os.access(target, os.W_OK):
+        if _may(target, os.W_OK):
             return ""
         try:
             if os.statvfs(target).f_flag & os.ST_RDONLY:
@@ -357,7 +362,7 @@ class Database:
                 assert row is not None
                 has_events, has_meta, server_read_only = row
                 reason = (
-                    "the server only reads (a standby, or default_transaction_read_only)"
+                    "the server is read-only: a standby, or default_transaction_read_only"
                     if server_read_only
                     else ""
                 )

@@ -340,3 +340,20 @@ def test_projections_behind_the_log_for_a_select_only_role_are_an_error(
         )
         owner.ok("rebuild")
         assert Sanctions(url, init=False).ok("show", "leonid-volkov").stdout.count("Leonid") >= 1
+
+
+@pytest.mark.postgres
+def test_a_read_only_postgresql_session_answers_and_refuses_appends(postgres_url: str) -> None:
+    owner = Sanctions(postgres_url, init=False)
+    owner.ok("import", str(EXAMPLE))
+    answer = owner.ok(*QUESTIONS[0]).stdout
+    # As on a standby: every transaction of the session is read-only.
+    read_only = {"PGOPTIONS": "-c default_transaction_read_only=on"}
+    assert owner.ok(*QUESTIONS[0], env=read_only).stdout == answer
+    result = owner("subject", "add", "Leonid Volkov", env=read_only)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: the ledger at {postgres_url} is read-only here (the server is read-only: a "
+        "standby, or default_transaction_read_only); nothing was written\n",
+    )
+    assert owner.head()[0] == 41
