@@ -354,13 +354,19 @@ class Database:
         meta = f'"{self.schema}".{META_TABLE}'
         with self._connect_postgres() as conn:
             try:
+                # has_table_privilege fails on a missing table: asked only of those there.
                 row = conn.execute(
-                    "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL, "
-                    "current_setting('transaction_read_only') = 'on'",
-                    (events, meta),
+                    "SELECT to_regclass(%(events)s) IS NOT NULL, "
+                    "to_regclass(%(meta)s) IS NOT NULL, "
+                    "current_setting('transaction_read_only') = 'on', "
+                    "CASE WHEN to_regclass(%(events)s) IS NOT NULL "
+                    "THEN has_table_privilege(%(events)s, 'INSERT') END, "
+                    "CASE WHEN to_regclass(%(meta)s) IS NOT NULL "
+                    "THEN has_table_privilege(%(meta)s, 'SELECT') END",
+                    {"events": events, "meta": meta},
                 ).fetchone()
                 assert row is not None
-                has_events, has_meta, server_read_only = row
+                has_events, has_meta, server_read_only, can_insert, can_read_meta = row
                 reason = (
                     "the server is read-only: a standby, or default_transaction_read_only"
                     if server_read_only
@@ -372,22 +378,24 @@ class Database:
                     if reason:
                         raise CannotOpen(f"cannot create a ledger at {self.display}: {reason}")
                     return Access(created=True)
-                found = conn.execute(
-                    SQL("SELECT has_table_privilege(%s, 'INSERT'), {}").format(
-                        SQL("(SELECT value FROM {}.{} WHERE name = 'schema_version')").format(
+                if has_meta and not can_read_meta:  # init grants it to every role
+                    raise CannotOpen(
+                        f"cannot open the ledger at {self.display}: the role {self.user} may "
+                        f"not read {self.schema}.{META_TABLE} (the ledger's schema version); "
+                        "grant it SELECT"
+                    )
+                version = None
+                if has_meta:
+                    found = conn.execute(
+                        SQL("SELECT value FROM {}.{} WHERE name = 'schema_version'").format(
                             Identifier(self.schema), Identifier(META_TABLE)
                         )
-                        if has_meta
-                        else SQL("NULL")
-                    ),
-                    (events,),
-                ).fetchone()
-                assert found is not None
+                    ).fetchone()
+                    version = found[0] if found is not None else None
             except psycopg.Error as e:
                 raise CannotOpen(
                     f"cannot open the ledger at {self.display}: {postgres_cause(e)}"
                 ) from None
-        can_insert, version = found
         if not can_insert and not reason:
             reason = f"the role {self.user} may not insert into {self.schema}.{EVENTS_TABLE}"
         return Access(
@@ -926,6 +934,8 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
                 "INSERT INTO {schema}.{meta} VALUES ('schema_version', {version}) "
                 "ON CONFLICT DO NOTHING"
             ).format(**fmt),
+            # Every role that may use the ledger must know its version: it is no secret.
+            SQL("GRANT SELECT ON {schema}.{meta} TO PUBLIC").format(**fmt),
         ]
         self.insert_sql = SQL(
             "INSERT INTO {schema}.{table} (position, originator_id, originator_version, "
