@@ -318,6 +318,12 @@ class Database:
         otherwise the file alone is the whole ledger and is read as ``immutable``.
         """
         if Path(f"{path}-wal").exists():
+            if not Path(f"{path}-shm").exists():
+                raise CannotOpen(
+                    f"cannot open the ledger at {self.display}: its write-ahead log "
+                    f"{path}-wal has no {path}-shm beside it, which this process may not "
+                    "create; open the ledger once with write access"
+                )
             return self.sqlite_uri("ro")
         if Path(f"{path}-journal").exists():
             raise CannotOpen(

@@ -357,3 +357,21 @@ def test_a_read_only_postgresql_session_answers_and_refuses_appends(postgres_url
         "standby, or default_transaction_read_only); nothing was written\n",
     )
     assert owner.head()[0] == 41
+
+
+@needs_another_user
+def test_a_write_ahead_log_a_reader_cannot_open_is_a_clear_error(shared_dir: Path) -> None:
+    owner = example_ledger(shared_dir)
+    folder = shared_dir / "ledger"
+    path = folder / "ledger.db"
+    (folder / "ledger.db-wal").touch(mode=0o644)  # left without its -shm by a crashed writer
+    before = snapshot(folder)
+    done = as_nobody(owner.url, *QUESTIONS[0])
+    assert the_error(done) == (
+        f"Error: cannot open the ledger at {owner.url}: its write-ahead log {path}-wal has no "
+        f"{path}-shm beside it, which this process may not create; open the ledger once with "
+        "write access"
+    )
+    assert snapshot(folder) == before
+    owner.ok(*QUESTIONS[0])  # the owner opens it, and all is well again
+    assert as_nobody(owner.url, *QUESTIONS[0]).returncode == 0
