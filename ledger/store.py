@@ -75,6 +75,7 @@ writes nothing (read-only users open it too).
 META_TABLE = "ledger_meta"
 
 URL_FORMS = "use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def connect_timeout() -> int:
@@ -132,7 +133,7 @@ class Database:
     @classmethod
     def parse(cls, url: str) -> Database:
         shown = hide_password(url)
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):  # a NUL would not even stat
+        if _CONTROL.search(url) or _CONTROL.search(unquote(url)):  # a NUL would not even stat
             raise LedgerError(f"bad database URL {shown!r}: it holds a control character")
         try:
             parts = make_url(url)
@@ -143,7 +144,10 @@ class Database:
         query = dict(parts.query)
         if backend == "sqlite":
             path = parts.database or ""
-            if parts.host or not path or ":memory:" in url or "mode=memory" in url:
+            # A trailing "/" means a folder: the file must be named, not made up.
+            if parts.host or not path or path.endswith("/") or ":memory:" in url or (
+                "mode=memory" in url
+            ):
                 raise LedgerError(
                     f"bad database URL {shown!r}: give a file, e.g. sqlite:///sanctions.db "
                     "(relative) or sqlite:////abs/path.db"

@@ -168,13 +168,19 @@ def test_a_generated_url_is_refused_in_one_line_and_creates_nothing(
     "sqlite:///x.db?mode=rw", "sqlite:///x.db?mode=memory", "sqlite:///:memory:",
     "sqlite://", "sqlite:///", "postgresql://u@127.0.0.1/db?schema=a&schema=b",
     f"postgresql://u:secret@127.0.0.1:{CLOSED}/db?sslmode=require", "", " ", "://",
+    "sqlite:///a%00b.db", "sqlite:///a%0Ab.db", "sqlite:///", "sqlite:///.", "sqlite:///..",
+    "sqlite:///sub/", f"postgresql://u:secret@127.0.0.1:{CLOSED}/db",
 ])
-def test_a_hostile_url_is_one_error_line(tmp_path: Path, url: str) -> None:
-    with chdir(tmp_path):
-        result = CliRunner().invoke(cli, ["--db", url, *QUESTION])
+@pytest.mark.parametrize("command", [QUESTION, ("init",)], ids=" ".join)
+def test_a_hostile_url_is_one_error_line(
+    tmp_path: Path, url: str, command: tuple[str, ...]
+) -> None:
+    (tmp_path / "sub").mkdir()
+    with chdir(tmp_path / "sub"):
+        result = CliRunner().invoke(cli, ["--db", url, *command])
     error = one_error(result)
     assert "secret" not in result.output
-    assert list(tmp_path.iterdir()) == [], error
+    assert files_under(tmp_path) == {"sub": b"<dir>"}, error
 
 
 # ---------------------------------------------------------------------------- permissions
