@@ -7,11 +7,14 @@ would or is refused in one line; a write happens only where that user may write,
 refusal leaves the ledger byte for byte as it was.
 
 Only the loopback is ever contacted: generated PostgreSQL URLs name 127.0.0.1, localhost or
-::1, on a closed port or the local test server.
+::1, on a closed port or the local test server. Generated grants to a PostgreSQL role either
+answer exactly, or are refused in one line; an append the role may make but whose
+projections it may not write says both what it recorded and the error.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -24,11 +27,14 @@ from collections.abc import Iterator
 from contextlib import chdir
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from support import EXAMPLE, Sanctions, sqlite_url_in
+from psycopg import sql
+from sqlalchemy.engine import make_url
+from support import EXAMPLE, Sanctions, postgres_schema, sqlite_url_in
 
 from cli.main import cli
 from ledger.store import Database
@@ -272,3 +278,92 @@ def test_generated_permissions_answer_exactly_or_refuse_in_one_line(
     finally:
         folder.chmod(0o755)
         shutil.rmtree(outer, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- PostgreSQL grants
+
+VIEW_TABLES = ["view_tracking", "view_log", "view_event_subjects", "view_subjects",
+               "view_periods"]
+
+
+@pytest.mark.postgres
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    usage=st.booleans(),
+    select_events=st.booleans(),
+    insert_events=st.booleans(),
+    select_views=st.booleans(),
+    write_views=st.booleans(),
+    command=st.sampled_from([QUESTION, ("subject", "add", "Leonid Volkov")]),
+)
+@example(True, True, True, True, True, ("subject", "add", "Leonid Volkov"))
+@example(True, True, True, False, False, ("subject", "add", "Leonid Volkov"))
+@example(True, True, True, True, False, ("subject", "add", "Leonid Volkov"))
+@example(True, True, False, True, False, QUESTION)
+def test_generated_postgresql_grants_answer_exactly_or_refuse_in_one_line(
+    usage: bool, select_events: bool, insert_events: bool, select_views: bool,
+    write_views: bool, command: tuple[str, ...],
+) -> None:
+    with postgres_schema() as url:
+        owner = Sanctions(url)
+        owner.ok("import", str(EXAMPLE))
+        answer = owner.ok(*command).stdout if command == QUESTION else ""
+        base = url.split("?")[0]
+        schema = sql.Identifier(url.rsplit("schema=", 1)[1])
+        role = f"grants_{os.getpid()}_{next(_ROLES)}"
+        r = sql.Identifier(role)
+        grants = []
+        if usage:
+            grants.append(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, r))
+        events = [p for p, on in (("SELECT", select_events), ("INSERT", insert_events)) if on]
+        if events:
+            grants.append(sql.SQL("GRANT {} ON {}.ledger_events TO {}").format(
+                sql.SQL(", ".join(events)), schema, r))
+        views = [p for p, on in (("SELECT", select_views), ("INSERT, UPDATE", write_views)) if on]
+        for table in VIEW_TABLES if views else []:
+            grants.append(sql.SQL("GRANT {} ON {}.{} TO {}").format(
+                sql.SQL(", ".join(views)), schema, sql.Identifier(table), r))
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(r))
+            for grant in grants:
+                conn.execute(grant)
+        try:
+            reader = Sanctions(
+                make_url(url).set(username=role).render_as_string(hide_password=False),
+                init=False,
+            )
+            before = owner.head()
+            result = reader(*command)
+            assert "Traceback" not in result.output
+            reads = usage and select_events and select_views
+            if command == QUESTION:
+                event(f"read {'ok' if reads else 'refused'}")
+                if reads:
+                    assert (result.exit_code, result.stdout) == (0, answer), result.stderr
+                else:
+                    one_error(result)
+                    assert result.exit_code == 1
+            else:
+                appends = usage and select_events and insert_events
+                follows = select_views and write_views
+                event(f"write {'ok' if appends and follows else 'refused'}")
+                if appends and follows:
+                    assert result.exit_code == 0, result.output
+                    assert owner.head()[0] == before[0] + 1
+                elif appends:  # written, but its projections cannot follow: both said
+                    assert result.exit_code == 1
+                    assert result.stdout.startswith("Recorded at position 42: ")
+                    errors = result.stderr.splitlines()
+                    assert len(errors) == 1 and errors[0].startswith("Error: "), result.stderr
+                    assert owner.head()[0] == before[0] + 1
+                else:
+                    one_error(result)
+                    assert result.exit_code == 1
+                    assert owner.head() == before
+        finally:
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP OWNED BY {}").format(r))
+                conn.execute(sql.SQL("DROP ROLE {}").format(r))
+
+
+_ROLES = itertools.count()
