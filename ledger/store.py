@@ -137,9 +137,12 @@ class Database:
             raise LedgerError(f"bad database URL {shown!r}: it holds a control character")
         try:
             parts = make_url(url)
-            port = parts.port  # a port that is not a number fails here
         except (ArgumentError, ValueError):
             raise LedgerError(f"bad database URL {shown!r}: {URL_FORMS}") from None
+        try:
+            port = parts.port
+        except ValueError:  # make_url reads the port lazily
+            raise LedgerError(f"bad database URL {shown!r}: the port must be a number") from None
         backend = parts.get_backend_name()
         query = dict(parts.query)
         if backend == "sqlite":
@@ -163,12 +166,14 @@ class Database:
             )
         if backend in ("postgresql", "postgres"):
             schema = query.pop("schema", "public")
+            if not isinstance(schema, str):
+                raise LedgerError(f"bad database URL {shown!r}: give ?schema= once")
             if query:
                 raise LedgerError(
                     f"bad database URL {shown!r}: unknown parameter "
                     f"{', '.join(sorted(query))} (a PostgreSQL URL takes ?schema=NAME)"
                 )
-            if not isinstance(schema, str) or not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+            if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
                 raise LedgerError(
                     f"bad database URL: schema {schema!r} must be lower-case letters, digits "
                     "and underscores (it names the same schema in SQL and in the search path)"
