@@ -3,7 +3,8 @@
 Each generated subject has four events: registered, designated (2020-01-01), amended
 (2021-01-01, a measure added) and delisted (2022-01-01). The file is written to a temporary
 directory and imported, by the installed ``sanctions`` command in a child process, into a
-fresh ledger (an SQLite file there unless ``--db`` names another, which must be empty).
+fresh ledger made by ``sanctions init`` (an SQLite file there unless ``--db`` names another,
+which must be empty).
 The time covers the whole command: reading and checking the file, the append in batches,
 and the projections' catch-up.
 
@@ -52,6 +53,9 @@ def main() -> None:
             for line in events(args.events):
                 f.write(json.dumps(line) + "\n")
         db = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        made = subprocess.run([sanctions, "--db", db, "init"], capture_output=True, text=True)
+        if made.returncode != 0:
+            sys.exit(f"init failed: {made.stderr.strip()}")
         started = time.perf_counter()
         done = subprocess.run([sanctions, "--db", db, "--by", "bench", "import", str(path)],
                               capture_output=True, text=True)

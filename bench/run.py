@@ -13,8 +13,8 @@ One run:
    every line valid for the ledger's rules in order; the same seed gives the same file.
    A second, small history (``--small``, default 10,000 events) comes from the same
    generator and seed, for the latency comparisons;
-2. imports both with ``sanctions import`` (a child process: wall time including the
-   projections' catch-up, and that child's peak RSS);
+2. imports both with ``sanctions import`` into a ledger made by ``sanctions init`` (a child
+   process: wall time including the projections' catch-up, and that child's peak RSS);
 3. copies the stored rows of the large ledger into a bare table with the same columns and
    keys, in one transaction: raw ``sqlite3`` ``executemany`` into a fresh SQLite file, or,
    for PostgreSQL, psycopg ``executemany`` and ``COPY`` into a scratch schema (the faster is
@@ -1092,6 +1092,7 @@ def rate(events: int, seconds: float) -> float:
 
 
 def measure_import(store: Store, path: Path, events: int, workdir: Path) -> dict[str, Any]:
+    sanctions(store.url, workdir, "init")  # untimed: the import is into an empty ledger
     run = sanctions(store.url, workdir, "import", str(path))
     ledger = Ledger(store.url)
     views = Views(ledger)

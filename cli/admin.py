@@ -10,7 +10,29 @@ from cli.context import Session, pass_session
 from cli.interrupts import both, pause, pause_at
 from cli.types import HEAD
 from ledger.integrity import KeptHead
+from ledger.store import hide_password
 from projections.integrity import verify
+
+
+@click.command("init")
+@pass_session
+def init_command(session: Session) -> None:
+    """Create an empty ledger at --db (an SQLite file, or the tables in a PostgreSQL database).
+
+    Every other command needs an existing ledger, so that a mistyped --db is an error rather
+    than an empty answer. On an existing ledger it says so and changes nothing. The folder of
+    an SQLite file, or the PostgreSQL database, must exist.
+
+    \b
+    Example:
+      sanctions --db sqlite:///sanctions.db init
+    """
+    where = hide_password(session.db)
+    if session.init():
+        click.echo(f"Created an empty ledger at {where}")
+    else:
+        events = session.ledger.recorder.max_notification_id() or 0
+        click.echo(f"A ledger already exists at {where} ({events} events); nothing was changed")
 
 
 @click.command("rebuild")
@@ -42,7 +64,7 @@ def rebuild_command(session: Session) -> None:
     click.echo(f"Rebuilt the projections from {count} events.")
 
 
-COMMANDS = [rebuild_command]
+COMMANDS = [init_command, rebuild_command]
 
 
 @click.command("head")

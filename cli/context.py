@@ -27,11 +27,25 @@ class Session:
         views.catch_up()
         return views
 
+    def init(self) -> bool:
+        """Create an empty ledger, with its projections, unless there is one; True if created."""
+        ledger = self.__dict__["ledger"] = Ledger.init(self.db, user=self.by)
+        if ledger.created:
+            # The projection tables from the start: a reader of the new ledger needs them.
+            Views(ledger).close()
+        return ledger.created
+
     def recorded(self, receipts: Sequence[Receipt]) -> None:
-        """After an append: bring the projections up to date, then say what was recorded."""
-        self.views.catch_up()
-        for r in receipts:
-            click.echo(f"Recorded at position {r.position}: {r.summary}")
+        """After an append: bring the projections up to date, then say what was recorded.
+
+        What was recorded is said even when the projections cannot follow (a role that may
+        append but not write them): the error that follows must not read as "nothing written".
+        """
+        try:
+            self.views.catch_up()
+        finally:
+            for r in receipts:
+                click.echo(f"Recorded at position {r.position}: {r.summary}")
 
     def close(self) -> None:
         if "views" in self.__dict__:

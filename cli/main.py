@@ -36,7 +36,11 @@ class LedgerGroup(click.Group):
             psycopg.Error,
         ) as e:
             # The database itself failed (unreachable, locked for too long, out of space).
-            raise click.ClickException(f"database error: {e}") from None
+            # One line: the driver's message, without SQLAlchemy's statement and links.
+            lines = str(getattr(e, "orig", None) or e).strip().splitlines()
+            raise click.ClickException(
+                f"database error: {lines[0] if lines else type(e).__name__}"
+            ) from None
         finally:
             # Done, or its error said: a signal now must not turn it into "Aborted!".
             interrupts.hold()

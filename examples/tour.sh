@@ -8,6 +8,7 @@ bin=${SANCTIONS:-"$here/../.venv/bin/sanctions"}
 db="sqlite:///$(mktemp -d)/example.db"
 run() { echo; echo "\$ sanctions $*"; "$bin" --db "$db" "$@"; }
 
+run init
 run import "$here/navalny.jsonl"
 run list --authority EU --regime "EU Global Human Rights Sanctions Regime" --at 2021-03-01
 run list --authority EU --regime "EU Global Human Rights Sanctions Regime" --at 2021-03-03

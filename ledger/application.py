@@ -6,18 +6,21 @@ import getpass
 import itertools
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    PersistenceError,
     StoredEvent,
     Transcoding,
 )
@@ -40,6 +43,7 @@ from ledger.domain import (
 from ledger.errors import (
     AlreadyDesignated,
     AuthorityExists,
+    CannotOpen,
     CannotRetract,
     ConcurrentWrite,
     Conflict,
@@ -47,6 +51,7 @@ from ledger.errors import (
     InvalidValue,
     LedgerError,
     NotDesignated,
+    ReadOnly,
     SubjectExists,
     UnknownAuthority,
     UnknownPosition,
@@ -322,12 +327,50 @@ class Ledger(Application[UUID]):
 
     name = "SanctionsLedger"
 
-    def __init__(self, url: str = DEFAULT_URL, *, user: str | None = None) -> None:
+    def __init__(
+        self, url: str = DEFAULT_URL, *, user: str | None = None, create: bool = False
+    ) -> None:
+        """Open the ledger at ``url``; there must be one unless ``create`` (see :meth:`init`).
+
+        Opening writes nothing: a ledger that this process may only read answers queries,
+        and refuses appends (:attr:`read_only` says why).
+        """
         self.database = Database.parse(url)
         self.user = check_text(user, "--by") if user else default_user()
-        super().__init__(env=self.database.eventsourcing_env())
+        self.access = self.database.open(create=create)
+        try:
+            super().__init__(env=self.database.eventsourcing_env(self.access))
+        except (PersistenceError, psycopg.Error, sqlite3.Error) as e:
+            if not self.access.created:
+                raise
+            raise CannotOpen(
+                f"cannot create a ledger at {self.database.display}: {e}".splitlines()[0]
+            ) from None
         if not isinstance(self.recorder, LedgerRecorderMixin):  # never the in-memory default
             raise LedgerError(f"internal: unexpected event recorder {type(self.recorder)}")
+        if self.access.read_only:
+            self.ledger_recorder.refusal = (
+                f"the ledger at {self.database.display} is read-only here "
+                f"({self.access.read_only}); nothing was written"
+            )
+
+    @classmethod
+    def init(cls, url: str = DEFAULT_URL, *, user: str | None = None) -> Ledger:
+        """Open the ledger at ``url``, creating an empty one first if there is none.
+
+        :attr:`created` says which; an existing ledger is left exactly as it was.
+        """
+        return cls(url, user=user, create=True)
+
+    @property
+    def created(self) -> bool:
+        """This instance created the (empty) ledger."""
+        return self.access.created
+
+    @property
+    def read_only(self) -> str:
+        """Why this process may only read the ledger; empty when it may append."""
+        return self.access.read_only
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only our settings: a stray PERSISTENCE_MODULE or CIPHER_TOPIC in the shell
@@ -353,6 +396,8 @@ class Ledger(Application[UUID]):
         return self._commit(batch)
 
     def _new_batch(self) -> _Batch:
+        if self.ledger_recorder.refusal:  # say so before checking what could not be written
+            raise ReadOnly(self.ledger_recorder.refusal)
         return _Batch(self, head=self.recorder.max_notification_id() or 0, by=self.user)
 
     def _commit(self, batch: _Batch, chunk: int = 5000) -> list[Receipt]:

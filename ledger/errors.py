@@ -78,3 +78,23 @@ class InvalidImport(LedgerError):
 
 class IntegrityFailure(LedgerError):
     """The stored ledger does not verify (hash chain, order, record times)."""
+
+
+class NoLedger(NotFound):
+    """No ledger at the URL: no file, an empty database, or a database of something else."""
+
+
+class CannotOpen(LedgerError):
+    """The URL names a store that cannot be opened (or a ledger created) here; says why."""
+
+
+class NewerLedger(CannotOpen):
+    """The ledger was written by a later version, with a higher schema version."""
+
+
+class ReadOnly(LedgerError):
+    """This process may only read the ledger, and the request needs to write to it."""
+
+
+class ProjectionsBehind(ReadOnly):
+    """The projections lag the log and cannot be brought up to date here."""

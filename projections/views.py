@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import cached_property
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
 from ledger import Ledger
-from ledger.errors import InvalidValue
-from ledger.store import format_time, lock_timeout
+from ledger.errors import InvalidValue, ProjectionsBehind, ReadOnly
+from ledger.store import connect_timeout, format_time, lock_timeout
 from ledger.vocabulary import today
 from projections import queries
 from projections.catchup import (
@@ -33,13 +36,28 @@ REBUILD_NAME = "rebuild"
 """The tracking row holding the last rebuild's token (its position column)."""
 
 
-def sqlite_engine(url: str) -> Engine:
-    """An engine on an SQLite file: WAL, our own BEGIN (IMMEDIATE for writers)."""
-    engine = create_engine(url, connect_args={"timeout": lock_timeout()})
+def sqlite_engine(url: str, *, uri: str | None = None, read_only: bool = False) -> Engine:
+    """An engine on an SQLite file: WAL, our own BEGIN (IMMEDIATE for writers).
+
+    ``uri`` opens the file by an SQLite URI instead (the ledger's own: it never creates the
+    file, and reads a read-only ledger without writing anything next to it).
+    """
+    if uri is None:
+        engine = create_engine(url, connect_args={"timeout": lock_timeout()})
+    else:
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(
+                uri, uri=True, timeout=lock_timeout(), check_same_thread=False
+            ),
+            poolclass=QueuePool,
+        )
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        if read_only:  # nothing to set: it could only fail, or write
+            return
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
         # Projections are derived and rebuildable: no fsync per batch. A 16 MB page cache: 64 MB
         # cost a 200,000-event import 56 MB of RSS and no time (the OS caches the file anyway).
@@ -56,10 +74,13 @@ def sqlite_engine(url: str) -> Engine:
 def make_engine(ledger: Ledger) -> Engine:
     db = ledger.database
     if db.kind == "sqlite":
-        return sqlite_engine(db.sqlalchemy_url())
+        return sqlite_engine("", uri=ledger.access.sqlite_uri, read_only=bool(ledger.read_only))
     return create_engine(
         db.sqlalchemy_url(),
-        connect_args={"options": f"-csearch_path={db.schema}"},
+        connect_args={
+            "options": f"-csearch_path={db.schema}",
+            "connect_timeout": connect_timeout(),
+        },
         pool_size=2,
     )
 
@@ -69,10 +90,50 @@ class Views:
 
     def __init__(self, ledger: Ledger, engine: Engine | None = None) -> None:
         self.ledger = ledger
+        # An engine given by the caller (verify's scratch rebuild) is theirs to write.
+        self._own_tables = engine is None
         self.engine = engine if engine is not None else make_engine(ledger)
         self.projector = Projector(ledger)
         self.rebuild_token: int | None = None
         self._ensure_schema()
+
+    # ------------------------------------------------------------------ read-only ledgers
+
+    @cached_property
+    def read_only(self) -> str:
+        """Why this process cannot write the projections (empty when it can).
+
+        Asked only when they need writing: a reader of a current ledger never waits for it.
+        """
+        if not self._own_tables:
+            return ""
+        if self.ledger.read_only:
+            return self.ledger.read_only
+        if self.engine.dialect.name != "postgresql":
+            return ""
+        schema = self.ledger.database.schema
+        names = [f'"{schema}".{t.name}' for t in VIEW_TABLES]
+        with self.engine.connect() as conn:
+            allowed = conn.execute(
+                text(
+                    "SELECT bool_and(CASE WHEN to_regclass(t) IS NULL "
+                    "THEN has_schema_privilege(:schema, 'CREATE') "
+                    "ELSE has_table_privilege(t, 'INSERT') AND has_table_privilege(t, 'UPDATE') "
+                    "END) FROM unnest(CAST(:names AS text[])) AS t"
+                ),
+                {"schema": schema, "names": names},
+            ).scalar()
+        if allowed:
+            return ""
+        return f"the role {self.ledger.database.user} may not write the projection tables"
+
+    def _require_writable(self, lag: str) -> None:
+        """Refuse to answer from projections that lag the log and cannot catch up here."""
+        if self.read_only:
+            raise ProjectionsBehind(
+                f"{lag} and this ledger is read-only here ({self.read_only}); "
+                "'sanctions rebuild' with write access brings them up to date"
+            )
 
     # ------------------------------------------------------------------ maintenance
 
@@ -91,13 +152,17 @@ class Views:
                 row = conn.execute(
                     select(tracking.c.schema_version).where(tracking.c.name == TRACKING_NAME)
                 ).first()
-        except SQLAlchemyError:  # no tables yet
-            return False
+        except SQLAlchemyError as e:
+            sqlstate = getattr(getattr(e, "orig", None), "sqlstate", None)
+            if "no such table" in str(e) or sqlstate == "42P01":  # 42P01: undefined table
+                return False  # no tables yet
+            raise  # not allowed to read them, ...: not a reason to make them again
         return row is not None and row.schema_version == SCHEMA_VERSION
 
     def _ensure_schema(self) -> None:
         if self._schema_is_current():
             return
+        self._require_writable("the projections are missing or were made by another version")
         with self._writing() as conn:
             if conn.dialect.name == "postgresql":
                 # Serialise first runs: concurrent CREATE TABLE IF NOT EXISTS races.
@@ -136,6 +201,10 @@ class Views:
         position = self.position()
         if position >= head:
             return 0
+        behind = head - position
+        self._require_writable(
+            f"the projections are {behind} event{'s' if behind != 1 else ''} behind the log"
+        )
         applied = 0
         # By aggregate, the backlog costs one scan of the log's (aggregate, version) index:
         # worth it for a large share of the log (an import, a rebuild), not for a few events.
@@ -211,6 +280,11 @@ class Views:
         projections as they were, never empty or half built. The transaction also stores a
         token of its own, so that ``rebuilt_up_to`` can tell afterwards whether it committed.
         """
+        if self.read_only:
+            raise ReadOnly(
+                f"cannot rebuild the projections: this ledger is read-only here "
+                f"({self.read_only}); run 'sanctions rebuild' with write access"
+            )
         head = self.ledger.recorder.max_notification_id() or 0
         if stop is not None:
             head = min(head, stop)

@@ -1,5 +1,8 @@
 """Fixtures: a fresh ledger per test, on an SQLite file or in a fresh PostgreSQL schema.
 
+Each URL names an empty ledger made by ``sanctions init``; ``nowhere_url`` names the same
+kinds of place with no ledger in it.
+
 PostgreSQL tests need ``SANCTIONS_TEST_POSTGRES_URL`` (e.g.
 ``postgresql://postgres@127.0.0.1:5432/test``); each test gets its own schema through the
 ``?schema=NAME`` parameter of the ledger's URL, dropped afterwards. Without the variable
@@ -12,23 +15,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import Sanctions, postgres_schema, sqlite_url_in
+from support import Sanctions, init_ledger, postgres_schema, sqlite_url_in
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return sqlite_url_in(tmp_path)
+    return init_ledger(sqlite_url_in(tmp_path))
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     with postgres_schema() as url:
-        yield url
+        yield init_ledger(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The same test on both stores."""
+def nowhere_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test on both stores, where there is no ledger (a file or schema not made)."""
     if request.param == "sqlite":
         yield sqlite_url_in(tmp_path)
     else:
@@ -36,6 +39,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             yield url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test on both stores."""
+    if request.param == "sqlite":
+        yield init_ledger(sqlite_url_in(tmp_path))
+    else:
+        with postgres_schema() as url:
+            yield init_ledger(url)
+
+
 @pytest.fixture
 def sanctions(db_url: str) -> Sanctions:
-    return Sanctions(db_url)
+    return Sanctions(db_url, init=False)  # db_url made it

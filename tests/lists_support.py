@@ -142,7 +142,7 @@ def import_file(
     dry_run: bool = False,
 ) -> Any:
     """Import a snapshot as the user "importer"; ``max_delistings`` as on the command line."""
-    ledger = Ledger(url, user="importer")
+    ledger = Ledger.init(url, user="importer")  # the first import makes the ledger
     limit = DelistingLimit.parse(max_delistings) if max_delistings is not None else None
     try:
         return ledger.import_snapshot(

@@ -45,12 +45,25 @@ def postgres_schema() -> Iterator[str]:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-class Sanctions:
-    """The ``sanctions`` command on one ledger, run through click's CliRunner."""
+def init_ledger(url: str) -> str:
+    """An empty ledger at ``url`` as ``sanctions init`` makes it (unless there is one)."""
+    result = CliRunner().invoke(cli, ["--db", url, "init"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return url
 
-    def __init__(self, url: str) -> None:
+
+class Sanctions:
+    """The ``sanctions`` command on one ledger, run through click's CliRunner.
+
+    The ledger is created first (``sanctions init``), unless ``init=False``: a test of what
+    happens where there is no ledger.
+    """
+
+    def __init__(self, url: str, *, init: bool = True) -> None:
         self.url = url
         self.runner = CliRunner()
+        if init:
+            init_ledger(url)
 
     def __call__(
         self,
@@ -97,10 +110,10 @@ def another_ledger_like(url: str, directory: Path) -> Iterator[str]:
     """A second, empty ledger in the same kind of store as ``url``."""
     if url.startswith("sqlite"):
         directory.mkdir(parents=True, exist_ok=True)
-        yield sqlite_url_in(directory)
+        yield init_ledger(sqlite_url_in(directory))
     else:
         with postgres_schema() as other:
-            yield other
+            yield init_ledger(other)
 
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "navalny.jsonl"

@@ -28,7 +28,7 @@ from click.testing import CliRunner, Result
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
-from support import Sanctions, sqlite_url_in
+from support import Sanctions, init_ledger, sqlite_url_in
 
 from cli.main import cli
 from ledger.records import MAX_DATE, MIN_DATE, SCHEMAS
@@ -88,7 +88,7 @@ class Seeded:
         self.root = root
         self.dir = root / "seed"
         self.dir.mkdir()
-        self.url = sqlite_url_in(self.dir)
+        self.url = init_ledger(sqlite_url_in(self.dir))
         seeding = invoke(self.url, ["import", "-"], input=jsonl(*SEED))
         assert seeding.exit_code == 0, seeding.output
         self.export = export_of(self.url)
@@ -120,7 +120,7 @@ def export_of(url: str) -> str:
 
 
 def head_of(url: str) -> tuple[int, str]:
-    return Sanctions(url).head()
+    return Sanctions(url, init=False).head()
 
 
 @pytest.fixture(scope="module")

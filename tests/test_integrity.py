@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from support import init_ledger
 
 import ledger.store
 from cli.main import cli
@@ -286,7 +287,7 @@ def test_restore_reproduces_the_chain(db_url: str, tmp_path: Path) -> None:
     lines = export_lines(db_url)
     backup = tmp_path / "backup.jsonl"
     backup.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    target = f"sqlite:///{tmp_path / 'restored.db'}"
+    target = init_ledger(f"sqlite:///{tmp_path / 'restored.db'}")
     assert run(target, "import", str(backup)).exit_code == 0
     assert Ledger(target).head() == Ledger(db_url).head()
     assert run(target, "verify").exit_code == 0
@@ -306,7 +307,7 @@ def test_restore_refuses_a_file_whose_digests_do_not_match(
         lines[7]["recorded_at"] = lines[7]["recorded_at"].replace("+00:00", "-00:01")
     backup = tmp_path / "backup.jsonl"
     backup.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    target = f"sqlite:///{tmp_path / 'restored.db'}"
+    target = init_ledger(f"sqlite:///{tmp_path / 'restored.db'}")
     result = run(target, "import", str(backup))
     assert result.exit_code == 1
     assert result.output.strip() == (

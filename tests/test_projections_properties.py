@@ -203,7 +203,7 @@ SETTINGS = settings(
 
 def fresh_ledger() -> tuple[Ledger, Views, str]:
     folder = tempfile.mkdtemp(prefix="sl-prop-")
-    ledger = Ledger(f"sqlite:///{folder}/ledger.db", user="prop")
+    ledger = Ledger.init(f"sqlite:///{folder}/ledger.db", user="prop")
     for s in SUBJECTS:
         ledger.register_subject(s.replace("-", " ").title(), subject_id=s)
     return ledger, Views(ledger), folder

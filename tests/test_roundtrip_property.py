@@ -112,7 +112,7 @@ def test_export_then_import_into_an_empty_ledger_reproduces_every_event(
     with tempfile.TemporaryDirectory() as tmp:
         source_url = sqlite_url_in(Path(tmp) / "source")
         (Path(tmp) / "source").mkdir()
-        ledger = Ledger(source_url, user="tester")
+        ledger = Ledger.init(source_url, user="tester")
         try:
             for name, fields in ops:
                 with suppress(LedgerError):  # a refused request is not part of the history

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support import init_ledger
 
 import ledger.application
 import projections.catchup
@@ -86,7 +87,7 @@ def test_a_streamed_restore_reproduces_the_chain(
     assert import_file(sqlite_url, path)[0] == 0
     backup = tmp_path / "backup.jsonl"
     assert CliRunner().invoke(cli, ["--db", sqlite_url, "export", str(backup)]).exit_code == 0
-    target = f"sqlite:///{tmp_path / 'restored.db'}"
+    target = init_ledger(f"sqlite:///{tmp_path / 'restored.db'}")
     code, output = import_file(target, backup)
     assert code == 0, output
     assert Ledger(target).head() == Ledger(sqlite_url).head()
