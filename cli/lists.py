@@ -102,9 +102,11 @@ def export_ftm(session: Session, path: str, at: date | None, known_at: str | Non
       sanctions export-ftm --at 2021-03-03 sanctions.ftm.json
     """
     with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as file:
-        from projections import ftm  # followthemoney takes most of a second to import
+        from projections import ftm  # its country table loads only for an export
 
         summary = ftm.export(session.views, file, at=at, known_at=known_at)
+    for warning in summary.warnings:
+        click.echo(warning, err=True)
     if path != "-":
         click.echo(
             f"Exported {summary.subjects} subjects and {summary.sanctions} sanctions to {path}",
