@@ -95,9 +95,7 @@ class Entity:
         """Adds what survives cleaning; returns what was dropped (for warnings)."""
         if values is None:
             return []
-        items: Iterable[str | date] = (
-            [values] if isinstance(values, (str, date)) else values
-        )
+        items: Iterable[str | date] = [values] if isinstance(values, (str, date)) else values
         dropped = []
         for raw in items:
             value = _clean(TYPES[prop], raw)
@@ -136,6 +134,9 @@ def _clean(kind: str, raw: str | date) -> str | None:
     return text  # string, text, identifier: as they are
 
 
+_YEARS = "FollowTheMoney takes the years 1000-2999"
+
+
 @dataclass
 class ExportSummary:
     subjects: int
@@ -155,7 +156,9 @@ class _Warnings:
     def lines(self) -> list[str]:
         out = []
         for message, subjects in self.found.items():
-            named = ", ".join(subjects[:3]) + (f" and {len(subjects) - 3} more" if len(subjects) > 3 else "")
+            named = ", ".join(subjects[:3]) + (
+                f" and {len(subjects) - 3} more" if len(subjects) > 3 else ""
+            )
             out.append(f"{message} ({named})")
         return out
 
@@ -187,7 +190,10 @@ def subject_entity(subject: queries.SubjectRow, warnings: _Warnings | None = Non
     entity.add("topics", "sanction")
     if schema == "Person":
         for value in entity.add("birthDate", subject.birth_date):
-            warn.add(f"Warning: birth date {value} is left out: FollowTheMoney takes the years 1000-2999", subject.subject_id)
+            warn.add(
+                f"Warning: birthDate {value} is left out: {_YEARS}",
+                subject.subject_id,
+            )
         entity.add("position", subject.position)
         _countries(entity, "nationality", subject, warn)
     elif schema == "Organization":
@@ -199,7 +205,10 @@ def _countries(entity: Entity, prop: str, subject: queries.SubjectRow, warn: _Wa
     for part in (subject.nationality or "").split(";") if subject.nationality else []:
         try:
             for value in entity.add(prop, part.strip()):
-                warn.add(f"Warning: nationality {value!r} matches no country and is left out", subject.subject_id)
+                warn.add(
+                    f"Warning: nationality {value!r} matches no country and is left out",
+                    subject.subject_id,
+                )
         except clean.NotLatin:
             warn.add(
                 f"Warning: nationality {part.strip()!r} is left out: only names in Latin letters "
@@ -240,7 +249,10 @@ def sanction_entity(
     ]
     for prop, value in dates:
         for lost in sanction.add(prop, value):
-            warn.add(f"Warning: {prop} {lost} is left out: FollowTheMoney takes the years 1000-2999", listing.subject_id)
+            warn.add(
+                f"Warning: {prop} {lost} is left out: {_YEARS}",
+                listing.subject_id,
+            )
     for source in sources:
         tag = parse_tag(source)
         if tag is not None:

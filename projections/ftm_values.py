@@ -43,7 +43,9 @@ _UNSAFE_DELETE = (
     *range(0xD800, 0xE000),
 )
 _UNSAFE = re.compile(
-    "[" + "".join(re.escape(c) for c in sorted(_UNSAFE_SPACES | {chr(c) for c in _UNSAFE_DELETE})) + "]"
+    "["
+    + "".join(re.escape(c) for c in sorted(_UNSAFE_SPACES | {chr(c) for c in _UNSAFE_DELETE}))
+    + "]"
 )
 
 
@@ -151,11 +153,13 @@ def url(text: str) -> str | None:
 # ------------------------------------------------------------------ countries (rigour.territories)
 
 _COUNTRIES = Path(__file__).with_name("ftm_countries.json")
-_SKIP = frozenset(".()[],;:_-/ʻ'’")
+_SKIP = frozenset(".()[],;:_-/\u02bb'\u2019")  # rigour's SKIP_CHARACTERS
 
 
 @cache
-def _countries() -> tuple[dict[str, str | None], dict[str, str | None], list[tuple[str, str | None]]]:
+def _countries() -> tuple[
+    dict[str, str | None], dict[str, str | None], list[tuple[str, str | None]]
+]:
     """(codes, names, the names longer than 4 for the fuzzy search), in the package's order."""
     data = json.loads(_COUNTRIES.read_text(encoding="utf-8"))
     codes: dict[str, str | None] = data["codes"]
@@ -168,9 +172,7 @@ def _latin(text: str) -> str | None:
     else that is not ASCII, whose transliteration rigour decides by language."""
     if text.isascii():
         return text
-    plain = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return plain if plain.isascii() else None
 
 

@@ -90,9 +90,7 @@ def country_table() -> dict[str, dict[str, str | None]]:
 
     return {
         "codes": {k: t.ftm_country for k, t in _get_identifier_map().items()},
-        "names": {
-            k: t.ftm_country for k, t in _get_territory_names().items() if _reachable(k)
-        },
+        "names": {k: t.ftm_country for k, t in _get_territory_names().items() if _reachable(k)},
     }
 
 
