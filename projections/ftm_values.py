@@ -172,6 +172,11 @@ def _latin(text: str) -> str | None:
     else that is not ASCII, whose transliteration rigour decides by language."""
     if text.isascii():
         return text
+    for char in text:
+        if not char.isascii() and not unicodedata.name(char, "").startswith(
+            ("LATIN ", "COMBINING ")
+        ):
+            return None
     plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return plain if plain.isascii() else None
 

@@ -118,3 +118,35 @@ def country_json() -> str:
 if __name__ == "__main__":
     COUNTRIES.write_text(country_json(), encoding="utf-8")
     sys.stdout.write(f"wrote {COUNTRIES}\n")
+
+
+def package_export(views: Any, *, at: Any, known_at: str | None = None) -> str:
+    """The whole export as projections/ftm.py wrote it with the package (its loop, as it was)."""
+    from ledger.domain import designation_uuid
+    from projections.ftm import _sources
+
+    k = views.resolve_known_at(known_at)
+    names = {a.code: a.name for a in views.ledger.authorities()}
+    with views.engine.connect() as conn:
+        listings = queries.listings(conn, at=at, k=k)
+        subjects = {s.subject_id: s for s in queries.subjects_known(conn, k=k)}
+    sources = _sources(views, k)
+    by_subject: dict[str, list[queries.Listing]] = {}
+    for listing in listings:
+        by_subject.setdefault(listing.subject_id, []).append(listing)
+    out = []
+    for subject_id in sorted(by_subject):
+        entity = package_subject(subjects[subject_id])
+        assert package_valid(entity)
+        out.append(package_line(entity))
+        for listing in by_subject[subject_id]:
+            did = str(designation_uuid(subject_id, listing.authority, listing.regime))
+            sanction = package_sanction(
+                listing,
+                subject_id,
+                names.get(listing.authority, listing.authority),
+                sources.get(did, []),
+            )
+            assert package_valid(sanction)
+            out.append(package_line(sanction))
+    return "".join(out)
