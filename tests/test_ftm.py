@@ -14,7 +14,7 @@ import pytest
 from lists_support import OFAC_SMALL, UN_SMALL, import_file, real_ledger_template
 from support import EXAMPLE, Sanctions
 
-from projections import ftm_values
+from projections import ftm, ftm_values, queries
 
 
 def entities_in(text: str) -> list[dict[str, Any]]:
@@ -227,3 +227,18 @@ print(sorted(heavy & {{m.split(".")[0] for m in sys.modules}}))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout == "[]\n"
+
+
+def test_a_date_followthemoney_cannot_hold_is_reported() -> None:
+    """The commands take 1800-2999; a ledger holding another date gets a warning, not a gap."""
+    warnings = ftm._Warnings()
+    listing = queries.Listing(
+        "ivan-petrov", "Ivan Petrov", "person", "EU", "R", ["asset-freeze"],
+        date(2021, 3, 2), date(3001, 1, 1), None, None,
+    )  # fmt: skip
+    sanction = ftm.sanction_entity(listing, "European Union", [], warnings)
+    assert "endDate" not in sanction.properties
+    assert warnings.lines() == [
+        "Warning: endDate 3001-01-01 is left out: FollowTheMoney takes the years 1000-2999 "
+        "(ivan-petrov)"
+    ]
