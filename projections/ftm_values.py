@@ -173,9 +173,9 @@ def _latin(text: str) -> str | None:
     if text.isascii():
         return text
     for char in text:
-        if not char.isascii() and not unicodedata.name(char, "").startswith(
-            ("LATIN ", "COMBINING ")
-        ):
+        if char.isascii() or unicodedata.name(char, "").startswith(("LATIN ", "COMBINING ")):
+            continue
+        if not unicodedata.normalize("NFKD", char).isascii():  # a no-break space passes
             return None
     plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return plain if plain.isascii() else None
