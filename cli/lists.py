@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -196,6 +198,28 @@ def import_list(
         )
 
 
+@contextmanager
+def _written_whole(path: str) -> Iterator[IO[str]]:
+    """FILE replaced only once everything is written: a failed export leaves no part of one
+    (click's ``atomic=True`` moves its temporary file into place even after an error)."""
+    if path == "-":
+        with click.open_file("-", "w", encoding="utf-8") as stdout:
+            yield stdout
+        return
+    target = os.path.abspath(path)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".export-ftm-")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            yield file
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 @click.command("export-ftm")
 @click.argument("path", metavar="[FILE]", type=click.Path(dir_okay=False), default="-")
 @at_option
@@ -212,10 +236,12 @@ def export_ftm(session: Session, path: str, at: date | None, known_at: str | Non
     Example:
       sanctions export-ftm --at 2021-03-03 sanctions.ftm.json
     """
-    with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as file:
-        from projections import ftm  # followthemoney takes most of a second to import
+    from projections import ftm  # its country table loads only for an export
 
+    with _written_whole(path) as file:
         summary = ftm.export(session.views, file, at=at, known_at=known_at)
+    for warning in summary.warnings:
+        click.echo(warning, err=True)
     if path != "-":
         click.echo(
             f"Exported {summary.subjects} subjects and {summary.sanctions} sanctions to {path}",

@@ -6,24 +6,32 @@ designation in force: ``entity``, ``authority`` (the authority's full name), ``p
 regime), ``reason``, ``provisions`` (the measures), ``startDate`` and ``endDate`` (the period),
 ``listingDate`` (the list's own listing date where an import kept it, else the start),
 ``summary`` (the legal act), ``sourceUrl``, and for imported lists ``authorityId`` (the list's
-reference; ``unscId`` for the UN). Entities are built and validated with ``followthemoney``.
+reference; ``unscId`` for the UN).
+
+The entities are written without the followthemoney package (it needs PyICU, which compiles
+from source): ``projections.ftm_values`` applies the package's cleaning and checks to each
+value, and the ``[ftm]`` extra's tests compare every line with what the package writes. What
+the package would drop silently and matters to a reader (a sanction that cannot point at its
+subject, a nationality or date left out) comes back as a warning.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
-from followthemoney import EntityProxy, model
 from sqlalchemy import or_, select
 
 from ledger.adapters import SPECS
 from ledger.adapters.snapshot import listed_on_of, parse_tag
 from ledger.domain import designation_uuid
+from ledger.errors import InvalidValue
 from ledger.vocabulary import today
+from projections import ftm_values as clean
 from projections import queries
 from projections.tables import log
 
@@ -50,11 +58,109 @@ PROVISIONS = {
     "other": "Other restrictive measures",
 }
 
+# The FollowTheMoney type of each property written (the model's, for these schemata).
+TYPES = {
+    "name": "name",
+    "alias": "name",
+    "topics": "topic",
+    "birthDate": "date",
+    "position": "string",
+    "nationality": "country",
+    "country": "country",
+    "entity": "entity",
+    "authority": "string",
+    "program": "string",
+    "reason": "text",
+    "summary": "text",
+    "provisions": "string",
+    "startDate": "date",
+    "endDate": "date",
+    "listingDate": "date",
+    "sourceUrl": "url",
+    "authorityId": "identifier",
+    "unscId": "identifier",
+}
 
-@dataclass(frozen=True)
+
+@dataclass
+class Entity:
+    """One FollowTheMoney entity: values are cleaned on the way in and kept once each, in
+    the order given, as the package's ``EntityProxy.add`` keeps them."""
+
+    id: str
+    schema: str
+    properties: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, prop: str, values: str | date | Iterable[str] | None) -> list[str]:
+        """Adds what survives cleaning; returns what was dropped (for warnings)."""
+        if values is None:
+            return []
+        items: Iterable[str | date] = [values] if isinstance(values, (str, date)) else values
+        dropped = []
+        for raw in items:
+            value = _clean(TYPES[prop], raw)
+            if value is None:
+                if str(raw).strip():
+                    dropped.append(str(raw))
+                continue
+            kept = self.properties.setdefault(prop, [])
+            if value not in kept:
+                kept.append(value)
+        return dropped
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "schema": self.schema, "properties": self.properties}
+
+    def first(self, prop: str) -> str | None:
+        return next(iter(self.properties.get(prop, [])), None)
+
+
+def _clean(kind: str, raw: str | date) -> str | None:
+    if isinstance(raw, date):
+        return clean.day(raw)
+    text = clean.sanitize(raw)
+    if text is None:
+        return None
+    if kind == "name":
+        return clean.name(text)
+    if kind == "entity":
+        return clean.entity_ref(text)
+    if kind == "url":
+        return clean.url(text)
+    if kind == "country":
+        return clean.country(text)
+    if kind == "topic":
+        return text.lower().strip() if text.lower().strip() == "sanction" else None
+    return text  # string, text, identifier: as they are
+
+
+_YEARS = "FollowTheMoney takes the years 1000-2999"
+
+
+@dataclass
 class ExportSummary:
     subjects: int
     sanctions: int
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Warnings:
+    """What the export left out, one line per kind of loss with the subjects concerned."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, list[str]] = {}
+
+    def add(self, message: str, subject_id: str) -> None:
+        self.found.setdefault(message, []).append(subject_id)
+
+    def lines(self) -> list[str]:
+        out = []
+        for message, subjects in self.found.items():
+            named = ", ".join(subjects[:3]) + (
+                f" and {len(subjects) - 3} more" if len(subjects) > 3 else ""
+            )
+            out.append(f"{message} ({named})")
+        return out
 
 
 def _sources(views: Views, k: int) -> dict[str, list[str]]:
@@ -75,41 +181,78 @@ def _sources(views: Views, k: int) -> dict[str, list[str]]:
     return found
 
 
-def _subject_entity(subject: queries.SubjectRow) -> EntityProxy:
-    entity = model.make_entity(SCHEMATA.get(subject.kind, "LegalEntity"))
-    entity.id = subject.subject_id
+def subject_entity(subject: queries.SubjectRow, warnings: _Warnings | None = None) -> Entity:
+    warn = warnings or _Warnings()
+    schema = SCHEMATA.get(subject.kind, "LegalEntity")
+    entity = Entity(subject.subject_id, schema)
     entity.add("name", subject.name)
-    entity.add("alias", list(subject.aliases))
+    entity.add("alias", subject.aliases)
     entity.add("topics", "sanction")
-    if entity.schema.is_a("Person"):
-        entity.add("birthDate", subject.birth_date)
+    if schema == "Person":
+        for value in entity.add("birthDate", subject.birth_date):
+            warn.add(
+                f"Warning: birthDate {value} is left out: {_YEARS}",
+                subject.subject_id,
+            )
         entity.add("position", subject.position)
-        if subject.nationality:
-            for part in subject.nationality.split(";"):
-                entity.add("nationality", part.strip(), quiet=True, fuzzy=True)
-    elif subject.nationality and entity.schema.is_a("Organization"):
-        for part in subject.nationality.split(";"):
-            entity.add("country", part.strip(), quiet=True, fuzzy=True)
+        _countries(entity, "nationality", subject, warn)
+    elif schema == "Organization":
+        _countries(entity, "country", subject, warn)
     return entity
 
 
-def _sanction(
+def _countries(entity: Entity, prop: str, subject: queries.SubjectRow, warn: _Warnings) -> None:
+    for part in (subject.nationality or "").split(";") if subject.nationality else []:
+        try:
+            for value in entity.add(prop, part.strip()):
+                warn.add(
+                    f"Warning: nationality {value!r} matches no country and is left out",
+                    subject.subject_id,
+                )
+        except clean.NotLatin:
+            warn.add(
+                f"Warning: nationality {part.strip()!r} is left out: only names in Latin letters "
+                f"are matched to a country; amend the subject with the English name",
+                subject.subject_id,
+            )
+
+
+def sanction_entity(
     listing: queries.Listing,
-    entity: EntityProxy,
     authority_name: str,
     sources: list[str],
-) -> EntityProxy:
-    sanction = model.make_entity("Sanction")
-    sanction.make_id("sanction", listing.subject_id, listing.authority, listing.regime)
-    sanction.add("entity", entity.id)
+    warnings: _Warnings | None = None,
+) -> Entity:
+    warn = warnings or _Warnings()
+    digest = hashlib.sha1()
+    for part in ("sanction", listing.subject_id, listing.authority, listing.regime):
+        digest.update(clean.key_part(part))
+    sanction = Entity(digest.hexdigest(), "Sanction")
+    if sanction.add("entity", listing.subject_id):
+        warn.add(
+            "Warning: sanctions are written without their subject: FollowTheMoney ids take "
+            "only letters, digits, '.' and '-'",
+            listing.subject_id,
+        )
     sanction.add("authority", authority_name)
     sanction.add("program", listing.regime)
     sanction.add("reason", listing.reason)
     sanction.add("summary", listing.legal_act)
     sanction.add("provisions", [PROVISIONS.get(m, m) for m in listing.measures])
-    sanction.add("startDate", listing.listed_from)
-    sanction.add("endDate", listing.listed_until)
-    sanction.add("listingDate", listed_on_of(listing.reason) or listing.listed_from)
+    # A designation whose start is uncertain (a window rather than a day; issue 13) would say
+    # so here, next to startDate, e.g. as the window's first day in startDate and the rest in
+    # `summary`; the Listing row does not carry that flag yet.
+    dates = [
+        ("startDate", listing.listed_from),
+        ("endDate", listing.listed_until),
+        ("listingDate", listed_on_of(listing.reason) or listing.listed_from),
+    ]
+    for prop, value in dates:
+        for lost in sanction.add(prop, value):
+            warn.add(
+                f"Warning: {prop} {lost} is left out: {_YEARS}",
+                listing.subject_id,
+            )
     for source in sources:
         tag = parse_tag(source)
         if tag is not None:
@@ -120,14 +263,33 @@ def _sanction(
             if listing.authority == "UN":
                 sanction.add("unscId", tag[2])
         elif source.startswith(("http://", "https://")):
-            sanction.add("sourceUrl", source, quiet=True)
+            sanction.add("sourceUrl", source)
     return sanction
 
 
+def _validate(entity: Entity) -> None:
+    """followthemoney's ``schema.validate``: a value too long for its type is refused."""
+    for prop, values in entity.properties.items():
+        kind = TYPES[prop]
+        for value in values:
+            if not clean.valid(kind, value):
+                limit = clean.MAX_LENGTH[kind]
+                subject = entity.first("entity") or entity.id
+                raise InvalidValue(
+                    f"{subject}: a {prop} of {len(value)} characters is longer than "
+                    f"FollowTheMoney allows ({limit}); amend it to a shorter one, then export again"
+                )
+
+
 def entities(
-    views: Views, *, at: date | None = None, known_at: str | KnownAt | None = None
-) -> Iterator[EntityProxy]:
+    views: Views,
+    *,
+    at: date | None = None,
+    known_at: str | KnownAt | None = None,
+    warnings: _Warnings | None = None,
+) -> Iterator[Entity]:
     """Each subject in force on ``at`` (as known at ``known_at``), followed by its sanctions."""
+    warn = warnings or _Warnings()
     day = at if at is not None else today()
     k = views.resolve_known_at(known_at)
     names = {a.code: a.name for a in views.ledger.authorities()}
@@ -139,23 +301,24 @@ def entities(
     for listing in listings:
         by_subject.setdefault(listing.subject_id, []).append(listing)
     for subject_id in sorted(by_subject):
-        entity = _subject_entity(subjects[subject_id])
+        entity = subject_entity(subjects[subject_id], warn)
         _validate(entity)
         yield entity
         for listing in by_subject[subject_id]:
             did = str(designation_uuid(subject_id, listing.authority, listing.regime))
-            sanction = _sanction(
+            sanction = sanction_entity(
                 listing,
-                entity,
                 names.get(listing.authority, listing.authority),
                 sources.get(did, []),
+                warn,
             )
             _validate(sanction)
             yield sanction
 
 
-def _validate(entity: EntityProxy) -> None:
-    entity.schema.validate(cast(Any, entity.to_dict()))
+def line(entity: Entity) -> str:
+    """One entity as the package's ``json.dumps(proxy.to_dict(), ...)`` writes it."""
+    return json.dumps(entity.to_dict(), ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def export(
@@ -165,16 +328,17 @@ def export(
     at: date | None = None,
     known_at: str | KnownAt | None = None,
 ) -> ExportSummary:
-    """Write the entities as JSON lines; returns how many subjects and sanctions."""
+    """Write the entities as JSON lines; returns how many subjects and sanctions, and what
+    was left out."""
+    warnings = _Warnings()
     subjects = sanctions = 0
-    for entity in entities(views, at=at, known_at=known_at):
-        data: dict[str, Any] = entity.to_dict()
-        file.write(json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n")
-        if entity.schema.name == "Sanction":
+    for entity in entities(views, at=at, known_at=known_at, warnings=warnings):
+        file.write(line(entity))
+        if entity.schema == "Sanction":
             sanctions += 1
         else:
             subjects += 1
-    return ExportSummary(subjects, sanctions)
+    return ExportSummary(subjects, sanctions, warnings.lines())
 
 
-__all__ = ["ExportSummary", "entities", "export"]
+__all__ = ["Entity", "ExportSummary", "entities", "export", "sanction_entity", "subject_entity"]
