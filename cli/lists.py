@@ -14,11 +14,12 @@ import click
 
 from cli.context import Session, pass_session
 from cli.interrupts import both, pause, pause_at
-from cli.queries import at_option, format_option, known_at_option
+from cli.queries import at_option, format_option, include_uncertain_option, known_at_option
 from cli.render import render, render_object
 from cli.types import DATE
 from ledger.adapters import PARSERS, DelistingLimit, ImportReport, parse
 from ledger.errors import InvalidValue
+from ledger.vocabulary import today
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -224,24 +225,40 @@ def _written_whole(path: str) -> Iterator[IO[str]]:
 @click.argument("path", metavar="[FILE]", type=click.Path(dir_okay=False), default="-")
 @at_option
 @known_at_option
+@include_uncertain_option
 @pass_session
-def export_ftm(session: Session, path: str, at: date | None, known_at: str | None) -> None:
+def export_ftm(
+    session: Session, path: str, at: date | None, known_at: str | None, include_uncertain: bool
+) -> None:
     """Write the subjects in force as FollowTheMoney entities (JSON lines), with Sanctions.
 
     One entity per subject (Person, Organization, Vessel, Airplane) and one Sanction per
     designation in force on --at, as the ledger knew it at --known-at: the format of
     OpenSanctions and its tools. FILE defaults to standard output.
 
+    A designation only possibly in force on --at (listed on a date the source does not give,
+    in a window that contains it) is counted on standard error and written with
+    --include-uncertain, its Sanction's status saying "possibly listed" and the window.
+
     \b
     Example:
       sanctions export-ftm --at 2021-03-03 sanctions.ftm.json
+      sanctions export-ftm --at 2021-06-15 --include-uncertain sanctions.ftm.json
     """
     from projections import ftm  # its country table loads only for an export
 
     with _written_whole(path) as file:
-        summary = ftm.export(session.views, file, at=at, known_at=known_at)
+        summary = ftm.export(
+            session.views, file, at=at, known_at=known_at, include_uncertain=include_uncertain
+        )
     for warning in summary.warnings:
         click.echo(warning, err=True)
+    if summary.uncertain:
+        click.echo(
+            f"{summary.uncertain} more possibly listed on {at or today()}; "
+            "--include-uncertain exports them",
+            err=True,
+        )
     if path != "-":
         click.echo(
             f"Exported {summary.subjects} subjects and {summary.sanctions} sanctions to {path}",

@@ -73,6 +73,14 @@ def format_option(f: Any) -> Any:
     )(f)
 
 
+include_uncertain_option = click.option(
+    "--include-uncertain",
+    is_flag=True,
+    help="Also the designations possibly in force on the date: listed on a date the source "
+    "does not give, in a window that contains it (marked as such).",
+)
+
+
 @click.command("list")
 @click.option("--authority", "-a", default=None, help="Only this authority (e.g. EU, US-OFAC).")
 @click.option("--regime", "-r", default=None, help="Only this regime, exactly as recorded.")
@@ -80,12 +88,7 @@ def format_option(f: Any) -> Any:
 @click.option("--kind", "-k", type=KIND, default=None, help="Only subjects of this kind.")
 @at_option
 @known_at_option
-@click.option(
-    "--include-uncertain",
-    is_flag=True,
-    help="Also the designations possibly in force on the date: listed on a date the source "
-    "does not give, in a window that contains it (marked certain=false).",
-)
+@include_uncertain_option
 @format_option
 @pass_session
 def list_command(

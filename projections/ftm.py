@@ -76,6 +76,7 @@ TYPES = {
     "startDate": "date",
     "endDate": "date",
     "listingDate": "date",
+    "status": "string",
     "sourceUrl": "url",
     "authorityId": "identifier",
     "unscId": "identifier",
@@ -142,6 +143,8 @@ class ExportSummary:
     subjects: int
     sanctions: int
     warnings: list[str] = field(default_factory=list)
+    uncertain: int = 0
+    """Designations possibly in force on the day, not written (no ``include_uncertain``)."""
 
 
 class _Warnings:
@@ -217,6 +220,14 @@ def _countries(entity: Entity, prop: str, subject: queries.SubjectRow, warn: _Wa
             )
 
 
+def sanction_status(listing: queries.Listing) -> str | None:
+    """``possibly listed: listed on some date between ...`` where the start is uncertain."""
+    window = listing.window()
+    if window is None:
+        return None
+    return f"{'listed' if listing.certain else 'possibly listed'}: start uncertain, {window}"
+
+
 def sanction_entity(
     listing: queries.Listing,
     authority_name: str,
@@ -239,9 +250,9 @@ def sanction_entity(
     sanction.add("reason", listing.reason)
     sanction.add("summary", listing.legal_act)
     sanction.add("provisions", [PROVISIONS.get(m, m) for m in listing.measures])
-    # A designation whose start is uncertain (a window rather than a day; issue 13) would say
-    # so here, next to startDate, e.g. as the window's first day in startDate and the rest in
-    # `summary`; the Listing row does not carry that flag yet.
+    # A start the source does not date: startDate is the day it is certain from, and status
+    # says so, with the window, so that no reader takes startDate for the listing date.
+    sanction.add("status", sanction_status(listing))
     dates = [
         ("startDate", listing.listed_from),
         ("endDate", listing.listed_until),
@@ -287,15 +298,25 @@ def entities(
     at: date | None = None,
     known_at: str | KnownAt | None = None,
     warnings: _Warnings | None = None,
+    include_uncertain: bool = False,
+    uncertain: list[queries.Listing] | None = None,
 ) -> Iterator[Entity]:
-    """Each subject in force on ``at`` (as known at ``known_at``), followed by its sanctions."""
+    """Each subject in force on ``at`` (as known at ``known_at``), followed by its sanctions.
+
+    Designations only possibly in force on ``at`` (a start the source does not date) are
+    written with ``include_uncertain``, their status saying so; otherwise they are left out
+    and collected in ``uncertain``, for the caller to say how many."""
     warn = warnings or _Warnings()
     day = at if at is not None else today()
     k = views.resolve_known_at(known_at)
     names = {a.code: a.name for a in views.ledger.authorities()}
     with views.engine.connect() as conn:
-        listings = queries.listings(conn, at=day, k=k)
+        listings = queries.listings(conn, at=day, k=k, include_uncertain=True)
         subjects = {s.subject_id: s for s in queries.subjects_known(conn, k=k)}
+    if not include_uncertain:
+        if uncertain is not None:
+            uncertain.extend(x for x in listings if not x.certain)
+        listings = [x for x in listings if x.certain]
     sources = _sources(views, k)
     by_subject: dict[str, list[queries.Listing]] = {}
     for listing in listings:
@@ -327,18 +348,27 @@ def export(
     *,
     at: date | None = None,
     known_at: str | KnownAt | None = None,
+    include_uncertain: bool = False,
 ) -> ExportSummary:
-    """Write the entities as JSON lines; returns how many subjects and sanctions, and what
-    was left out."""
+    """Write the entities as JSON lines; returns how many subjects and sanctions, what was
+    left out, and how many designations only possibly in force were not written."""
     warnings = _Warnings()
+    uncertain: list[queries.Listing] = []
     subjects = sanctions = 0
-    for entity in entities(views, at=at, known_at=known_at, warnings=warnings):
+    for entity in entities(
+        views,
+        at=at,
+        known_at=known_at,
+        warnings=warnings,
+        include_uncertain=include_uncertain,
+        uncertain=uncertain,
+    ):
         file.write(line(entity))
         if entity.schema == "Sanction":
             sanctions += 1
         else:
             subjects += 1
-    return ExportSummary(subjects, sanctions, warnings.lines())
+    return ExportSummary(subjects, sanctions, warnings.lines(), len(uncertain))
 
 
 __all__ = ["Entity", "ExportSummary", "entities", "export", "sanction_entity", "subject_entity"]

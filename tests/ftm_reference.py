@@ -18,7 +18,7 @@ from followthemoney import EntityProxy, model
 from ledger.adapters import SPECS
 from ledger.adapters.snapshot import listed_on_of, parse_tag
 from projections import queries
-from projections.ftm import PROVISIONS, SCHEMATA
+from projections.ftm import PROVISIONS, SCHEMATA, sanction_status
 
 COUNTRIES = Path(__file__).resolve().parent.parent / "projections" / "ftm_countries.json"
 
@@ -55,6 +55,7 @@ def package_sanction(
     sanction.add("startDate", listing.listed_from)
     sanction.add("endDate", listing.listed_until)
     sanction.add("listingDate", listed_on_of(listing.reason) or listing.listed_from)
+    sanction.add("status", sanction_status(listing))
     for source in sources:
         tag = parse_tag(source)
         if tag is not None:

@@ -141,6 +141,40 @@ def test_list_shows_possible_rows_marked_only_when_asked(sanctions: Sanctions) -
     assert csv_lines[-1].endswith(f",false,{KALASHNIKOV_WINDOW}")
 
 
+def test_export_ftm_counts_possible_rows_and_writes_them_marked_only_when_asked(
+    sanctions: Sanctions,
+) -> None:
+    sanctions.ok("import", str(OLD_EXPORT))
+
+    def sanctions_of(result: Result) -> dict[tuple[str, str], dict[str, list[str]]]:
+        entities = [json.loads(x) for x in result.stdout.splitlines()]
+        return {
+            (e["properties"]["entity"][0], e["properties"]["program"][0]): e["properties"]
+            for e in entities
+            if e["schema"] == "Sanction"
+        }
+
+    plain = sanctions.ok("export-ftm", "--at", "2021-06-15")
+    kalashnikov = ("ofac-31252", EO)
+    assert kalashnikov not in sanctions_of(plain)
+    assert stderr_lines(plain)[-1] == (
+        "1 more possibly listed on 2021-06-15; --include-uncertain exports them"
+    )
+    wide = sanctions.ok("export-ftm", "--at", "2021-06-15", "--include-uncertain")
+    assert "more possibly listed" not in wide.stderr
+    assert sanctions_of(wide)[kalashnikov]["status"] == [
+        f"possibly listed: start uncertain, {KALASHNIKOV_WINDOW}"
+    ]
+    # The rows certain on the day are written as before, whatever the flag.
+    certain = {k: v for k, v in sanctions_of(wide).items() if k != kalashnikov}
+    assert certain == sanctions_of(plain)
+    later = sanctions.ok("export-ftm", "--at", "2021-07-15")
+    assert sanctions_of(later)[kalashnikov]["status"] == [
+        f"listed: start uncertain, {KALASHNIKOV_WINDOW}"
+    ]
+    assert "more possibly listed" not in later.stderr
+
+
 def test_show_says_possibly_listed_with_the_window_and_listed_once_certain(
     sanctions: Sanctions,
 ) -> None:
