@@ -125,8 +125,10 @@ def list_command(
     )
     shown = rows if include_uncertain else [r for r in rows if r.certain]
     columns = LIST_COLUMNS + (["certain", "window"] if include_uncertain else [])
-    render([listing_row(r, fmt) for r in shown], fmt, columns, empty="No designation in force.")
     uncertain = len(rows) - len(shown)
+    # Never a bare "none" while some are possibly in force: the note below says how many.
+    empty = "No designation certainly in force." if uncertain else "No designation in force."
+    render([listing_row(r, fmt) for r in shown], fmt, columns, empty=empty)
     if uncertain:
         day = at if at is not None else today()
         click.echo(

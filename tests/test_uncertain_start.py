@@ -384,6 +384,9 @@ def test_the_real_ofac_list_in_two_snapshots_leaves_no_silent_not_listed(
     assert stderr_lines(before) == [
         "10756 more possibly listed on 2021-05-01; --include-uncertain shows them"
     ]
+    table = sanctions.ok("list", "--authority", "US-OFAC", "--at", "2021-05-01")
+    assert table.stdout == "No designation certainly in force.\n"  # never a bare "none"
+    assert stderr_lines(table) == stderr_lines(before)
     shown = json.loads(
         sanctions.ok("show", "ofac-31252", "--at", "2021-06-15", "--format", "json").stdout
     )
