@@ -10,18 +10,9 @@ import click
 from cli.context import Session, pass_session
 from cli.render import render, render_object
 from cli.types import DATE, FORMAT, KIND, KNOWN_AT, MEASURE
+from projections.serialize import LISTING_COLUMNS
 
-LIST_COLUMNS = [
-    "subject_id",
-    "subject_name",
-    "kind",
-    "authority",
-    "regime",
-    "measures",
-    "listed_from",
-    "listed_until",
-    "legal_act",
-]
+LIST_COLUMNS = LISTING_COLUMNS
 FACT_COLUMNS = [
     "position",
     "type",
