@@ -91,6 +91,41 @@ class Change(Row):
     details: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Stretch(Row):
+    """Days ``valid_from``..``valid_to`` of one designation with constant terms."""
+
+    valid_from: date
+    valid_to: date | None
+    period_start: date
+    period_end: date | None
+    measures: list[str]
+    previous_measures: list[str] | None
+    legal_act: str | None
+    reason: str | None
+    ended_by: str | None
+
+
+@dataclass(frozen=True)
+class Lane(Row):
+    """One authority and regime of a subject's timeline: every stretch in valid time."""
+
+    authority: str
+    regime: str
+    stretches: list[Stretch]
+
+
+@dataclass(frozen=True)
+class Timeline(Row):
+    """A subject's whole story in valid time, as known at one position."""
+
+    subject: SubjectRow
+    known_at: int
+    lanes: list[Lane]
+    rulings: list[Fact]
+    announcements: list[Fact]
+
+
 def known(table: Any, k: int) -> ColumnElement[bool]:
     """Rows that hold as known right after position ``k``."""
     return and_(table.c.rec_from <= k, or_(table.c.rec_to.is_(None), table.c.rec_to > k))
@@ -171,8 +206,10 @@ def listings(
     measure: str | None = None,
     kind: str | None = None,
     subject_id: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[Listing]:
-    """Designations in force on ``at`` as known at ``k``."""
+    """Designations in force on ``at`` as known at ``k`` (rows ``offset``.. of the answer)."""
     stmt, s = _listing_query(at, k)
     if authority:
         stmt = stmt.where(periods.c.authority == authority)
@@ -185,6 +222,10 @@ def listings(
     if measure:
         stmt = stmt.where(cast(periods.c.measures, String).like(f'%"{measure}"%'))
     stmt = stmt.order_by(periods.c.authority, periods.c.regime, s.c.name, periods.c.subject_id)
+    if offset:
+        stmt = stmt.offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return [_listing(r) for r in conn.execute(stmt)]
 
 
@@ -247,6 +288,40 @@ def show(conn: Connection, subject_id: str, *, at: date, k: int) -> SubjectRepor
         designations=listings(conn, at=at, k=k, subject_id=subject_id),
         rulings=facts(conn, "ruling_recorded", at=at, k=k, subject=subject_id),
         announcements=facts(conn, "announced", at=at, k=k, subject=subject_id),
+    )
+
+
+def timeline(conn: Connection, subject_id: str, *, k: int) -> Timeline:
+    """Every stretch of every designation of the subject, in all valid time, as known at ``k``."""
+    subject = subject_at(conn, subject_id, k=k)
+    rows = conn.execute(
+        select(periods)
+        .where(periods.c.subject_id == subject_id, known(periods, k))
+        .order_by(periods.c.authority, periods.c.regime, periods.c.valid_from)
+    )
+    lanes: dict[tuple[str, str], list[Stretch]] = {}
+    for r in rows:
+        lanes.setdefault((r.authority, r.regime), []).append(
+            Stretch(
+                valid_from=r.valid_from,
+                valid_to=r.valid_to,
+                period_start=r.period_start,
+                period_end=r.period_end,
+                measures=sorted(r.measures),
+                previous_measures=sorted(r.previous_measures)
+                if r.previous_measures is not None
+                else None,
+                legal_act=r.legal_act,
+                reason=r.reason,
+                ended_by=r.ended_by,
+            )
+        )
+    return Timeline(
+        subject=subject,
+        known_at=k,
+        lanes=[Lane(a, g, stretches) for (a, g), stretches in lanes.items()],
+        rulings=facts(conn, "ruling_recorded", at=None, k=k, subject=subject_id),
+        announcements=facts(conn, "announced", at=None, k=k, subject=subject_id),
     )
 
 
