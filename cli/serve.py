@@ -1,0 +1,84 @@
+"""``sanctions serve``: the read-only HTTP API and web pages (the ``web`` package)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+import click
+
+from cli.context import Session, pass_session
+from ledger import Database, LedgerError
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the server starts, so that a taken port or a bad
+    host is one ``Error:`` line and not a traceback from the server's thread."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise LedgerError(
+            f"cannot listen on {host}: {e.strerror}; give --host an address"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        raise LedgerError(
+            f"cannot listen on {host}:{port}: {e.strerror}; choose another --port"
+        ) from None
+    return sock
+
+
+@click.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on; only this machine unless you say otherwise.",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="The port."
+)
+@pass_session
+def serve_command(session: Session, host: str, port: int) -> None:
+    """Serve the ledger read-only over HTTP: a JSON API (/api, described at /openapi.json)
+    and web pages for search, a subject's timeline, lists, diffs and the audit log.
+
+    No endpoint writes. Events appended meanwhile (by the CLI) show up on the next request.
+
+    \b
+    Example:
+      sanctions --db sqlite:///sanctions.db serve --port 8000
+    """
+    database = Database.parse(session.db)
+    if database.kind == "sqlite":
+        from pathlib import Path
+
+        if not Path(database.path).is_file():
+            # Serving a typo as an empty ledger would answer "not sanctioned" to everything.
+            raise LedgerError(
+                f"no ledger at {database.path}: give the right --db (or $SANCTIONS_DB)"
+            )
+    import uvicorn  # the server and its framework load only for this command
+
+    from web.app import create_app
+
+    sock = listen(host, port)
+    app = create_app(session.db)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    click.echo(
+        f"Serving {session.db} read-only at http://{shown}:{bound_port}/ (Ctrl-C stops)",
+        err=True,
+    )
+    sys.stderr.flush()
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+COMMANDS = [serve_command]
