@@ -71,9 +71,11 @@ class Reader:
         if known_at is None or known_at == "":
             return views.position()
         try:
-            return views.resolve_known_at(parse_known_at(known_at))
+            k = views.resolve_known_at(parse_known_at(known_at))
         except LedgerError as e:
             raise BadParameter("known_at", str(e).replace("--known-at", "known_at")) from None
+        # A position beyond the head knows what the head knows (and pins as the head).
+        return min(k, views.position())
 
     def name_index(self, views: Views, k: int) -> NameIndex:
         """The name index at position ``k``; the last one is kept (building it reads every
