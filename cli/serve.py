@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -32,6 +35,28 @@ def listen(host: str, port: int) -> socket.socket:
             f"cannot listen on {host}:{port}: {e.strerror}; choose another --port"
         ) from None
     return sock
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class StoppingServer(uvicorn.Server):
+        """SIGINT and SIGTERM stop the server gracefully and the command exits 0: stopping is
+        what they ask for (uvicorn would raise the signal again, and click print "Aborted!")."""
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return StoppingServer
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @click.command("serve")
@@ -68,6 +93,8 @@ def serve_command(session: Session, host: str, port: int) -> None:
 
     from web.app import create_app
 
+    Server = _server_class()
+
     sock = listen(host, port)
     app = create_app(session.db)
     bound_host, bound_port = sock.getsockname()[:2]
@@ -78,7 +105,8 @@ def serve_command(session: Session, host: str, port: int) -> None:
     )
     sys.stderr.flush()
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    Server(config).run(sockets=[sock])
+    click.echo("Stopped.", err=True)
 
 
 COMMANDS = [serve_command]
