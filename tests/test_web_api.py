@@ -294,3 +294,30 @@ def test_a_role_that_may_only_select_still_gets_answers(postgres_url: str) -> No
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_the_timeline_marks_amendments_delistings_rulings_and_annulments(
+    example: Sanctions, client: TestClient
+) -> None:
+    example.ok("amend", "igor-krasnov", "--authority", "EU", "--regime", GHR,
+               "--effective", "2022-03-01", "--remove-measure", "travel-ban")
+    example.ok("ruling", "igor-krasnov", "--court", "EU General Court", "--date", "2023-06-01",
+               "--outcome", "annulled", "--annuls", "--authority", "EU", "--regime", GHR)
+    example.ok("delist", "igor-krasnov", "--authority", "US-OFAC", "--regime", "EO 13661",
+               "--effective", "2024-01-01")  # fmt: skip
+    page = client.get("/subjects/igor-krasnov?at=2022-06-01").text
+    for mark in ["mark-amended", "mark-annulled", "mark-annulment", "mark-delisted",
+                 "mark-announcement"]:
+        assert f'class="mark {mark}"' in page, mark
+    timeline = client.get("/api/subjects/igor-krasnov/timeline").json()
+    eu = next(lane for lane in timeline["lanes"] if lane["authority"] == "EU")
+    assert [(s["valid_from"], s["valid_to"], s["ended_by"]) for s in eu["stretches"]] == [
+        ("2021-03-02", "2022-02-28", None),
+        ("2022-03-01", "2023-05-31", "annulled"),
+    ]
+    # As known before those three events: one open stretch per lane again.
+    before = client.get("/api/subjects/igor-krasnov/timeline?known_at=41").json()
+    assert [len(lane["stretches"]) for lane in before["lanes"]] == [1, 1]
+    assert 'class="mark mark-annulled"' not in client.get(
+        "/subjects/igor-krasnov?known_at=41"
+    ).text
