@@ -104,6 +104,11 @@ class Stretch(Row):
     legal_act: str | None
     reason: str | None
     ended_by: str | None
+    listed_after: date | None = None
+    """An uncertain start: possibly listed since the day after this one (none on this read
+    side yet; the timeline shades the window where the ledger keeps one)."""
+    start_unknown: bool = False
+    """An uncertain start: possibly listed on any day before ``period_start``."""
 
 
 @dataclass(frozen=True)

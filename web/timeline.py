@@ -32,6 +32,15 @@ class Bar:
 
 
 @dataclass
+class Window:
+    """Days before a certain start in which an undated listing may have happened."""
+
+    x: float
+    width: float
+    label: str
+
+
+@dataclass
 class Mark:
     x: float
     kind: str  # amended, delisted, expired, annulled, ruling, announcement, annulment
@@ -47,6 +56,7 @@ class LaneBox:
     start: str
     bars: list[Bar] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
+    windows: list[Window] = field(default_factory=list)
 
 
 @dataclass
@@ -83,6 +93,8 @@ def _span(tl: Timeline, at: date) -> tuple[date, date]:
     for lane in tl.lanes:
         for s in lane.stretches:
             days.append(s.valid_from)
+            if s.listed_after is not None:
+                days.append(s.listed_after)
             if s.valid_to is not None:
                 days.append(s.valid_to)
     days += [f.date for f in tl.rulings + tl.announcements]
@@ -119,6 +131,17 @@ def layout(tl: Timeline, at: date) -> Picture:
                     cell(s.measures),
                 )
             )
+            if s.valid_from == s.period_start and (s.listed_after or s.start_unknown):
+                since = s.listed_after + timedelta(days=1) if s.listed_after else first
+                box.windows.append(
+                    Window(
+                        x(since),
+                        max(2.0, x(s.valid_from) - x(since)),
+                        f"{lane.authority} {lane.regime}: possibly listed "
+                        + (f"from {since}" if s.listed_after else "on any day")
+                        + f" before {s.valid_from} (the source gives no date)",
+                    )
+                )
             if s.previous_measures is not None and s.valid_from != s.period_start:
                 box.marks.append(
                     Mark(x(s.valid_from), "amended", f"amended {s.valid_from}: {cell(s.measures)}")
