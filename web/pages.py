@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ledger.vocabulary import MEASURES, SUBJECT_KINDS
+from ledger.vocabulary import BUILTIN_AUTHORITIES, MEASURES, SUBJECT_KINDS
 from projections.search import hits
 from projections.serialize import LISTING_COLUMNS, cell, csv_text, gist, json_rows, line_of
 from web.reader import BadParameter, Reader, choice, day
@@ -144,7 +144,8 @@ def router(reader: Reader) -> APIRouter:
             filters=params,
             measures=MEASURES,
             kinds=SUBJECT_KINDS,
-            authorities=[a.code for a in reader.ledger.authorities()],
+            # Suggestions only (any code can be typed): registered ones would mean a log scan.
+            authorities=sorted(BUILTIN_AUTHORITIES),
             offset=offset,
             limit=limit,
             previous_url=url("/designations", **pinned, offset=max(0, offset - limit),
@@ -190,7 +191,7 @@ def router(reader: Reader) -> APIRouter:
             start=start_text or "",
             end=end_text or "",
             authority=params.get("authority") or "",
-            authorities=[a.code for a in reader.ledger.authorities()],
+            authorities=sorted(BUILTIN_AUTHORITIES),
             **s,
         )
 
