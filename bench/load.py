@@ -40,10 +40,11 @@ TARGET_SUBJECT_P95_MS = 100.0
 
 
 @contextmanager
-def server(db: str) -> Iterator[tuple[str, int]]:
+def server(db: str, workers: int = 1) -> Iterator[tuple[str, int]]:
     """``sanctions serve`` on a free port of 127.0.0.1; yields (host, port)."""
     proc = subprocess.Popen(
-        [SANCTIONS, "--db", db, "serve", "--host", "127.0.0.1", "--port", "0"],
+        [SANCTIONS, "--db", db, "serve", "--host", "127.0.0.1", "--port", "0",
+         "--workers", str(workers)],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -173,12 +174,18 @@ def run_scenario(
 
 
 def run_load(
-    db: str, *, clients: int = 16, seconds: float = 30.0, requests: int = 20_000, seed: int = 7
+    db: str,
+    *,
+    clients: int = 16,
+    seconds: float = 30.0,
+    requests: int = 20_000,
+    seed: int = 7,
+    workers: int = 1,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     results: dict[str, Any] = {
         "config": {"db": db, "clients": clients, "seconds": seconds, "requests": requests,
-                   "seed": seed},
+                   "seed": seed, "workers": workers},
         "environment": {
             "python": platform.python_version(),
             "machine": platform.machine(),
@@ -187,7 +194,7 @@ def run_load(
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     }  # fmt: skip
-    with server(db) as (host, port):
+    with server(db, workers) as (host, port):
         _, body = get(host, port, "/api/head")
         results["head"] = json.loads(body)
         subjects, authorities = sample(host, port, 5000, seed)
@@ -229,7 +236,8 @@ def run_load(
 def render(results: dict[str, Any]) -> str:
     c = results["config"]
     lines = [
-        f"sanctions serve under load: {c['clients']} clients on 127.0.0.1, up to "
+        f"sanctions serve --workers {c['workers']} under load: {c['clients']} clients on "
+        f"127.0.0.1, up to "
         f"{c['seconds']:g} s or {c['requests']:,} requests per scenario; ledger head "
         f"{results['head']['position']:,}",
         "",
@@ -259,11 +267,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="per scenario, at most")
     parser.add_argument("--requests", type=int, default=20_000, help="per scenario, at most")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=1, help="sanctions serve --workers")
     parser.add_argument("--out", default="bench/results/serve-load.json")
     args = parser.parse_args(argv)
     results = run_load(
         args.db, clients=args.clients, seconds=args.seconds, requests=args.requests,
-        seed=args.seed,
+        seed=args.seed, workers=args.workers,
     )  # fmt: skip
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

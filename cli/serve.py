@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sys
@@ -69,8 +70,15 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="The port."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port (more answer more requests at once).",
+)
 @pass_session
-def serve_command(session: Session, host: str, port: int) -> None:
+def serve_command(session: Session, host: str, port: int, workers: int) -> None:
     """Serve the ledger read-only over HTTP: a JSON API (/api, described at /openapi.json)
     and web pages for search, a subject's timeline, lists, diffs and the audit log.
 
@@ -91,12 +99,11 @@ def serve_command(session: Session, host: str, port: int) -> None:
             )
     import uvicorn  # the server and its framework load only for this command
 
-    from web.app import create_app
+    from web.app import DB_VARIABLE, create_app
 
     Server = _server_class()
 
     sock = listen(host, port)
-    app = create_app(session.db)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(
@@ -104,8 +111,22 @@ def serve_command(session: Session, host: str, port: int) -> None:
         err=True,
     )
     sys.stderr.flush()
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    Server(config).run(sockets=[sock])
+    if workers == 1:
+        config = uvicorn.Config(
+            create_app(session.db), log_level="warning", access_log=False, lifespan="on"
+        )
+        Server(config).run(sockets=[sock])
+    else:
+        from uvicorn.supervisors import Multiprocess
+
+        # Each worker process builds its own app from the URL (an app object cannot be
+        # handed to another process); the supervisor stops them all on SIGINT or SIGTERM.
+        os.environ[DB_VARIABLE] = session.db
+        config = uvicorn.Config(
+            "web.app:from_environment", factory=True, workers=workers, log_level="warning",
+            access_log=False, lifespan="on",
+        )  # fmt: skip
+        Multiprocess(config, sockets=[sock]).run()
     click.echo("Stopped.", err=True)
 
 

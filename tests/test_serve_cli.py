@@ -111,3 +111,15 @@ def test_serve_help_ends_with_an_example(sanctions: Sanctions) -> None:
     out = sanctions.ok("serve", "--help").stdout
     assert "sanctions --db sqlite:///sanctions.db serve --port 8000" in out
     assert "--host TEXT" in out and "[default: 127.0.0.1]" in out
+
+
+def test_several_workers_answer_stay_current_and_stop_together(sanctions: Sanctions) -> None:
+    sanctions.ok("import", str(EXAMPLE))
+    with serving(sanctions.url, "--workers", "2") as base:
+        assert httpx.get(f"{base}/api/head").json()["position"] == 41
+        sanctions.ok("delist", "igor-krasnov", "--authority", "EU", "--regime", GHR,
+                     "--effective", "2021-03-04")  # fmt: skip
+        for _ in range(8):  # new connections: whichever worker answers is current
+            with httpx.Client() as client:
+                rows = client.get(f"{base}/api/designations?authority=EU&at=2021-03-05").json()
+                assert "igor-krasnov" not in {r["subject_id"] for r in rows["items"]}

@@ -47,7 +47,8 @@ def serving(url: str, *extra: str, env: dict[str, str] | None = None) -> Iterato
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             try:
-                proc.wait(timeout=20)
+                assert proc.wait(timeout=20) == 0
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+                raise

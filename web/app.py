@@ -3,6 +3,7 @@ carries (a Content-Security-Policy allowing only the server's own resources)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -54,6 +55,14 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+DB_VARIABLE = "SANCTIONS_SERVE_DB"
+
+
+def from_environment() -> FastAPI:
+    """The app of one worker process of ``sanctions serve --workers N``."""
+    return create_app(os.environ[DB_VARIABLE])
 
 
 def create_app(url: str) -> FastAPI:
