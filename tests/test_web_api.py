@@ -133,6 +133,7 @@ def test_page_size_is_capped(client: TestClient) -> None:
          "the end date 2021-03-01 is before the start date 2021-03-31"),
         ("/api/diff?from=2021-03-31", "to", None),
         ("/api/log?from=0", "from", None),
+        ("/api/search?q=%21%21", "q", "q '!!' has no letters or digits to search for; give a name"),
     ],
 )  # fmt: skip
 def test_a_bad_parameter_is_a_400_naming_it(

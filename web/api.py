@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from ledger.records import to_json
 from ledger.vocabulary import MEASURES, SUBJECT_KINDS
 from projections import queries
-from projections.search import SearchHit, hits
+from projections.search import SearchHit, hits, words
 from projections.serialize import dumps, json_rows, line_of
 from web.reader import BadParameter, Reader, choice, day
 
@@ -131,6 +131,8 @@ def router(reader: Reader) -> APIRouter:
         k = reader.known_position(views, known_at)
         if offset + limit > MAX_SEARCH:
             raise BadParameter("offset", f"offset + limit must be at most {MAX_SEARCH}")
+        if not words(q):
+            raise BadParameter("q", f"q {q!r} has no letters or digits to search for; give a name")
         found = hits(
             views, reader.name_index(views, k), q, limit=offset + limit + 1,
             at=day(at), known_at=str(k),
