@@ -29,3 +29,8 @@ ALL += queries.COMMANDS + admin.COMMANDS
 from cli import lists  # noqa: E402
 
 ALL += lists.COMMANDS
+
+# The web face: its framework loads only when `serve` runs.
+from cli import serve  # noqa: E402
+
+ALL += serve.COMMANDS

@@ -14,18 +14,9 @@ from ledger.vocabulary import today
 
 if TYPE_CHECKING:
     from projections.queries import Listing
+from projections.serialize import LISTING_COLUMNS
 
-LIST_COLUMNS = [
-    "subject_id",
-    "subject_name",
-    "kind",
-    "authority",
-    "regime",
-    "measures",
-    "listed_from",
-    "listed_until",
-    "legal_act",
-]
+LIST_COLUMNS = LISTING_COLUMNS
 FACT_COLUMNS = [
     "position",
     "type",

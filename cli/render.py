@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -12,22 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ledger.records import to_json
-
-
-def _cell(value: Any) -> str:
-    value = to_json(value)
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(to_json(value), ensure_ascii=False)
+from projections.serialize import cell, csv_text, dumps
 
 
 def render(
@@ -42,17 +24,12 @@ def render(
     fmt = fmt.lower()
     cols = list(columns) if columns else (list(rows[0]) if rows else [])
     if fmt == "json":
-        click.echo(json.dumps(to_json(list(rows)), ensure_ascii=False, indent=2))
+        click.echo(dumps(list(rows), indent=2))
     elif fmt == "jsonl":
         for row in rows:
             click.echo(dumps(row))
     elif fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(cols)
-        for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in cols])
-        click.echo(buf.getvalue(), nl=False)
+        click.echo(csv_text(rows, cols), nl=False)
     else:
         if title:
             click.echo(title)
@@ -63,7 +40,7 @@ def render(
         for c in cols:
             table.add_column(c.replace("_", " "), overflow="fold")
         for row in rows:
-            table.add_row(*(_cell(row.get(c)) for c in cols))
+            table.add_row(*(cell(row.get(c)) for c in cols))
         console = Console(width=max(100, _width()), soft_wrap=False)
         with console.capture() as capture:
             console.print(table)
@@ -71,7 +48,7 @@ def render(
 
 
 def render_object(obj: dict[str, Any], fmt: str) -> None:
-    click.echo(json.dumps(to_json(obj), ensure_ascii=False, indent=2))
+    click.echo(dumps(obj, indent=2))
 
 
 def _width() -> int:

@@ -5,44 +5,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from cli.context import Session, pass_session
 from cli.interrupts import both, pause, pause_at
-from cli.render import dumps, render
-from ledger import ImportSummary, RecordedEvent
-from ledger.records import read_jsonl, to_json
+from cli.render import render
+from ledger import ImportSummary
+from ledger.records import read_jsonl
+from projections.serialize import dumps, gist, line_of
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
 LOG_FORMAT = click.Choice(["table", "json", "jsonl"], case_sensitive=False)
 LOG_COLUMNS = ["position", "type", "recorded_at", "recorded_by", "summary"]
-
-
-def line_of(event: RecordedEvent) -> dict[str, Any]:
-    """One event as an export line: re-importable into an empty ledger as it was."""
-    return {
-        "position": event.position,
-        "type": event.type,
-        "data": to_json(event.data),
-        "recorded_at": to_json(event.recorded_at),
-        "recorded_by": event.recorded_by,
-        "digest": event.digest,
-    }
-
-
-def gist(data: dict[str, Any]) -> str:
-    """An event's fields on one line, for the log table (empty fields and sources left out)."""
-    parts = []
-    for key, value in to_json(data).items():
-        if key == "sources" or value in (None, [], False):
-            continue
-        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        parts.append(f"{key}={text}")
-    return "; ".join(parts)
 
 
 @contextmanager

@@ -117,6 +117,46 @@ class Change(Row):
     details: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Stretch(Row):
+    """Days ``valid_from``..``valid_to`` of one designation with constant terms."""
+
+    valid_from: date
+    valid_to: date | None
+    period_start: date
+    period_end: date | None
+    measures: list[str]
+    previous_measures: list[str] | None
+    legal_act: str | None
+    reason: str | None
+    ended_by: str | None
+    listed_after: date | None = None
+    """An uncertain start: possibly listed since the day after this one (the timeline shades
+    the window)."""
+    start_unknown: bool = False
+    """An uncertain start: possibly listed on any day before ``period_start``."""
+
+
+@dataclass(frozen=True)
+class Lane(Row):
+    """One authority and regime of a subject's timeline: every stretch in valid time."""
+
+    authority: str
+    regime: str
+    stretches: list[Stretch]
+
+
+@dataclass(frozen=True)
+class Timeline(Row):
+    """A subject's whole story in valid time, as known at one position."""
+
+    subject: SubjectRow
+    known_at: int
+    lanes: list[Lane]
+    rulings: list[Fact]
+    announcements: list[Fact]
+
+
 def known(table: Any, k: int) -> ColumnElement[bool]:
     """Rows that hold as known right after position ``k``."""
     return and_(table.c.rec_from <= k, or_(table.c.rec_to.is_(None), table.c.rec_to > k))
@@ -211,10 +251,12 @@ def listings(
     kind: str | None = None,
     subject_id: str | None = None,
     include_uncertain: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[Listing]:
-    """Designations in force on ``at`` as known at ``k``; with ``include_uncertain`` also
-    those possibly in force then (``certain`` False: ``at`` is in the window before a
-    listing whose date the source did not give)."""
+    """Designations in force on ``at`` as known at ``k`` (rows ``offset``.. of the answer);
+    with ``include_uncertain`` also those possibly in force then (``certain`` False: ``at``
+    is in the window before a listing whose date the source did not give), after them."""
 
     def filtered(stmt: Any, s: Any) -> Any:
         if authority:
@@ -235,22 +277,29 @@ def listings(
         )
 
     stmt, s = _listing_query(at, k)
-    rows = [_listing(r) for r in conn.execute(ordered(stmt, s))]
-    if include_uncertain:  # after the certain rows, in the same order among themselves
-        seen = {(r.subject_id, r.authority, r.regime) for r in rows}
-        stmt, s = _periods_known(k)
-        stmt = stmt.where(
-            periods.c.possible_from <= at,
-            periods.c.period_start > at,
-            periods.c.valid_from == periods.c.period_start,
-        )
-        for r in conn.execute(ordered(stmt, s).order_by(periods.c.period_start)):
-            key = (r.subject_id, r.authority, r.regime)
-            # In force on ``at`` by an earlier period, or possible by two periods: one row.
-            if key not in seen:
-                seen.add(key)
-                rows.append(_listing(r, certain=False))
-    return rows
+    stmt = ordered(stmt, s)
+    if not include_uncertain:
+        if offset:
+            stmt = stmt.offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [_listing(r) for r in conn.execute(stmt)]
+    rows = [_listing(r) for r in conn.execute(stmt)]
+    # After the certain rows, in the same order among themselves.
+    seen = {(r.subject_id, r.authority, r.regime) for r in rows}
+    stmt, s = _periods_known(k)
+    stmt = stmt.where(
+        periods.c.possible_from <= at,
+        periods.c.period_start > at,
+        periods.c.valid_from == periods.c.period_start,
+    )
+    for r in conn.execute(ordered(stmt, s).order_by(periods.c.period_start)):
+        key = (r.subject_id, r.authority, r.regime)
+        # In force on ``at`` by an earlier period, or possible by two periods: one row.
+        if key not in seen:
+            seen.add(key)
+            rows.append(_listing(r, certain=False))
+    return rows[offset : None if limit is None else offset + limit]
 
 
 def _fact(r: Any) -> Fact:
@@ -312,6 +361,43 @@ def show(conn: Connection, subject_id: str, *, at: date, k: int) -> SubjectRepor
         designations=listings(conn, at=at, k=k, subject_id=subject_id, include_uncertain=True),
         rulings=facts(conn, "ruling_recorded", at=at, k=k, subject=subject_id),
         announcements=facts(conn, "announced", at=at, k=k, subject=subject_id),
+    )
+
+
+def timeline(conn: Connection, subject_id: str, *, k: int) -> Timeline:
+    """Every stretch of every designation of the subject, in all valid time, as known at ``k``."""
+    subject = subject_at(conn, subject_id, k=k)
+    rows = conn.execute(
+        select(periods)
+        .where(periods.c.subject_id == subject_id, known(periods, k))
+        .order_by(periods.c.authority, periods.c.regime, periods.c.valid_from)
+    )
+    lanes: dict[tuple[str, str], list[Stretch]] = {}
+    for r in rows:
+        listed_after, start_unknown = _window(r.possible_from)
+        lanes.setdefault((r.authority, r.regime), []).append(
+            Stretch(
+                valid_from=r.valid_from,
+                valid_to=r.valid_to,
+                period_start=r.period_start,
+                period_end=r.period_end,
+                measures=sorted(r.measures),
+                previous_measures=sorted(r.previous_measures)
+                if r.previous_measures is not None
+                else None,
+                legal_act=r.legal_act,
+                reason=r.reason,
+                ended_by=r.ended_by,
+                listed_after=listed_after,
+                start_unknown=start_unknown,
+            )
+        )
+    return Timeline(
+        subject=subject,
+        known_at=k,
+        lanes=[Lane(a, g, stretches) for (a, g), stretches in lanes.items()],
+        rulings=facts(conn, "ruling_recorded", at=None, k=k, subject=subject_id),
+        announcements=facts(conn, "announced", at=None, k=k, subject=subject_id),
     )
 
 

@@ -351,6 +351,8 @@ class Views:
         at: date | None = None,
         known_at: str | KnownAt | None = None,
         include_uncertain: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[queries.Listing]:
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
@@ -363,6 +365,8 @@ class Views:
                 measure=measure,
                 kind=kind,
                 include_uncertain=include_uncertain,
+                offset=offset,
+                limit=limit,
             )
 
     def show(
@@ -371,6 +375,14 @@ class Views:
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
             return queries.show(conn, subject_id, at=self._day(at), k=k)
+
+    def timeline(
+        self, subject_id: str, *, known_at: str | KnownAt | None = None
+    ) -> queries.Timeline:
+        """The subject's designations in all valid time, with rulings and announcements."""
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.timeline(conn, subject_id, k=k)
 
     def history(
         self, subject_id: str, *, known_at: str | KnownAt | None = None

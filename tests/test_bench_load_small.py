@@ -1,0 +1,36 @@
+"""The load run of ``sanctions serve`` (bench/load.py) end to end at a small size: it starts
+the server, asks every scenario, gets no error and reports every figure. Its speed is not
+checked here (bench/results holds the 1,000,000-event run)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from support import EXAMPLE, Sanctions, sqlite_url_in
+
+LOAD = Path(__file__).resolve().parent.parent / "bench" / "load.py"
+
+
+def load_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_load", LOAD)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_load", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_small_load_run_reports_every_scenario_without_errors(tmp_path: Path) -> None:
+    url = sqlite_url_in(tmp_path)
+    Sanctions(url).ok("import", str(EXAMPLE))
+    results = load_module().run_load(url, clients=3, seconds=1.5, requests=60)
+    assert results["head"]["position"] == 41
+    assert len(results["scenarios"]) == 3
+    for figures in results["scenarios"].values():
+        assert figures["errors"] == 0, figures["first_errors"]
+        assert 0 < figures["requests"] <= 60
+        assert figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
+    assert [t["target"] for t in results["targets"]] == ["subject p95 <= 100 ms", "no errors"]
