@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from psycopg import sql
-from support import EXAMPLE, POSTGRES_ENV, Sanctions
+from support import EXAMPLE, FIXTURES, POSTGRES_ENV, Sanctions, sqlite_url_in
 
 from web.app import create_app
 
@@ -322,3 +324,22 @@ def test_the_timeline_marks_amendments_delistings_rulings_and_annulments(
     assert 'class="mark mark-annulled"' not in client.get(
         "/subjects/igor-krasnov?known_at=41"
     ).text
+
+
+def test_an_uncertain_start_is_in_the_timeline_and_shaded_on_the_page(tmp_path: Path) -> None:
+    """OFAC gives no listing date: ofac-31252 is possibly listed from 2021-06-02 (the day
+    after the snapshot without it) and certainly from 2021-07-07."""
+    ledger = tmp_path / "old"
+    ledger.mkdir()
+    shutil.copyfile(FIXTURES / "ledger-with-list-imports-before-issue-13.db", ledger / "ledger.db")
+    with TestClient(create_app(sqlite_url_in(ledger))) as c:
+        timeline = c.get("/api/subjects/ofac-31252/timeline").json()
+        (lane,) = timeline["lanes"]
+        first = lane["stretches"][0]
+        assert (first["period_start"], first["listed_after"], first["start_unknown"]) == (
+            "2021-07-07",
+            "2021-06-01",
+            False,
+        )
+        page = c.get("/subjects/ofac-31252").text
+        assert "possibly listed from 2021-06-02 before 2021-07-07" in page
