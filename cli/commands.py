@@ -29,3 +29,8 @@ ALL += queries.COMMANDS + admin.COMMANDS
 from cli import lists  # noqa: E402
 
 ALL += lists.COMMANDS
+
+# Screening a names file, and checking its certificate later.
+from cli import screen  # noqa: E402
+
+ALL += screen.COMMANDS
