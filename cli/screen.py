@@ -198,7 +198,7 @@ def screen_command(
     hits, errors = 0, []
     with ExitStack() as stack:
         stream: IO[bytes] = (
-            click.get_binary_stream("stdin")
+            sys.stdin.buffer
             if path == "-"
             else stack.enter_context(open(path, "rb"))
         )

@@ -47,19 +47,19 @@ from projections.queries import SubjectRow
 MATCHER_VERSION = "1"
 """Bump when any score may change: a certificate names the version that answered it."""
 
-DEFAULT_THRESHOLD = 0.86
+DEFAULT_THRESHOLD = 0.87
 """A ``match`` at or above this score (measured: bench/results/matching.json)."""
 
-POSSIBLE_MARGIN = 0.08
+POSSIBLE_MARGIN = 0.07
 """``possible`` from ``threshold - POSSIBLE_MARGIN`` up to the threshold."""
 
-WEIGHT_MAX = 0.7
+WEIGHT_MAX = 0.65
 """How much the better covered side (query or name) counts against the other."""
 
-ONE_WORD = 0.9
+ONE_WORD = 0.85
 """The factor on a score resting on one shared word of names with several."""
 
-ABJAD = 0.97
+ABJAD = 0.94
 """The factor on comparing consonants alone (a query in a script without short vowels)."""
 
 CANDIDATES = 60
@@ -85,9 +85,6 @@ _VOWELS = re.compile(r"[aeiouv]")  # after folding w -> v, y -> i: semivowels in
 
 # Korean: the Revised Romanization anyascii writes, towards McCune-Reischauer (lists' usage).
 _KOREAN = [
-    (re.compile(r"^g"), "k"),
-    (re.compile(r"^d"), "t"),
-    (re.compile(r"^b"), "p"),
     (re.compile(r"eo"), "o"),
     (re.compile(r"eu"), "u"),
     (re.compile(r"^i$"), "ri"),
@@ -154,13 +151,22 @@ def consonants(word: str) -> str:
 # ------------------------------------------------------------------ scoring
 
 
+_VOICED = str.maketrans("gdb", "ktp")
+
+
+def _devoiced(word: str) -> str:
+    return word.translate(_VOICED)
+
+
 def _similarity(q: str, n: str) -> float:
     if q == n:
         return 1.0
     if len(q) == 1 or len(n) == 1:  # an initial
         return 0.9 if q[0] == n[0] else 0.0
     if min(len(q), len(n)) <= 3:
-        return 0.0  # a syllable (Li, Kim, Son) one letter off is another name
+        # A syllable (Li, Kim, Son) one letter off is another name; but romanizations differ
+        # in voicing consonants (Gil / Kil, Bak / Pak).
+        return 0.9 if _devoiced(q) == _devoiced(n) else 0.0
     value = Indel.normalized_similarity(q, n)
     if len(q) >= 4 and len(n) >= 4:
         cq, cn = consonants(q), consonants(n)
