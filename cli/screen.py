@@ -198,9 +198,7 @@ def screen_command(
     hits, errors = 0, []
     with ExitStack() as stack:
         stream: IO[bytes] = (
-            sys.stdin.buffer
-            if path == "-"
-            else stack.enter_context(open(path, "rb"))
+            sys.stdin.buffer if path == "-" else stack.enter_context(open(path, "rb"))
         )
         names = s.NamesFile(stream, "standard input" if path == "-" else path)
         writer = None
@@ -214,9 +212,10 @@ def screen_command(
         for result in screening.run(
             names.rows(), (lambda line: advance(line, total)) if advance and total else None
         ):
+            row = result.as_dict()
             if writer is not None:
-                writer.add(result)
-            output.add(result.as_dict())
+                writer.add(row)
+            output.add(row)
             if result.status == "error":
                 errors.append(result.line)
             elif result.status != "clear":

@@ -143,6 +143,7 @@ def words(text: str) -> list[str]:
     return list(_words(text)[0])
 
 
+@lru_cache(maxsize=1 << 16)
 def consonants(word: str) -> str:
     """A folded word without its vowels: what a script without short vowels writes."""
     return _VOWELS.sub("", word)
@@ -158,6 +159,7 @@ def _devoiced(word: str) -> str:
     return word.translate(_VOICED)
 
 
+@lru_cache(maxsize=1 << 18)
 def _similarity(q: str, n: str) -> float:
     if q == n:
         return 1.0

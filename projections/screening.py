@@ -277,16 +277,31 @@ class Screening:
         self.index: MatchIndex = build_index(subjects)
 
     def screen(self, row: InputRow) -> Screened:
-        asked = {"birth_date": row.birth_date, "country": row.country, "kind": row.kind}
+        def answer(
+            verdict: str, value: float | None, hits: list[Hit], error: str | None = None
+        ) -> Screened:
+            return Screened(
+                row.line,
+                row.id,
+                row.name,
+                verdict,
+                value,
+                hits,
+                error,
+                row.birth_date,
+                row.country,
+                row.kind,
+            )
+
         if row.error is not None:
-            return Screened(row.line, row.id, row.name, "error", None, [], row.error, **asked)
+            return answer("error", None, [], row.error)
         threshold = self.parameters.threshold
         try:
             found = self.index.match(
                 row.query(), floor=threshold - POSSIBLE_MARGIN, limit=CANDIDATES
             )
         except InvalidValue as e:
-            return Screened(row.line, row.id, row.name, "error", None, [], str(e), **asked)
+            return answer("error", None, [], str(e))
         hits = [
             Hit(
                 c.subject.subject_id,
@@ -306,9 +321,7 @@ class Screening:
                 s = "possible"  # possibly listed on the date: never a plain answer either way
             if _RANK[s] > _RANK[verdict]:
                 verdict = s
-        return Screened(
-            row.line, row.id, row.name, verdict, hits[0].score if hits else None, hits, **asked
-        )
+        return answer(verdict, hits[0].score if hits else None, hits)
 
     def run(
         self, rows: Iterable[InputRow], progress: Callable[[int], None] | None = None
@@ -351,8 +364,9 @@ class CertificateWriter:
     def _field(self, key: str, value: Any) -> None:
         self.out.write(f"  {json.dumps(key)}: {json.dumps(to_json(value), ensure_ascii=False)},\n")
 
-    def add(self, row: Screened) -> None:
-        line = canonical(row.as_dict())
+    def add(self, row: dict[str, Any]) -> None:
+        """One row's result, as ``Screened.as_dict()``."""
+        line = canonical(row)
         self.rows.update(line + b"\n")
         self.out.write(("\n    " if self.first else ",\n    ") + line.decode())
         self.first = False

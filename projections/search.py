@@ -81,9 +81,7 @@ def hits(
 ) -> list[SearchHit]:
     """Search a prepared index (several queries against one ledger state)."""
     check_threshold(threshold)
-    found = index.match(
-        Query(query, kind=kind), floor=threshold - POSSIBLE_MARGIN, limit=limit
-    )
+    found = index.match(Query(query, kind=kind), floor=threshold - POSSIBLE_MARGIN, limit=limit)
     k = views.resolve_known_at(known_at)
     day = at if at is not None else today()
     sanctions: dict[str, list[str]] = {}

@@ -153,7 +153,9 @@ def test_bad_rows_are_reported_by_line_and_the_others_screened(
 
 
 def test_standard_input_and_a_file_that_is_not_utf8(lists: Sanctions, tmp_path: Path) -> None:
-    result = lists("screen", "-", "--at", "2021-06-02", "--format", "json", input="Viktor Zolotov\n")
+    result = lists(
+        "screen", "-", "--at", "2021-06-02", "--format", "json", input="Viktor Zolotov\n"
+    )
     assert result.exit_code == 3
     assert as_json(result)[0]["candidates"][0]["subject_id"] == "ofac-24326"
     latin1 = tmp_path / "latin1.txt"
@@ -260,21 +262,39 @@ def test_a_retroactive_designation_leaves_the_certificate_valid_and_a_fresh_scre
     assert [r["status"] for r in _certificate(cert)["results"]] == ["clear", "match"]
     # Learnt later: Jane Roe was listed on 5 March, before the screening date.
     sanctions.ok(
-        "designate", "jane-roe", "--authority", "EU", "--regime", GHR,
-        "--effective", "2021-03-05", "--measure", "asset-freeze",
-    )  # fmt: skip
+        "designate",
+        "jane-roe",
+        "--authority",
+        "EU",
+        "--regime",
+        GHR,
+        "--effective",
+        "2021-03-05",
+        "--measure",
+        "asset-freeze",
+    )
     still = sanctions("check-certificate", str(cert))
     assert still.exit_code == 0, still.output
     assert still.stdout.startswith("valid: 2 rows answered alike")
-    fresh = sanctions("screen", names, "--at", "2021-03-10", "--authority", "EU", "--format", "json")
+    fresh = sanctions(
+        "screen", names, "--at", "2021-03-10", "--authority", "EU", "--format", "json"
+    )
     assert fresh.exit_code == 3
     assert statuses(fresh) == {"Jane Roe": "match", "Igor Krasnov": "match"}
     # As known at the certificate's position, the fresh screening agrees with it.
     position = str(_certificate(cert)["parameters"]["known_at_position"])
     then = sanctions(
-        "screen", names, "--at", "2021-03-10", "--authority", "EU", "--known-at", position,
-        "--format", "json",
-    )  # fmt: skip
+        "screen",
+        names,
+        "--at",
+        "2021-03-10",
+        "--authority",
+        "EU",
+        "--known-at",
+        position,
+        "--format",
+        "json",
+    )
     assert statuses(then) == {"Jane Roe": "clear", "Igor Krasnov": "match"}
 
 
@@ -331,9 +351,7 @@ def test_a_changed_matcher_is_named_for_each_row_it_answers_otherwise(
     )
 
 
-def test_a_certificate_from_another_ledger_does_not_hold(
-    lists: Sanctions, tmp_path: Path
-) -> None:
+def test_a_certificate_from_another_ledger_does_not_hold(lists: Sanctions, tmp_path: Path) -> None:
     names = write(tmp_path / "n.txt", "Alexander Kalashnikov\n")
     cert = tmp_path / "cert.json"
     lists("screen", names, "--at", "2021-06-02", "--certificate", str(cert))
@@ -343,6 +361,10 @@ def test_a_certificate_from_another_ledger_does_not_hold(
         import_file(url, "un", UN_SMALL)  # the same lists in another order: another history
         result = other("check-certificate", str(cert))
         assert result.exit_code == 1
-        assert result.stderr.strip().splitlines()[-1].startswith(
-            "Error: the ledger was rewritten: it no longer extends the certificate's head"
+        assert (
+            result.stderr.strip()
+            .splitlines()[-1]
+            .startswith(
+                "Error: the ledger was rewritten: it no longer extends the certificate's head"
+            )
         )
