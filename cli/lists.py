@@ -227,8 +227,8 @@ def export_ftm(session: Session, path: str, at: date | None, known_at: str | Non
     "--threshold",
     type=click.FloatRange(min=0.0, max=1.0, min_open=True),
     default=None,
-    help="The score from which a hit is a match (default: the measured one, 0.86); hits "
-    "from 0.08 below it are shown as possible.",
+    help="The score from which a hit is a match (default: the measured one, 0.87); hits "
+    "from 0.07 below it are shown as possible.",
 )
 @click.option("--kind", "-k", type=KIND, default=None, help="Only subjects of this kind.")
 @at_option

@@ -6,7 +6,7 @@ Latin letters and folded (scripts transliterated, spelling variants met, word or
 - 1.0: the same words (``Калашников Александр`` and ``KALASHNIKOV, Aleksandr``);
 - 0.9 and more: the same name with a small difference: a typo, a missing middle name, an
   initial for a given name, another transliteration;
-- ``DEFAULT_THRESHOLD`` (0.86) and more: a ``match``: screening treats it as the same name;
+- ``DEFAULT_THRESHOLD`` (0.87) and more: a ``match``: screening treats it as the same name;
 - ``DEFAULT_THRESHOLD - POSSIBLE_MARGIN`` and more: ``possible``: a person must look;
 - below: ``clear``: not the same name.
 

@@ -13,6 +13,7 @@ import pytest
 from lists_support import OFAC_SMALL, UN_SMALL, import_file
 from support import EXAMPLE, Sanctions, another_ledger_like
 
+from projections.matching import DEFAULT_THRESHOLD, POSSIBLE_MARGIN
 from projections.screening import certificate_digest
 
 GHR = "EU Global Human Rights Sanctions Regime"
@@ -103,7 +104,7 @@ def test_threshold_moves_a_row_between_match_possible_and_clear(
     found = as_json(lists("screen", names, *at))[0]
     assert found["status"] == "match"
     value = found["score"]
-    assert 0.86 <= value < 1.0
+    assert DEFAULT_THRESHOLD <= value < 1.0
     strict = lists("screen", names, *at, "--threshold", str(round(value + 0.01, 3)))
     assert strict.exit_code == 3 and statuses(strict) == {"Aleksandr Kalashnikof": "possible"}
     lenient = lists("screen", names, *at, "--threshold", "0.5")
@@ -136,7 +137,7 @@ def test_bad_rows_are_reported_by_line_and_the_others_screened(
         ("3", "c2", "error"),
         ("4", "c3", "error"),
         ("5", "c4", "error"),
-        ("6", "c5", "match"),
+        ("6", "c5", "possible"),  # no patronymic: Viktor Vasiliyevich Zolotov
     ]
     assert [r["error"] for r in rows[1:4]] == [
         "empty name",
@@ -233,10 +234,10 @@ def test_a_certificate_records_what_was_asked_and_answered(
         "known_at": None,
         "known_at_position": position,
         "authorities": [],
-        "threshold": 0.86,
+        "threshold": DEFAULT_THRESHOLD,
     }
     assert doc["ledger"] == {"head_position": position, "head_digest": digest}
-    assert doc["matcher"]["threshold"] == 0.86 and doc["matcher"]["version"]
+    assert doc["matcher"]["threshold"] == DEFAULT_THRESHOLD and doc["matcher"]["version"]
     assert doc["input"]["rows"] == 2
     import hashlib
 
@@ -368,3 +369,10 @@ def test_a_certificate_from_another_ledger_does_not_hold(lists: Sanctions, tmp_p
                 "Error: the ledger was rewritten: it no longer extends the certificate's head"
             )
         )
+
+
+def test_the_help_states_the_default_threshold(sanctions: Sanctions) -> None:
+    for command in ("screen", "search"):
+        text = " ".join(sanctions.ok(command, "--help").output.split())
+        assert f"default: the measured one, {DEFAULT_THRESHOLD}" in text
+        assert f"from {POSSIBLE_MARGIN} below it" in text
