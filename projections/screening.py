@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -115,10 +116,15 @@ class NamesFile:
         if "name" in columns:
             yield from self._csv(first, lines, columns)
             return
-        for line, text in enumerate([first], start=1):
-            yield _text_row(line, text)
-        for line, text in enumerate(lines, start=2):
-            yield _text_row(line, text)
+        blank: list[int] = []  # blank lines count as errors only when a name follows them
+        for line, text in enumerate(itertools.chain([first], lines), start=1):
+            if not text.strip():
+                blank.append(line)
+                continue
+            for empty in blank:
+                yield InputRow(empty, None, "", error="empty name")
+            blank.clear()
+            yield InputRow(line, None, text.strip())
 
     def _csv(self, first: str, lines: Iterator[str], columns: list[str]) -> Iterator[InputRow]:
         unknown = [c for c in columns if c and c not in self.COLUMNS]
@@ -144,13 +150,6 @@ class NamesFile:
                 )
                 continue
             yield _csv_row(line, dict(zip(columns, values, strict=True)))
-
-
-def _text_row(line: int, text: str) -> InputRow:
-    name = text.strip()
-    if not name:
-        return InputRow(line, None, "", error="empty name")
-    return InputRow(line, None, name)
 
 
 def _csv_row(line: int, cells: dict[str, str]) -> InputRow:

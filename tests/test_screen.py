@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pty
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -151,6 +155,19 @@ def test_bad_rows_are_reported_by_line_and_the_others_screened(
         "possible; fix those rows and screen them again"
     )
     assert lists.head() == before  # screening writes nothing
+
+
+def test_a_blank_line_between_names_is_a_bad_row_and_blank_lines_at_the_end_are_not(
+    lists: Sanctions, tmp_path: Path
+) -> None:
+    names = write(tmp_path / "n.txt", "Jane Nobody\n\nJohn Nobody\n\n  \n")
+    result = lists("screen", names, "--format", "json")
+    assert result.exit_code == 1
+    assert [(r["line"], r["status"]) for r in as_json(result)] == [
+        (1, "clear"),
+        (2, "error"),
+        (3, "clear"),
+    ]
 
 
 def test_standard_input_and_a_file_that_is_not_utf8(lists: Sanctions, tmp_path: Path) -> None:
@@ -376,3 +393,42 @@ def test_the_help_states_the_default_threshold(sanctions: Sanctions) -> None:
         text = " ".join(sanctions.ok(command, "--help").output.split())
         assert f"default: the measured one, {DEFAULT_THRESHOLD}" in text
         assert f"from {POSSIBLE_MARGIN} below it" in text
+
+
+# ------------------------------------------------------------------ a real process
+
+
+def run_sanctions(url: str, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+    """``sanctions`` as its own process (the same interpreter and code as the tests)."""
+    command = [sys.executable, "-c", "from cli.main import main; main()", "--db", url, *args]
+    return subprocess.run(command, timeout=120, check=False, **kwargs)
+
+
+def test_a_progress_bar_on_a_terminal_and_exit_3_from_a_real_process(
+    lists: Sanctions, tmp_path: Path
+) -> None:
+    names = write(tmp_path / "n.txt", "Viktor Zolotov\n" * 50 + "Jane Nobody\n")
+    leader, follower = pty.openpty()
+    try:
+        done = run_sanctions(
+            lists.url, "screen", names, "--at", "2021-06-02", "--format", "csv",
+            stdout=subprocess.PIPE, stderr=follower,
+        )  # fmt: skip
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 3  # hits get through click's own exit handling
+    assert b"Screening" in shown
+    rows = list(csv.DictReader(io.StringIO(done.stdout.decode())))
+    assert len(rows) == 51 and rows[-1]["status"] == "clear"
+    piped = run_sanctions(lists.url, "screen", names, "--at", "2021-06-02", capture_output=True)
+    assert piped.returncode == 3 and b"Screening" not in piped.stderr  # no bar into a pipe
