@@ -346,7 +346,6 @@ def measure(
 def throughput(count: int, out: Path, seed: int = 17) -> dict[str, Any]:
     """``sanctions screen`` of ``count`` names (half listed variants, half made up) against a
     ledger holding the real UN and OFAC lists, with a certificate: seconds and peak memory."""
-    import resource
     import subprocess
     import tempfile
 
@@ -371,33 +370,29 @@ def throughput(count: int, out: Path, seed: int = 17) -> dict[str, Any]:
         subprocess.run([exe, "--db", db, "search", "warm up"], check=True, capture_output=True)
         path = Path(folder) / "names.txt"
         path.write_text("\n".join(n.replace("\n", " ") for n in names) + "\n", encoding="utf-8")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # Through a small parent whose only child is the screening: its own peak RSS.
+        probe = (
+            "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], "
+            "capture_output=True, text=True); sys.stdout.write(r.stdout); "
+            "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+            "sys.stderr.write(f'{u.ru_maxrss} {u.ru_utime + u.ru_stime}'); sys.exit(r.returncode)"
+        )
         start = time.perf_counter()
         done = subprocess.run(
             [
-                exe,
-                "--db",
-                db,
-                "screen",
-                str(path),
-                "--at",
-                "2021-06-02",
-                "--format",
-                "csv",
-                "--certificate",
-                f"{folder}/cert.json",
+                sys.executable, "-c", probe, exe, "--db", db, "screen", str(path),
+                "--at", "2021-06-02", "--format", "csv", "--certificate", f"{folder}/cert.json",
             ],
             capture_output=True,
             text=True,
-        )
+        )  # fmt: skip
         seconds = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        rss_kb, cpu_text = done.stderr.split()[-2:]
+        rss, cpu = int(rss_kb) // 1024, float(cpu_text)
         import csv
         import io
 
         statuses = Counter(row["status"] for row in csv.DictReader(io.StringIO(done.stdout)))
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     result = {
         "names": len(names),
         "against": "UN 2018-10-29 and OFAC SDN 2021 (10,759 OFAC designations in force)",
@@ -408,7 +403,7 @@ def throughput(count: int, out: Path, seed: int = 17) -> dict[str, Any]:
         "names_per_second": round(len(names) / seconds),
         "exit_status": done.returncode,
         "statuses": dict(statuses),
-        "peak_rss_mb_of_any_child": rss,
+        "peak_rss_mb": rss,
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "screening.json").write_text(json.dumps(result, indent=2) + "\n")
