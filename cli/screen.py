@@ -7,7 +7,9 @@ import io
 import json
 import os
 import sys
-from contextlib import ExitStack
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from typing import IO, Any
 
@@ -115,6 +117,37 @@ class Output:
             click.echo("\n]" if self.count else "]")
 
 
+@contextmanager
+def _written_whole(path: str) -> Iterator[IO[str]]:
+    """A file that appears under ``path`` only once fully written; removed if writing fails.
+
+    (click's ``open_file(atomic=True)`` keeps a half-written file when an error interrupts.)
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=".certificate-", dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # as any file written (mkstemp makes it private)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _writable_certificate(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    if value is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(value))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"cannot write into the folder {folder!r}", ctx, param)
+    return value
+
+
 def _count_lines(path: str) -> int | None:
     if path == "-" or not os.path.isfile(path):
         return None
@@ -123,7 +156,9 @@ def _count_lines(path: str) -> int | None:
 
 
 @click.command("screen")
-@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument(
+    "path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, allow_dash=True)
+)
 @at_option
 @known_at_option
 @click.option(
@@ -151,6 +186,7 @@ def _count_lines(path: str) -> int | None:
     "--certificate",
     "certificate",
     type=click.Path(dir_okay=False, writable=True),
+    callback=_writable_certificate,
     default=None,
     metavar="OUT.json",
     help="Write what was asked and answered, for 'sanctions check-certificate'.",
@@ -203,9 +239,7 @@ def screen_command(
         names = s.NamesFile(stream, "standard input" if path == "-" else path)
         writer = None
         if certificate is not None:
-            out = stack.enter_context(
-                click.open_file(certificate, "w", encoding="utf-8", atomic=True)
-            )
+            out = stack.enter_context(_written_whole(certificate))
             writer = s.CertificateWriter(out, s.certificate_header(screening, session.views))
         output = Output(fmt.lower())
         advance = stack.enter_context(progress_bar("Screening")) if total else None

@@ -157,6 +157,31 @@ def test_bad_rows_are_reported_by_line_and_the_others_screened(
     assert lists.head() == before  # screening writes nothing
 
 
+def test_a_missing_names_file_is_a_usage_error(lists: Sanctions, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.csv"
+    lists.refused(
+        ["screen", str(missing)],
+        f"Error: Invalid value for 'FILE': File '{missing}' does not exist.",
+        code=2,
+    )
+
+
+def test_a_screening_that_fails_leaves_no_certificate(lists: Sanctions, tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("Jane Nobody\nJos\xe9\n".encode("latin-1"))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = lists("screen", str(bad), "--certificate", str(out / "cert.json"))
+    assert result.exit_code == 1
+    assert list(out.iterdir()) == []  # nor a temporary file
+    lists.refused(
+        ["screen", str(bad), "--certificate", str(tmp_path / "no" / "cert.json")],
+        f"Error: Invalid value for '--certificate': cannot write into the folder "
+        f"'{tmp_path / 'no'}'",
+        code=2,
+    )
+
+
 def test_a_blank_line_between_names_is_a_bad_row_and_blank_lines_at_the_end_are_not(
     lists: Sanctions, tmp_path: Path
 ) -> None:
