@@ -124,7 +124,9 @@ class NamesFile:
             for empty in blank:
                 yield InputRow(empty, None, "", error="empty name")
             blank.clear()
-            yield InputRow(line, None, text.strip())
+            name = text.strip()
+            long = _too_long(name)
+            yield InputRow(line, None, name[:MAX_NAME] if long else name, error=long)
 
     def _csv(self, first: str, lines: Iterator[str], columns: list[str]) -> Iterator[InputRow]:
         unknown = [c for c in columns if c and c not in self.COLUMNS]
@@ -140,7 +142,14 @@ class NamesFile:
 
         reader = csv.reader(rest())
         next(reader)
-        for values in reader:
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:  # a field over the csv module's limit
+                yield InputRow(reader.line_num, None, "", error=f"not CSV: {e}")
+                continue
             line = reader.line_num
             if not any(v.strip() for v in values):
                 continue
@@ -152,6 +161,16 @@ class NamesFile:
             yield _csv_row(line, dict(zip(columns, values, strict=True)))
 
 
+MAX_NAME = 500
+"""Characters in a name, at most: a longer one is not a name (and would cost seconds)."""
+
+
+def _too_long(name: str) -> str | None:
+    if len(name) > MAX_NAME:
+        return f"the name has {len(name):,} characters; a name has at most {MAX_NAME}"
+    return None
+
+
 def _csv_row(line: int, cells: dict[str, str]) -> InputRow:
     name = cells.get("name", "").strip()
     ident = cells.get("id", "").strip() or None
@@ -160,6 +179,8 @@ def _csv_row(line: int, cells: dict[str, str]) -> InputRow:
     born_text = cells.get("birth_date", "").strip()
     if not name:
         return InputRow(line, ident, name, error="empty name")
+    if (long := _too_long(name)) is not None:
+        return InputRow(line, ident, name[:MAX_NAME], error=long)
     if kind is not None and kind not in SUBJECT_KINDS:
         return InputRow(
             line, ident, name, error=f"kind {kind!r} is not one of {', '.join(SUBJECT_KINDS)}"

@@ -182,6 +182,29 @@ def test_a_screening_that_fails_leaves_no_certificate(lists: Sanctions, tmp_path
     )
 
 
+def test_overlong_names_and_fields_are_bad_rows(lists: Sanctions, tmp_path: Path) -> None:
+    names = write(
+        tmp_path / "c.csv",
+        "name,id\nViktor Zolotov,a\nJane\x00Nobody,b\n"
+        + "x" * 600
+        + ",c\n"
+        + "y" * 200_000
+        + ",d\nJohn Nobody,e\n",
+    )
+    result = lists("screen", names, "--at", "2021-06-02", "--format", "json")
+    assert result.exit_code == 1
+    rows = as_json(result)
+    assert [(r["line"], r["status"]) for r in rows] == [
+        (2, "possible"),
+        (3, "clear"),  # a NUL byte separates words like any other non-letter
+        (4, "error"),
+        (5, "error"),
+        (6, "clear"),
+    ]
+    assert rows[2]["error"] == "the name has 600 characters; a name has at most 500"
+    assert rows[3]["error"] == "not CSV: field larger than field limit (131072)"
+
+
 def test_a_blank_line_between_names_is_a_bad_row_and_blank_lines_at_the_end_are_not(
     lists: Sanctions, tmp_path: Path
 ) -> None:
