@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lists_support import OFAC_SMALL, UN_SMALL, import_file
+from lists_support import OFAC_SMALL, UN_SMALL, copy_ledger, import_file, real_ledger_template
 from support import EXAMPLE, Sanctions, another_ledger_like
 
 from projections.matching import DEFAULT_THRESHOLD, POSSIBLE_MARGIN
@@ -480,3 +480,45 @@ def test_a_progress_bar_on_a_terminal_and_exit_3_from_a_real_process(
     assert len(rows) == 51 and rows[-1]["status"] == "clear"
     piped = run_sanctions(lists.url, "screen", names, "--at", "2021-06-02", capture_output=True)
     assert piped.returncode == 3 and b"Screening" not in piped.stderr  # no bar into a pipe
+
+
+# ------------------------------------------------------------------ the real lists
+
+
+def test_screening_the_real_lists_with_a_certificate(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """The real UN list (2018) and OFAC SDN (2021): scripts, spellings, unlisted names."""
+    url = copy_ledger(real_ledger_template(tmp_path_factory.getbasetemp()), tmp_path / "real")
+    real = Sanctions(url)
+    names = write(
+        tmp_path / "customers.csv",
+        "id,name,kind\n"
+        "1,김정은,\n"  # Kim Jong Un, in Hangul
+        "2,Калашников Александр Петрович,person\n"
+        "3,عبد الخالق الحوثي,\n"  # Abd al-Khaliq al-Houthi, split otherwise than listed
+        "4,Aerocaribean Airlines,organization\n"
+        "5,Aerocaribean Airlines,vessel\n"  # a kind that contradicts: ruled out
+        "6,Maria Schneider,person\n"
+        "7,Oceanic Widgets GmbH,organization\n",
+    )
+    cert = tmp_path / "cert.json"
+    result = real(
+        "screen", names, "--at", "2021-06-02", "--format", "json", "--certificate", str(cert)
+    )
+    assert result.exit_code == 3
+    rows = as_json(result)
+    best = [
+        (r["status"], r["candidates"][0]["subject_id"] if r["candidates"] else None) for r in rows
+    ]
+    assert best == [
+        ("match", "ofac-20157"),
+        ("match", "ofac-31252"),
+        ("match", "un-yei-001"),
+        ("match", "ofac-36"),
+        ("clear", None),
+        ("clear", None),
+        ("clear", None),
+    ]
+    valid = real("check-certificate", str(cert))
+    assert valid.exit_code == 0 and valid.stdout.startswith("valid: 7 rows answered alike")
