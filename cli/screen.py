@@ -263,8 +263,8 @@ def screen_command(
         shown = ", ".join(map(str, errors[:10])) + (", ..." if len(errors) > 10 else "")
         raise ScreeningIncomplete(
             f"{len(errors)} of {output.count} rows could not be screened (line "
-            f"{shown}); {hits} rows are a match or possible; fix those rows and screen them "
-            "again"
+            f"{shown}); {hits} {'row is' if hits == 1 else 'rows are'} a match or possible; "
+            "fix those rows and screen them again"
         )
     if hits:
         ctx.exit(3)
