@@ -202,7 +202,12 @@ def test_overlong_names_and_fields_are_bad_rows(lists: Sanctions, tmp_path: Path
         (6, "clear"),
     ]
     assert rows[2]["error"] == "the name has 600 characters; a name has at most 500"
-    assert rows[3]["error"] == "not CSV: field larger than field limit (131072)"
+    # The csv module's field limit is process-wide (importing followthemoney raises it):
+    # either way, a bad row.
+    assert rows[3]["error"] in (
+        "not CSV: field larger than field limit (131072)",
+        "the name has 200,000 characters; a name has at most 500",
+    )
 
 
 def test_a_blank_line_between_names_is_a_bad_row_and_blank_lines_at_the_end_are_not(
