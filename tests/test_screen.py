@@ -260,12 +260,25 @@ def test_a_kind_that_contradicts_rules_out_and_birth_date_moves_the_score(
 
 def test_a_possible_listing_is_never_clear(lists: Sanctions, tmp_path: Path) -> None:
     """A name matching only a subject whose listing start is uncertain is 'possible'."""
-    from projections.screening import Designation, Hit, Screened
+    from projections.matching import build_index
+    from projections.queries import SubjectRow
+    from projections.screening import Designation, InputRow, Parameters, Screening
 
-    # The status rule itself, independent of how issue 13 marks uncertain listings.
-    uncertain = Designation("UN", "UN DPRK", ["asset-freeze"], date(2018, 10, 29), False, None)
-    hit = Hit("un-x", "X", "person", 1.0, "X", [], [uncertain])
-    assert Screened(1, None, "X", "possible", 1.0, [hit]).status == "possible"
+    def screened(certain: bool) -> str:
+        # The status rule itself, apart from how issue 13 marks uncertain listings.
+        listing = Designation(
+            "UN", "UN DPRK", ["asset-freeze"], date(2018, 10, 29), certain, date(2016, 3, 2)
+        )
+        screening = Screening.__new__(Screening)
+        screening.parameters = Parameters(date(2018, 1, 1), None, 1, (), DEFAULT_THRESHOLD)
+        screening.designations = {"un-x": [listing]}
+        screening.index = build_index(
+            [SubjectRow("un-x", "KIM Jong Un", "person", [], None, None, None)]
+        )
+        return screening.screen(InputRow(1, None, "Kim Jong Un")).status
+
+    assert screened(certain=True) == "match"
+    assert screened(certain=False) == "possible"
     names = write(tmp_path / "n.txt", "Alexander Kalashnikov\n")
     rows = as_json(lists("screen", names, "--at", "2021-06-02", "--format", "json"))
     assert all(d["certain"] for d in rows[0]["candidates"][0]["designations"])
