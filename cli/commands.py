@@ -34,3 +34,8 @@ ALL += lists.COMMANDS
 from cli import serve  # noqa: E402
 
 ALL += serve.COMMANDS
+
+# Screening a names file, and checking its certificate later.
+from cli import screen  # noqa: E402
+
+ALL += screen.COMMANDS

@@ -16,7 +16,7 @@ from cli.context import Session, pass_session
 from cli.interrupts import both, pause, pause_at
 from cli.queries import at_option, format_option, include_uncertain_option, known_at_option
 from cli.render import render, render_object
-from cli.types import DATE
+from cli.types import DATE, KIND
 from ledger.adapters import PARSERS, DelistingLimit, ImportReport, parse
 from ledger.errors import InvalidValue
 from ledger.vocabulary import today
@@ -271,17 +271,33 @@ def export_ftm(
 @click.option(
     "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="At most N hits."
 )
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=0.0, max=1.0, min_open=True),
+    default=None,
+    help="The score from which a hit is a match (default: the measured one, 0.87); hits "
+    "from 0.07 below it are shown as possible.",
+)
+@click.option("--kind", "-k", type=KIND, default=None, help="Only subjects of this kind.")
 @at_option
 @known_at_option
 @format_option
 @pass_session
 def search_command(
-    session: Session, name: str, limit: int, at: date | None, known_at: str | None, fmt: str
+    session: Session,
+    name: str,
+    limit: int,
+    threshold: float | None,
+    kind: str | None,
+    at: date | None,
+    known_at: str | None,
+    fmt: str,
 ) -> None:
     """Find subjects by name or alias, tolerant of spelling, script and word order.
 
-    Each hit shows its score (0-100), the name that matched, and where the subject is
-    sanctioned on --at.
+    Each hit shows its score (0 to 1: 1 is the same name once transliterated and folded),
+    whether it is a match or only possible, the name that matched, and where the subject is
+    sanctioned on --at. Names scoring below the possible band are not shown.
 
     \b
     Example:
@@ -289,13 +305,22 @@ def search_command(
       sanctions search "KALASHNIKOV, Alexander" --at 2021-03-03
       sanctions search "Калашников" --format json
     """
+    from projections.matching import DEFAULT_THRESHOLD
     from projections.search import search  # its libraries load only for a search
 
-    hits = search(session.views, name, limit=limit, at=at, known_at=known_at)
+    hits = search(
+        session.views,
+        name,
+        limit=limit,
+        at=at,
+        known_at=known_at,
+        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        kind=kind,
+    )
     render(
         [h.as_dict() for h in hits],
         fmt,
-        ["score", "subject_id", "name", "kind", "matched", "sanctions"],
+        ["score", "status", "subject_id", "name", "kind", "matched", "sanctions"],
         empty="No subject matches.",
     )
 

@@ -19,7 +19,7 @@ from projections import Views
 from projections.time import parse_known_at
 
 if TYPE_CHECKING:
-    from projections.search import NameIndex
+    from projections.matching import MatchIndex
 
 
 class BadParameter(LedgerError):
@@ -43,7 +43,7 @@ class Reader:
         self.ledger = Ledger(url, user="sanctions-serve")
         self.views = Views(self.ledger)
         self._catching_up = threading.Lock()
-        self._index: tuple[int, NameIndex] | None = None
+        self._index: tuple[int, MatchIndex] | None = None
         self._index_lock = threading.Lock()
 
     def current(self) -> Views:
@@ -74,14 +74,14 @@ class Reader:
         # A position beyond the head knows what the head knows (and pins as the head).
         return min(k, views.position())
 
-    def name_index(self, views: Views, k: int) -> NameIndex:
+    def name_index(self, views: Views, k: int) -> MatchIndex:
         """The name index at position ``k``; the last one is kept (building it reads every
         subject, which costs a second on a large ledger)."""
-        from projections.search import NameIndex
+        from projections.matching import build_index
 
         with self._index_lock:
             if self._index is None or self._index[0] != k:
-                self._index = (k, NameIndex(views.subjects(known_at=str(k))))
+                self._index = (k, build_index(views.subjects(known_at=str(k))))
             return self._index[1]
 
     def close(self) -> None:

@@ -1,0 +1,395 @@
+"""The name matcher behind ``search`` and ``screen`` (and the HTTP API): one score, 0 to 1.
+
+What a score means: how much of two names is the same name once both are written in plain
+Latin letters and folded (scripts transliterated, spelling variants met, word order ignored).
+
+- 1.0: the same words (``Калашников Александр`` and ``KALASHNIKOV, Aleksandr``);
+- 0.9 and more: the same name with a small difference: a typo, a missing middle name, an
+  initial for a given name, another transliteration;
+- ``DEFAULT_THRESHOLD`` (0.87) and more: a ``match``: screening treats it as the same name;
+- ``DEFAULT_THRESHOLD - POSSIBLE_MARGIN`` and more: ``possible``: a person must look;
+- below: ``clear``: not the same name.
+
+Birth date, country and kind, when the query gives them, raise or lower the score of a
+candidate whose record has them (``adjust``); a kind that contradicts the query rules the
+candidate out. The threshold was chosen from measurement on the real UN and OFAC lists
+(``bench/matching.py``, results in ``bench/results/matching.json``); the matcher holds no
+names from those lists: only the rules of scripts and spelling below.
+
+How: every name becomes folded ASCII words (``words``). Each script is transliterated by
+``anyascii``; Chinese and Korean syllables become one word each (lists write ``KIM Jong Un``),
+Korean from the Revised Romanization towards the McCune-Reischauer forms lists use. A query
+word is paired with the most similar unused word of a name (``rapidfuzz`` normalised Indel
+similarity, or the similarity of the words' consonants), and the name is also compared
+written as one word (``Abd al-Malik`` / ``Abdalmalik``). A query in a script that writes no
+short vowels (Arabic, Hebrew) is compared by its consonants. Candidates come from an inverted
+index of word keys (the word, its consonants, its first and last three letters) before
+being scored exactly; ``build_index`` makes it, once per ledger state.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from anyascii import anyascii
+from rapidfuzz.distance import Indel
+
+from ledger.errors import InvalidValue
+from projections.queries import SubjectRow
+
+MATCHER_VERSION = "1"
+"""Bump when any score may change: a certificate names the version that answered it."""
+
+DEFAULT_THRESHOLD = 0.87
+"""A ``match`` at or above this score (measured: bench/results/matching.json)."""
+
+POSSIBLE_MARGIN = 0.07
+"""``possible`` from ``threshold - POSSIBLE_MARGIN`` up to the threshold."""
+
+WEIGHT_MAX = 0.65
+"""How much the better covered side (query or name) counts against the other."""
+
+ONE_WORD = 0.85
+"""The factor on a score resting on one shared word of names with several."""
+
+ABJAD = 0.94
+"""The factor on comparing consonants alone (a query in a script without short vowels)."""
+
+CANDIDATES = 60
+"""How many names the index hands to exact scoring for one query."""
+
+# ------------------------------------------------------------------ words
+
+_WORD = re.compile(r"[a-z0-9]+")
+_FOLDS = [
+    (re.compile(r"x"), "ks"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"ck"), "k"),
+    (re.compile(r"q"), "k"),
+    (re.compile(r"c(?!h)"), "k"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"y"), "i"),
+    (re.compile(r"dh"), "z"),
+    (re.compile(r"ou"), "u"),
+    (re.compile(r"ee"), "i"),
+    (re.compile(r"(.)\1+"), r"\1"),
+]
+_VOWELS = re.compile(r"[aeiouv]")  # after folding w -> v, y -> i: semivowels in abjads
+
+# Korean: the Revised Romanization anyascii writes, towards McCune-Reischauer (lists' usage).
+_KOREAN = [
+    (re.compile(r"eo"), "o"),
+    (re.compile(r"eu"), "u"),
+    (re.compile(r"^i$"), "ri"),
+]
+_GREEK_OU = re.compile("[οό][υύ]", re.IGNORECASE)
+
+
+def fold(word: str) -> str:
+    """One word's spelling-variant key: ``alexander`` -> ``aleksander``."""
+    for pattern, replacement in _FOLDS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+def _script(ch: str) -> str:
+    try:
+        return unicodedata.name(ch).split(" ", 1)[0]
+    except ValueError:
+        return ""
+
+
+_SYLLABIC = {"CJK", "HANGUL"}
+_ABJADS = {"ARABIC", "HEBREW", "SYRIAC", "THAANA"}
+
+
+def _latin(text: str) -> tuple[str, bool]:
+    """The text in ASCII, one word per CJK or Hangul syllable; and whether it had an abjad."""
+    text = _GREEK_OU.sub(lambda m: "u" if m.group(0)[0].islower() else "U", text)
+    parts: list[str] = []
+    abjad = False
+    for ch in text:
+        if ord(ch) < 128:
+            parts.append(ch)
+            continue
+        script = _script(ch)
+        if script in _SYLLABIC:
+            syllable = anyascii(ch).lower()
+            if script == "HANGUL":
+                for pattern, replacement in _KOREAN:
+                    syllable = pattern.sub(replacement, syllable)
+            parts.append(f" {syllable} ")
+        else:
+            abjad = abjad or script in _ABJADS
+            parts.append(anyascii(ch))
+    return "".join(parts), abjad
+
+
+@lru_cache(maxsize=65536)
+def _words(text: str) -> tuple[tuple[str, ...], bool]:
+    latin, abjad = _latin(text)
+    return tuple(fold(w) for w in _WORD.findall(latin.lower())), abjad
+
+
+def words(text: str) -> list[str]:
+    """A name as folded ASCII words: ``KALASHNIKOV, Александр`` -> [kalashnikov, aleksandr]."""
+    return list(_words(text)[0])
+
+
+@lru_cache(maxsize=1 << 16)
+def consonants(word: str) -> str:
+    """A folded word without its vowels: what a script without short vowels writes."""
+    return _VOWELS.sub("", word)
+
+
+# ------------------------------------------------------------------ scoring
+
+
+_VOICED = str.maketrans("gdb", "ktp")
+
+
+def _devoiced(word: str) -> str:
+    return word.translate(_VOICED)
+
+
+@lru_cache(maxsize=1 << 16)
+def _similarity(q: str, n: str) -> float:
+    if q == n:
+        return 1.0
+    if len(q) == 1 or len(n) == 1:  # an initial
+        return 0.9 if q[0] == n[0] else 0.0
+    if min(len(q), len(n)) <= 3:
+        # A syllable (Li, Kim, Son) one letter off is another name; but romanizations differ
+        # in voicing consonants (Gil / Kil, Bak / Pak).
+        return 0.9 if _devoiced(q) == _devoiced(n) else 0.0
+    value = Indel.normalized_similarity(q, n)
+    if len(q) >= 4 and len(n) >= 4:
+        cq, cn = consonants(q), consonants(n)
+        if len(cq) >= 2 and cq == cn:
+            value = max(value, 0.85)
+    return value if value >= 0.6 else 0.0
+
+
+def _tokens_score(query: Sequence[str], name: Sequence[str]) -> float:
+    pairs = sorted(
+        ((_similarity(q, n), i, j) for i, q in enumerate(query) for j, n in enumerate(name)),
+        reverse=True,
+    )
+    used_q: dict[int, float] = {}
+    used_n: dict[int, float] = {}
+    for sim, i, j in pairs:
+        if sim <= 0.0:
+            break
+        if i in used_q or j in used_n:
+            continue
+        used_q[i] = sim
+        used_n[j] = sim
+    if not used_q:
+        return 0.0
+    m_q = sum(s * len(query[i]) for i, s in used_q.items()) / sum(len(q) for q in query)
+    m_n = sum(s * len(name[j]) for j, s in used_n.items()) / sum(len(n) for n in name)
+    value = WEIGHT_MAX * max(m_q, m_n) + (1 - WEIGHT_MAX) * min(m_q, m_n)
+    if len(used_q) == 1 and max(len(query), len(name)) > 1:
+        value *= ONE_WORD  # one shared word is a surname at best
+    return value
+
+
+def name_score(query: Sequence[str], name: Sequence[str], *, abjad: bool = False) -> float:
+    """How well a name answers a query, 0..1 (both as ``words``)."""
+    if not query or not name:
+        return 0.0
+    value = _tokens_score(query, name)
+    joined_q, joined_n = "".join(query), "".join(name)
+    if len(joined_q) >= 8 and len(joined_n) >= 8:
+        value = max(value, 0.97 * Indel.normalized_similarity(joined_q, joined_n))
+    if abjad:
+        cq, cn = consonants(joined_q), consonants(joined_n)
+        if len(cq) >= 4 and len(cn) >= 4:
+            value = max(value, ABJAD * Indel.normalized_similarity(cq, cn))
+    return min(1.0, value)
+
+
+def score(query: str, name: str) -> float:
+    """``name_score`` of two names as written."""
+    q, abjad = _words(query)
+    return round(name_score(q, _words(name)[0], abjad=abjad), 3)
+
+
+# ------------------------------------------------------------------ queries and candidates
+
+
+@dataclass(frozen=True)
+class Query:
+    """What is screened: a name, and what else is known of whom it names."""
+
+    name: str
+    birth_date: date | None = None
+    country: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    subject: SubjectRow
+    score: float
+    name_score: float
+    matched: str
+    """The name or alias that matched best."""
+    reasons: tuple[str, ...]
+    """What moved the score from the name's own: ``birth date differs`` and the like."""
+
+
+def adjust(query: Query, subject: SubjectRow, value: float) -> tuple[float, list[str]] | None:
+    """The name score moved by birth date and country; None when the kind rules it out."""
+    reasons: list[str] = []
+    if query.kind and subject.kind != query.kind:
+        return None
+    if query.birth_date and subject.birth_date:
+        if query.birth_date == subject.birth_date:
+            value += 0.05
+            reasons.append("same birth date")
+        elif query.birth_date.year == subject.birth_date.year:
+            value += 0.02
+            reasons.append("same birth year")
+        elif abs(query.birth_date.year - subject.birth_date.year) > 1:
+            value -= 0.15
+            reasons.append("birth date differs")
+    if query.country and subject.nationality:
+        q, n = _country(query.country), _country(subject.nationality)
+        if q and n:
+            if q == n or q in n or n in q:
+                value += 0.03
+                reasons.append("same country")
+            else:
+                value -= 0.05
+                reasons.append("country differs")
+    return max(0.0, min(1.0, value)), reasons
+
+
+def _country(text: str) -> str:
+    return " ".join(_WORD.findall(anyascii(text).lower()))
+
+
+def status(value: float, threshold: float) -> str:
+    """``match``, ``possible`` or ``clear`` for a score."""
+    if value >= threshold:
+        return "match"
+    if value >= threshold - POSSIBLE_MARGIN:
+        return "possible"
+    return "clear"
+
+
+def check_threshold(threshold: float) -> float:
+    if not 0.0 < threshold <= 1.0:
+        raise InvalidValue(f"--threshold {threshold} is not a score: give one in (0, 1]")
+    return threshold
+
+
+def _keys(word: str) -> list[str]:
+    keys = [word]
+    c = consonants(word)
+    if len(c) >= 2:
+        keys.append("c:" + c)
+    if len(word) >= 4:
+        keys += ["p:" + word[:3], "s:" + word[-3:]]
+    return keys
+
+
+def _abjad_keys(joined: str) -> list[str]:
+    c = consonants(joined)
+    return ["t:" + c[i : i + 3] for i in range(len(c) - 2)]
+
+
+class MatchIndex:
+    """Every name and alias of some subjects, with an inverted index of their word keys."""
+
+    def __init__(self, subjects: Iterable[SubjectRow]) -> None:
+        self.subjects: list[SubjectRow] = []
+        self.owner: list[int] = []
+        self.names: list[str] = []
+        self.keys: list[tuple[str, ...]] = []
+        postings: dict[str, list[int]] = defaultdict(list)
+        for s in subjects:
+            index = len(self.subjects)
+            self.subjects.append(s)
+            for name in dict.fromkeys([s.name, *s.aliases]):
+                key = _words(name)[0]
+                if not key:
+                    continue
+                position = len(self.names)
+                self.owner.append(index)
+                self.names.append(name)
+                self.keys.append(key)
+                for k in {k for w in key for k in _keys(w)} | set(_abjad_keys("".join(key))):
+                    postings[k].append(position)
+        count = max(1, len(self.names))
+        # Common keys (``muhammad``, ``ov``) say little; idf weighs them down, and keys held
+        # by more than a fifth of the names are left out of the pre-selection.
+        self.postings = {
+            k: (v, math.log(count / len(v)) + 0.1)
+            for k, v in postings.items()
+            if len(v) <= max(50, count // 5)
+        }
+
+    def __len__(self) -> int:
+        return len(self.subjects)
+
+    def _preselect(self, key: Sequence[str], abjad: bool) -> list[int]:
+        weights: dict[int, float] = defaultdict(float)
+        keys = {k for w in key for k in _keys(w)}
+        if abjad:
+            keys |= set(_abjad_keys("".join(key)))
+        for k in keys:
+            found = self.postings.get(k)
+            if found is None:
+                continue
+            positions, weight = found
+            for p in positions:
+                weights[p] += weight
+        if len(weights) <= CANDIDATES:
+            return list(weights)
+        return sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
+
+    def match(self, query: Query, *, floor: float, limit: int = 5) -> list[Candidate]:
+        """Subjects scoring at least ``floor``, best first (ties by name), at most ``limit``."""
+        key, abjad = _words(query.name)
+        if not key:
+            raise InvalidValue(
+                f"the name {query.name!r} has no letters or digits to match; give a name"
+            )
+        best: dict[int, Candidate] = {}
+        for position in self._preselect(key, abjad):
+            owner = self.owner[position]
+            subject = self.subjects[owner]
+            raw = name_score(key, self.keys[position], abjad=abjad)
+            if raw < floor - 0.2:  # no birth date or country lifts it that far
+                continue
+            moved = adjust(query, subject, raw)
+            if moved is None:
+                continue
+            value, reasons = moved
+            value = round(value, 3)
+            if value < floor:
+                continue
+            held = best.get(owner)
+            if held is None or value > held.score:
+                best[owner] = Candidate(
+                    subject, value, round(raw, 3), self.names[position], tuple(reasons)
+                )
+        ranked = sorted(best.values(), key=lambda c: (-c.score, c.subject.name.lower()))
+        return ranked[:limit]
+
+
+def build_index(subjects: Iterable[SubjectRow]) -> MatchIndex:
+    """The index the matcher searches: built once per ledger state and set of subjects.
+
+    (Kept behind this one function so that a persistent index can take its place.)
+    """
+    return MatchIndex(subjects)

@@ -1,0 +1,545 @@
+"""Screening a file of names as of a date, as known at a moment; and its certificate.
+
+A row's status: ``match`` when a subject designated on the date (by the authorities asked
+about) scores at least the threshold, ``possible`` when one scores within
+``POSSIBLE_MARGIN`` below it or when the best match is only possibly listed on the date (its
+listing date is uncertain), ``clear`` otherwise; ``error`` for a row that could not be read
+(reported by line; it does not stop the others). Only subjects with a designation on the
+date are candidates: screening asks what the lists said that day.
+
+The certificate (``Certificate``) records what was asked and answered, so that
+``check_certificate`` can later answer the same questions as known at the same position of
+the same or a longer ledger and say which rows would now be answered differently.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import IO, Any
+
+from ledger.errors import IntegrityFailure, InvalidValue, UnknownAuthority
+from ledger.integrity import KeptHead, stored_rows, verify_chain
+from ledger.records import parse_date, to_json
+from ledger.vocabulary import SUBJECT_KINDS, today
+from projections import queries
+from projections.matching import (
+    DEFAULT_THRESHOLD,
+    MATCHER_VERSION,
+    POSSIBLE_MARGIN,
+    MatchIndex,
+    Query,
+    build_index,
+    check_threshold,
+    status,
+)
+from projections.queries import Row
+from projections.time import KnownAt
+from projections.views import Views
+
+CANDIDATES = 3
+"""Candidates shown (and certified) per row."""
+
+_RANK = {"clear": 0, "possible": 1, "match": 2}
+
+FORMAT = "sanctions-ledger screening certificate"
+FORMAT_VERSION = 1
+
+# ------------------------------------------------------------------ input
+
+
+@dataclass(frozen=True)
+class InputRow:
+    line: int
+    id: str | None
+    name: str
+    birth_date: date | None = None
+    country: str | None = None
+    kind: str | None = None
+    error: str | None = None
+
+    def query(self) -> Query:
+        return Query(self.name, self.birth_date, self.country, self.kind)
+
+    def asked(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "id": self.id,
+            "name": self.name,
+            "birth_date": self.birth_date,
+            "country": self.country,
+            "kind": self.kind,
+        }
+
+
+class NamesFile:
+    """A CSV with a ``name`` column (optional ``id``, ``birth_date``, ``country``, ``kind``) or
+    a text file of one name a line, read as a stream; its SHA-256 is known once read."""
+
+    COLUMNS = ("name", "id", "birth_date", "country", "kind")
+
+    def __init__(self, stream: IO[bytes], label: str) -> None:
+        self.stream = stream
+        self.label = label
+        self.sha256 = hashlib.sha256()
+        self.bytes = 0
+        self.lines = 0
+
+    def _text_lines(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+        for raw in self.stream:
+            self.sha256.update(raw)
+            self.bytes += len(raw)
+            self.lines += 1
+            try:
+                yield decoder.decode(raw)
+            except UnicodeDecodeError:
+                raise InvalidValue(
+                    f"{self.label}: line {self.lines} is not UTF-8 text; save the file as "
+                    "UTF-8 (a mis-decoded name would be screened as another name)"
+                ) from None
+        decoder.decode(b"", final=True)
+
+    def rows(self) -> Iterator[InputRow]:
+        lines = self._text_lines()
+        first = next(lines, None)
+        if first is None:
+            return
+        header = next(csv.reader([first]), [])
+        columns = [c.strip().lower() for c in header]
+        if "name" in columns:
+            yield from self._csv(first, lines, columns)
+            return
+        blank: list[int] = []  # blank lines count as errors only when a name follows them
+        for line, text in enumerate(itertools.chain([first], lines), start=1):
+            if not text.strip():
+                blank.append(line)
+                continue
+            for empty in blank:
+                yield InputRow(empty, None, "", error="empty name")
+            blank.clear()
+            name = text.strip()
+            long = _too_long(name)
+            yield InputRow(line, None, name[:MAX_NAME] if long else name, error=long)
+
+    def _csv(self, first: str, lines: Iterator[str], columns: list[str]) -> Iterator[InputRow]:
+        unknown = [c for c in columns if c and c not in self.COLUMNS]
+        if unknown:
+            raise InvalidValue(
+                f"{self.label}: unknown column {unknown[0]!r}; the columns are "
+                + ", ".join(self.COLUMNS)
+            )
+
+        def rest() -> Iterator[str]:
+            yield first
+            yield from lines
+
+        reader = csv.reader(rest())
+        next(reader)
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:  # a field over the csv module's limit
+                yield InputRow(reader.line_num, None, "", error=f"not CSV: {e}")
+                continue
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(columns):
+                yield InputRow(
+                    line, None, "", error=f"{len(values)} fields, the header has {len(columns)}"
+                )
+                continue
+            yield _csv_row(line, dict(zip(columns, values, strict=True)))
+
+
+MAX_NAME = 500
+"""Characters in a name, at most: a longer one is not a name (and would cost seconds)."""
+
+
+def _too_long(name: str) -> str | None:
+    if len(name) > MAX_NAME:
+        return f"the name has {len(name):,} characters; a name has at most {MAX_NAME}"
+    return None
+
+
+def _csv_row(line: int, cells: dict[str, str]) -> InputRow:
+    name = cells.get("name", "").strip()
+    ident = cells.get("id", "").strip() or None
+    country = cells.get("country", "").strip() or None
+    kind = cells.get("kind", "").strip().lower() or None
+    born_text = cells.get("birth_date", "").strip()
+    if not name:
+        return InputRow(line, ident, name, error="empty name")
+    if (long := _too_long(name)) is not None:
+        return InputRow(line, ident, name[:MAX_NAME], error=long)
+    if kind is not None and kind not in SUBJECT_KINDS:
+        return InputRow(
+            line, ident, name, error=f"kind {kind!r} is not one of {', '.join(SUBJECT_KINDS)}"
+        )
+    born = None
+    if born_text:
+        try:
+            born = parse_date(born_text, "birth_date")
+        except InvalidValue as e:
+            return InputRow(line, ident, name, error=str(e))
+    return InputRow(line, ident, name, born, country, kind)
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class Designation(Row):
+    authority: str
+    regime: str
+    measures: list[str]
+    listed_from: date
+    certain: bool
+    """False when the listing date is not known: possibly listed on the date asked about."""
+    listed_after: date | None
+
+
+@dataclass(frozen=True)
+class Hit(Row):
+    subject_id: str
+    name: str
+    kind: str
+    score: float
+    matched: str
+    reasons: list[str]
+    designations: list[Designation]
+
+
+@dataclass(frozen=True)
+class Screened(Row):
+    line: int
+    id: str | None
+    name: str
+    status: str
+    score: float | None
+    candidates: list[Hit] = field(default_factory=list)
+    error: str | None = None
+    birth_date: date | None = None
+    country: str | None = None
+    kind: str | None = None
+
+
+def _designation(listing: queries.Listing) -> Designation:
+    # Issue 13 adds the uncertain start (``certain``, ``listed_after``) to listings; until
+    # then every start is certain.
+    certain = bool(getattr(listing, "certain", True))
+    return Designation(
+        listing.authority,
+        listing.regime,
+        list(listing.measures),
+        listing.listed_from,
+        certain,
+        getattr(listing, "listed_after", None),
+    )
+
+
+@dataclass(frozen=True)
+class Parameters:
+    at: date
+    known_at: str | None
+    position: int
+    authorities: tuple[str, ...]
+    threshold: float
+
+
+class Screening:
+    """The subjects designated on a date as known at a position, ready to screen names."""
+
+    def __init__(
+        self,
+        views: Views,
+        *,
+        at: date | None = None,
+        known_at: str | KnownAt | None = None,
+        authorities: Iterable[str] = (),
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        wanted = tuple(sorted({a.upper() for a in authorities}))
+        known = [a.code for a in views.ledger.authorities()]
+        for a in wanted:
+            if a not in known:
+                raise UnknownAuthority(
+                    f"unknown authority {a!r}; known: {', '.join(known)} (a typo here would "
+                    "screen against nothing)"
+                )
+        k = views.resolve_known_at(known_at)
+        day = at if at is not None else today()
+        self.parameters = Parameters(
+            day,
+            known_at if isinstance(known_at, str) else None,
+            k,
+            wanted,
+            check_threshold(threshold),
+        )
+        self.designations: dict[str, list[Designation]] = {}
+        with views.engine.connect() as conn:
+            for listing in queries.listings(conn, at=day, k=k):
+                if wanted and listing.authority not in wanted:
+                    continue
+                self.designations.setdefault(listing.subject_id, []).append(_designation(listing))
+            subjects = [
+                s for s in queries.subjects_known(conn, k=k) if s.subject_id in self.designations
+            ]
+        self.index: MatchIndex = build_index(subjects)
+
+    def screen(self, row: InputRow) -> Screened:
+        def answer(
+            verdict: str, value: float | None, hits: list[Hit], error: str | None = None
+        ) -> Screened:
+            return Screened(
+                row.line,
+                row.id,
+                row.name,
+                verdict,
+                value,
+                hits,
+                error,
+                row.birth_date,
+                row.country,
+                row.kind,
+            )
+
+        if row.error is not None:
+            return answer("error", None, [], row.error)
+        threshold = self.parameters.threshold
+        try:
+            found = self.index.match(
+                row.query(), floor=threshold - POSSIBLE_MARGIN, limit=CANDIDATES
+            )
+        except InvalidValue as e:
+            return answer("error", None, [], str(e))
+        hits = [
+            Hit(
+                c.subject.subject_id,
+                c.subject.name,
+                c.subject.kind,
+                c.score,
+                c.matched,
+                list(c.reasons),
+                self.designations[c.subject.subject_id],
+            )
+            for c in found
+        ]
+        verdict = "clear"
+        for h in hits:
+            s = status(h.score, threshold)
+            if s == "match" and not any(d.certain for d in h.designations):
+                s = "possible"  # possibly listed on the date: never a plain answer either way
+            if _RANK[s] > _RANK[verdict]:
+                verdict = s
+        return answer(verdict, hits[0].score if hits else None, hits)
+
+    def run(
+        self, rows: Iterable[InputRow], progress: Callable[[int], None] | None = None
+    ) -> Iterator[Screened]:
+        for row in rows:
+            yield self.screen(row)
+            if progress is not None:
+                progress(row.line)
+
+
+# ------------------------------------------------------------------ certificates
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(
+        to_json(value), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
+class CertificateWriter:
+    """Writes a certificate as the rows come, so that memory stays bounded.
+
+    The file is one JSON object: the header's fields, ``results`` (one object a row), then
+    ``input`` (known once the input is read), ``results_sha256`` and ``digest``. In
+    canonical JSON (sorted keys, no spaces, UTF-8), ``results_sha256`` is the SHA-256 of every
+    row followed by a newline, and ``digest`` the SHA-256 of every field but ``results`` and
+    ``digest`` itself.
+    """
+
+    def __init__(self, out: IO[str], header: dict[str, Any]) -> None:
+        self.out = out
+        self.header = header
+        self.rows = hashlib.sha256()
+        self.first = True
+        out.write("{\n")
+        for key, value in header.items():
+            self._field(key, value)
+        out.write('  "results": [')
+
+    def _field(self, key: str, value: Any) -> None:
+        self.out.write(f"  {json.dumps(key)}: {json.dumps(to_json(value), ensure_ascii=False)},\n")
+
+    def add(self, row: dict[str, Any]) -> None:
+        """One row's result, as ``Screened.as_dict()``."""
+        line = canonical(row)
+        self.rows.update(line + b"\n")
+        self.out.write(("\n    " if self.first else ",\n    ") + line.decode())
+        self.first = False
+
+    def close(self, trailer: dict[str, Any]) -> str:
+        self.out.write("\n  ],\n")
+        meta = {**self.header, **trailer, "results_sha256": self.rows.hexdigest()}
+        for key, value in trailer.items():
+            self._field(key, value)
+        self._field("results_sha256", meta["results_sha256"])
+        digest = hashlib.sha256(canonical(meta)).hexdigest()
+        self.out.write(f'  "digest": "{digest}"\n}}\n')
+        return digest
+
+
+def certificate_header(screening: Screening, views: Views) -> dict[str, Any]:
+    p = screening.parameters
+    head_position, head_digest = views.ledger.head()
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "parameters": {
+            "at": p.at,
+            "known_at": p.known_at,
+            "known_at_position": p.position,
+            "authorities": list(p.authorities),
+            "threshold": p.threshold,
+        },
+        "matcher": {"version": MATCHER_VERSION, "threshold": p.threshold},
+        "ledger": {"head_position": head_position, "head_digest": head_digest},
+    }
+
+
+def certificate_digest(document: dict[str, Any]) -> str:
+    """The digest a certificate should carry, recomputed from its content."""
+    rows = hashlib.sha256()
+    for row in document.get("results", []):
+        rows.update(canonical(row) + b"\n")
+    meta = {k: v for k, v in document.items() if k not in ("results", "digest")}
+    meta["results_sha256"] = rows.hexdigest()
+    if document.get("results_sha256") != meta["results_sha256"]:
+        return ""
+    return hashlib.sha256(canonical(meta)).hexdigest()
+
+
+@dataclass(frozen=True)
+class RowChange(Row):
+    line: int
+    name: str
+    was: str
+    now: str
+    why: str
+
+
+@dataclass(frozen=True)
+class CertificateCheck(Row):
+    rows: int
+    position: int
+    head_position: int
+    changes: list[RowChange]
+    ledger_rewritten: bool
+    matcher_changed: bool
+
+    @property
+    def valid(self) -> bool:
+        return not self.changes and not self.ledger_rewritten
+
+
+def _summary(result: dict[str, Any]) -> str:
+    best = result.get("candidates") or []
+    if result.get("status") == "error":
+        return f"error ({result.get('error')})"
+    if not best:
+        return str(result.get("status"))
+    top = best[0]
+    return f"{result.get('status')} ({top['subject_id']} {top['score']})"
+
+
+def _comparable(result: dict[str, Any]) -> Any:
+    return json.loads(canonical(result))
+
+
+def check_certificate(views: Views, document: dict[str, Any]) -> CertificateCheck:
+    """Whether the ledger still extends the certificate's head and answers every row alike."""
+    try:
+        if document.get("format") != FORMAT:
+            raise KeyError("format")
+        parameters = document["parameters"]
+        matcher = document["matcher"]
+        ledger = document["ledger"]
+        results = document["results"]
+        stated = document["digest"]
+        at = parse_date(str(parameters["at"]), "at")
+        position = int(parameters["known_at_position"])
+        head = KeptHead.parse(f"{int(ledger['head_position'])} {ledger['head_digest']}")
+        threshold = float(parameters["threshold"])
+        authorities = [str(a) for a in parameters["authorities"]]
+    except (KeyError, TypeError, ValueError, InvalidValue) as e:
+        raise InvalidValue(
+            f"not a screening certificate (missing or bad {e}); give a file written by "
+            "'sanctions screen --certificate'"
+        ) from None
+    if certificate_digest(document) != stated:
+        raise IntegrityFailure(
+            "the certificate's digest does not match its content: it was edited after it "
+            "was written"
+        )
+    chain = verify_chain(stored_rows(views.ledger.recorder), head)
+    if chain.problem is not None:
+        raise IntegrityFailure(
+            f"the ledger fails verification at position {chain.problem.position}: "
+            f"{chain.problem.message}"
+        )
+    rewritten = chain.extends_head is False
+    matcher_changed = str(matcher.get("version")) != MATCHER_VERSION
+    screening = Screening(
+        views,
+        at=at,
+        known_at=KnownAt(position=position),
+        authorities=authorities,
+        threshold=threshold,
+    )
+    why = (
+        f"the ledger was rewritten: it no longer extends the certificate's head "
+        f"{head.position} {head.digest[:12]}"
+        if rewritten
+        else f"the matcher changed (version {matcher.get('version')}, now {MATCHER_VERSION})"
+        if matcher_changed
+        else f"the ledger answers otherwise as known at position {position}"
+    )
+    changes: list[RowChange] = []
+    for result in results:
+        row = _replay(result)
+        now = screening.screen(row).as_dict()
+        if _comparable(now) != _comparable(result):
+            changes.append(
+                RowChange(row.line, row.name, _summary(result), _summary(_comparable(now)), why)
+            )
+    return CertificateCheck(
+        len(results), position, chain.head_position, changes, rewritten, matcher_changed
+    )
+
+
+def _replay(result: dict[str, Any]) -> InputRow:
+    """The input row a certified result answered."""
+    born = result.get("birth_date")
+    return InputRow(
+        int(result["line"]),
+        result.get("id"),
+        str(result.get("name", "")),
+        parse_date(born, "birth_date") if born else None,
+        result.get("country"),
+        result.get("kind"),
+        result.get("error") if result.get("status") == "error" else None,
+    )
