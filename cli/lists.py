@@ -296,8 +296,8 @@ def search_command(
     """Find subjects by name or alias, tolerant of spelling, script and word order.
 
     Each hit shows its score (0 to 1: 1 is the same name once transliterated and folded),
-    whether it is a match or only possible, the name that matched, and where the subject is
-    sanctioned on --at. Names scoring below the possible band are not shown.
+    whether it is a match, possible, or a partial hit (part of the name, such as a surname
+    alone, from 0.6), the name that matched, and where the subject is sanctioned on --at.
 
     \b
     Example:

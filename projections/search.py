@@ -1,9 +1,11 @@
 """Name search: subjects whose names or aliases match, the way people spell them.
 
 The matcher is ``projections.matching`` (the one ``screen`` uses): scores from 0 to 1,
-tolerant of scripts, word order, initials, missing middle names, diacritics and typos. A hit
-is shown from the ``possible`` score (the threshold less ``POSSIBLE_MARGIN``) up; its status
-says whether it reaches the threshold (``match``) or not (``possible``).
+tolerant of scripts, word order, initials, missing middle names, diacritics and typos. Its
+status says whether it reaches the threshold (``match``), the ``possible`` band below it, or
+only part of the name matches (``partial``, from ``PARTIAL_FLOOR``): a search is a lookup, and
+a surname alone ("Krasnov", about 0.65-0.75 against a full name) must still find the person.
+Screening, which decides, does not list partial hits.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
     from projections.time import KnownAt
     from projections.views import Views
 
+PARTIAL_FLOOR = 0.6
+"""The lowest score a search lists (below the ``possible`` band: ``partial``)."""
+
 __all__ = ["SearchHit", "build_index", "hits", "score", "search", "words"]
 
 
@@ -42,7 +47,8 @@ class SearchHit(Row):
     kind: str
     score: float
     status: str
-    """``match`` at or above the threshold, else ``possible``."""
+    """``match`` at or above the threshold, ``possible`` in the band below it, else
+    ``partial`` (part of the name matches, such as a surname alone)."""
     matched: str
     """The name or alias that matched best."""
     sanctions: list[str]
@@ -81,7 +87,8 @@ def hits(
 ) -> list[SearchHit]:
     """Search a prepared index (several queries against one ledger state)."""
     check_threshold(threshold)
-    found = index.match(Query(query, kind=kind), floor=threshold - POSSIBLE_MARGIN, limit=limit)
+    floor = min(threshold - POSSIBLE_MARGIN, PARTIAL_FLOOR)
+    found = index.match(Query(query, kind=kind), floor=floor, limit=limit)
     k = views.resolve_known_at(known_at)
     day = at if at is not None else today()
     sanctions: dict[str, list[str]] = {}
@@ -99,7 +106,7 @@ def hits(
             c.subject.name,
             c.subject.kind,
             c.score,
-            status(c.score, threshold),
+            status(c.score, threshold).replace("clear", "partial"),
             c.matched,
             sanctions[c.subject.subject_id],
         )

@@ -89,23 +89,24 @@ def test_search_on_the_command_line(sanctions: Sanctions) -> None:
     assert rows[0]["sanctions"] == ["US-OFAC: UKRAINE-EO13661"]
     # Before the first OFAC snapshot: found, possibly listed (the list gives no listing date,
     # so any earlier day is possible), never a plain "no sanction".
-    # A surname alone is not even possible at the default threshold: shown from a lower one.
+    # A surname alone is not even possible at the default threshold: a partial hit.
     early = json.loads(
         sanctions.ok(
-            "search", "Kalashnikov", "--format", "json", "--at", "2021-05-31", "--threshold", "0.7"
+            "search", "Kalashnikov", "--format", "json", "--at", "2021-05-31"
         ).output
     )
     assert {r["subject_id"] for r in early} == {"ofac-31252", "ofac-16911"}
+    assert {r["status"] for r in early} == {"partial"}
     assert all(
         r["sanctions"] == ["US-OFAC: UKRAINE-EO13661 (possibly listed)"] for r in early
     )
     limited = json.loads(
         sanctions.ok(
-            "search", "Kalashnikov", "--limit", "1", "--threshold", "0.7", "--format", "json"
+            "search", "Kalashnikov", "--limit", "1", "--format", "json"
         ).output
     )
     assert len(limited) == 1
-    table = sanctions.ok("search", "umarov", "--threshold", "0.7").output
+    table = sanctions.ok("search", "umarov").output
     assert "un-qdi-290" in table and "UN: UN ISIL (Da'esh) and Al-Qaida" in table
     assert sanctions.ok("search", "Nobody Atall").output.strip() == "No subject matches."
     sanctions.refused(
