@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote, unquote
 from uuid import UUID
 
@@ -555,12 +555,6 @@ def chain_digest(
     h.update(header.encode())
     h.update(state)
     return h.hexdigest()
-
-
-class _Cursor(Protocol):
-    def execute(self, sql: Any, params: Any = ...) -> Any: ...
-    def executemany(self, sql: Any, params: Any) -> Any: ...
-    def fetchone(self) -> Any: ...
 
 
 class LedgerRecorderMixin:
