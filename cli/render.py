@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -58,8 +58,3 @@ def _width() -> int:
         return shutil.get_terminal_size((140, 40)).columns
     except OSError:  # pragma: no cover
         return 140
-
-
-def echo_lines(lines: Iterable[str]) -> None:
-    for line in lines:
-        click.echo(line)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote, unquote
 from uuid import UUID
 
@@ -557,36 +557,162 @@ def chain_digest(
     return h.hexdigest()
 
 
-class _Cursor(Protocol):
-    def execute(self, sql: Any, params: Any = ...) -> Any: ...
-    def executemany(self, sql: Any, params: Any) -> Any: ...
-    def fetchone(self) -> Any: ...
+@dataclass(frozen=True)
+class EventsSql:
+    """The event table's queries, written once for both databases: what differs is here."""
+
+    table: str
+    """The events table as SQL names it (PostgreSQL: schema-qualified and quoted)."""
+    mark: str
+    """The driver's placeholder: ``?`` (sqlite3) or ``%s`` (psycopg)."""
+    unindexed_position: str
+    """``position`` hidden from the planner's primary-key range (see ``by_aggregate``):
+    SQLite's unary ``+``, PostgreSQL's ``position + 0``."""
+
+    def marks(self, n: int) -> str:
+        return ",".join([self.mark] * n)
+
+    @property
+    def insert(self) -> str:
+        return (
+            f"INSERT INTO {self.table} (position, originator_id, originator_version, "  # noqa: S608 - a constant name, bound values
+            f"topic, state, recorded_at, digest) VALUES ({self.marks(7)})"
+        )
+
+    @property
+    def head(self) -> str:
+        return (
+            f"SELECT position, recorded_at, digest FROM {self.table} "  # noqa: S608 - constant name
+            "ORDER BY position DESC LIMIT 1"
+        )
+
+    @property
+    def max_position(self) -> str:
+        return f"SELECT MAX(position) AS head FROM {self.table}"  # noqa: S608 - constant name
+
+    def scan(
+        self, start: int, limit: int, topics: Sequence[str], stop: int | None
+    ) -> tuple[str, list[Any]]:
+        m = self.mark
+        sql = f"SELECT * FROM {self.table} WHERE position >= {m}"  # noqa: S608 - constant name
+        params: list[Any] = [start]
+        if stop is not None:
+            sql += f" AND position <= {m}"
+            params.append(stop)
+        if topics:
+            sql += f" AND topic IN ({self.marks(len(topics))})"
+            params.extend(topics)
+        sql += f" ORDER BY position LIMIT {m}"
+        params.append(limit)
+        return sql, params
+
+    def by_aggregate(
+        self, after: tuple[Any, int] | None, limit: int, stop: int, start: int
+    ) -> tuple[str, list[Any]]:
+        # Not the primary key's range, which would sort the whole range for every page: the
+        # (aggregate, version) index gives the order and holds the position.
+        m, p = self.mark, self.unindexed_position
+        sql = f"SELECT * FROM {self.table} WHERE {p} > {m} AND {p} <= {m}"  # noqa: S608 - constant name
+        params: list[Any] = [start, stop]
+        if after is not None:
+            sql += f" AND (originator_id, originator_version) > ({m}, {m})"
+            params += [after[0], after[1]]
+        sql += f" ORDER BY originator_id, originator_version LIMIT {m}"
+        params.append(limit)
+        return sql, params
+
+    def events_of(self, count: int) -> str:
+        return (
+            f"SELECT originator_id, originator_version, topic, state FROM {self.table} "  # noqa: S608 - constant name, bound values
+            f"WHERE originator_id IN ({self.marks(count)}) "
+            "ORDER BY originator_id, originator_version"
+        )
 
 
 class LedgerRecorderMixin:
-    """The write path shared by the SQLite and PostgreSQL recorders."""
+    """The write path and the reads shared by the SQLite and PostgreSQL recorders."""
 
-    insert_sql: str
-    head_sql: str
+    sql: EventsSql
     last_appender: Appender | None = None
     refusal = ""
     """Set when this process may only read the ledger: why an append is refused."""
 
-    def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:  # pragma: no cover
+    # Per database: connections, cursors and the shapes of rows.
+
+    def _write_transaction(self) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def _reading(self) -> Any:  # pragma: no cover - overridden
+        """A read-only cursor whose rows are read by column name."""
+        raise NotImplementedError
+
+    def _notifications(self, rows: Iterable[Any]) -> list[LedgerNotification]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _stored_events(self, rows: Iterable[Any]) -> list[StoredEvent]:  # pragma: no cover
+        raise NotImplementedError
+
+    @staticmethod
+    def _by_name(cur: Any) -> Any:
+        """The cursor of the write path, read by column name (PostgreSQL wraps it)."""
+        return cur.raw if isinstance(cur, _TupleCursor) else cur
+
+    # Reads, inside the write transaction (``cur``) or in their own.
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> list[LedgerNotification]:
+        first = (start or 0) + (0 if inclusive_of_start else 1)
+        with self._reading() as cur:
+            return self._scan(cur, first, limit, topics, stop)
+
+    def _scan(
+        self, cur: Any, start: int, limit: int, topics: Sequence[str] = (), stop: int | None = None
+    ) -> list[LedgerNotification]:
+        cur = self._by_name(cur)
+        cur.execute(*self.sql.scan(start, limit, topics, stop))
+        return self._notifications(cur.fetchall())
 
     def select_by_aggregate(
         self, after: tuple[UUID, int] | None, limit: int, stop: int, *, start: int = 0
-    ) -> list[LedgerNotification]:  # pragma: no cover
+    ) -> list[LedgerNotification]:
         """Events after ``start`` up to ``stop``, aggregate by aggregate, in version order.
 
         A page follows the (aggregate, version) key ``after``: a rebuild reads the log in
         this order so that every aggregate is folded once, from its first event to its last.
         """
-        raise NotImplementedError
+        key = None if after is None else (self._row_id(after[0]), after[1])
+        with self._reading() as cur:
+            cur.execute(*self.sql.by_aggregate(key, limit, stop, start))
+            return self._notifications(cur.fetchall())
 
-    def _write_transaction(self) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The events of several aggregates, by aggregate and version."""
+        with self._reading() as cur:
+            return self._events_of(cur, ids)
+
+    def _events_of(self, cur: Any, ids: Sequence[UUID]) -> list[StoredEvent]:
+        cur = self._by_name(cur)
+        found: list[StoredEvent] = []
+        for i in range(0, len(ids), 500):
+            chunk = [self._row_id(x) for x in ids[i : i + 500]]
+            cur.execute(self.sql.events_of(len(chunk)), chunk)
+            found += self._stored_events(cur.fetchall())
+        return found
+
+    def max_notification_id(self) -> int:
+        with self._reading() as cur:
+            cur.execute(self.sql.max_position)
+            row = cur.fetchone()
+            return int(row["head"] or 0) if row is not None else 0
+
+    # Writes.
 
     def _row_id(self, originator_id: UUID | str) -> Any:
         return originator_id
@@ -632,16 +758,6 @@ class LedgerRecorderMixin:
                 appender.write(batch)
             return appender.result()
 
-    # Reads inside the write transaction (per database: SQL and row shapes differ).
-
-    def _events_of(self, cur: Any, ids: Sequence[UUID]) -> list[StoredEvent]:  # pragma: no cover
-        raise NotImplementedError
-
-    def _scan(
-        self, cur: Any, start: int, limit: int, topics: Sequence[str] = (), stop: int | None = None
-    ) -> list[LedgerNotification]:  # pragma: no cover
-        raise NotImplementedError
-
     @staticmethod
     def _check_restored(restored: Restored, position: int, last: datetime | None) -> datetime:
         if restored.position != position:
@@ -663,7 +779,7 @@ class Appender:
     def __init__(self, recorder: LedgerRecorderMixin, cur: Any) -> None:
         self.recorder = recorder
         self.cur = cur
-        cur.execute(recorder.head_sql)
+        cur.execute(recorder.sql.head)
         row = cur.fetchone()
         self.head = int(row[0]) if row else 0
         self.last_time = recorder._parse_time(row[1]) if row else None
@@ -710,7 +826,7 @@ class Appender:
                 )
             )
         if params:
-            self.cur.executemany(rec.insert_sql, params)
+            self.cur.executemany(rec.sql.insert, params)
 
     def events_of(self, ids: Sequence[UUID]) -> list[StoredEvent]:
         """Stored events of these aggregates, including those written in this transaction."""
@@ -755,13 +871,10 @@ SQLITE_SCHEMA = [
 class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = EVENTS_TABLE):
         super().__init__(datastore, events_table_name=EVENTS_TABLE)
-        # The table name is a module constant, never input: these f-strings are not injectable.
-        self.insert_sql = f"INSERT INTO {EVENTS_TABLE} VALUES (?,?,?,?,?,?,?)"  # noqa: S608
-        self.head_sql = (
-            f"SELECT position, recorded_at, digest FROM {EVENTS_TABLE} "  # noqa: S608
-            "ORDER BY position DESC LIMIT 1"
-        )
-        self.select_max_notification_id_statement = f"SELECT MAX(position) FROM {EVENTS_TABLE}"  # noqa: S608
+        # The table name is a module constant, never input: the SQL is not injectable.
+        self.sql = EventsSql(EVENTS_TABLE, "?", "+position")
+        # The library's own paths (if any still run) ask the same question the same way.
+        self.select_max_notification_id_statement = self.sql.max_position
 
     def construct_create_table_statements(self) -> list[str]:
         return list(SQLITE_SCHEMA)
@@ -798,55 +911,10 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
             finally:
                 cursor.close()
 
-    def select_notifications(
-        self,
-        start: int | None,
-        limit: int,
-        stop: int | None = None,
-        topics: Sequence[str] = (),
-        *,
-        inclusive_of_start: bool = True,
-    ) -> list[LedgerNotification]:
-        first = (start or 0) + (0 if inclusive_of_start else 1)
-        with self.datastore.transaction(commit=False) as c:
-            return self._scan(c, first, limit, topics, stop)
-
-    def _scan(
-        self,
-        cur: Any,
-        start: int,
-        limit: int,
-        topics: Sequence[str] = (),
-        stop: int | None = None,
-    ) -> list[LedgerNotification]:
-        sql = f"SELECT * FROM {EVENTS_TABLE} WHERE position >= ?"  # noqa: S608 - constant name
-        params: list[Any] = [start]
-        if stop is not None:
-            sql += " AND position <= ?"
-            params.append(stop)
-        if topics:
-            sql += f" AND topic IN ({','.join('?' * len(topics))})"
-            params.extend(topics)
-        sql += " ORDER BY position LIMIT ?"
-        params.append(limit)
-        cur.execute(sql, params)
-        return self._notifications(cur.fetchall())
-
-    def select_by_aggregate(
-        self, after: tuple[UUID, int] | None, limit: int, stop: int, *, start: int = 0
-    ) -> list[LedgerNotification]:
-        # "+position": not the primary key's range, which would sort the whole range for
-        # every page; the (aggregate, version) index gives the order and holds the position.
-        sql = f"SELECT * FROM {EVENTS_TABLE} WHERE +position > ? AND +position <= ?"  # noqa: S608
-        params: list[Any] = [start, stop]
-        if after is not None:
-            sql += " AND (originator_id, originator_version) > (?, ?)"
-            params += [self._row_id(after[0]), after[1]]
-        sql += " ORDER BY originator_id, originator_version LIMIT ?"
-        params.append(limit)
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(sql, params)
-            return self._notifications(c.fetchall())
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as cur:
+            yield cur
 
     def _notifications(self, rows: Iterable[Any]) -> list[LedgerNotification]:
         ids: dict[str, UUID | str] = {}  # read by aggregate, most rows repeat the last id
@@ -870,37 +938,16 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
             for row in rows
         ]
 
-    def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
-        """The events of several aggregates in one query, by aggregate and version."""
-        with self.datastore.transaction(commit=False) as c:
-            return self._events_of(c, ids)
-
-    def _events_of(self, cur: Any, ids: Sequence[UUID]) -> list[StoredEvent]:
-        found: list[StoredEvent] = []
-        for i in range(0, len(ids), 500):
-            chunk = [x.hex for x in ids[i : i + 500]]
-            marks = ",".join("?" * len(chunk))
-            sql = (
-                f"SELECT originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "  # noqa: S608 - constant name, bound values
-                f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version"
+    def _stored_events(self, rows: Iterable[Any]) -> list[StoredEvent]:
+        return [
+            StoredEvent(
+                originator_id=self.convert_originator_id(row["originator_id"]),
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=_as_bytes(row["state"]),
             )
-            cur.execute(sql, chunk)
-            found += [
-                StoredEvent(
-                    originator_id=self.convert_originator_id(row["originator_id"]),
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=_as_bytes(row["state"]),
-                )
-                for row in cur.fetchall()
-            ]
-        return found
-
-    def max_notification_id(self) -> int:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(self.select_max_notification_id_statement)
-            value = c.fetchone()[0]
-            return int(value or 0)
+            for row in rows
+        ]
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -955,16 +1002,8 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
             # Every role that may use the ledger must know its version: it is no secret.
             SQL("GRANT SELECT ON {schema}.{meta} TO PUBLIC").format(**fmt),
         ]
-        self.insert_sql = SQL(
-            "INSERT INTO {schema}.{table} (position, originator_id, originator_version, "
-            "topic, state, recorded_at, digest) VALUES (%s,%s,%s,%s,%s,%s,%s)"
-        ).format(**fmt)  # type: ignore[assignment]
-        self.head_sql = SQL(
-            "SELECT position, recorded_at, digest FROM {schema}.{table} "
-            "ORDER BY position DESC LIMIT 1"
-        ).format(**fmt)  # type: ignore[assignment]
-        self._select_sql = SQL("SELECT * FROM {schema}.{table} WHERE ").format(**fmt)
-        self._max_sql = SQL("SELECT MAX(position) FROM {schema}.{table}").format(**fmt)
+        quoted = datastore.schema.replace('"', '""')
+        self.sql = EventsSql(f'"{quoted}".{EVENTS_TABLE}', "%s", "position + 0")
         # A transaction-scoped advisory lock serialises writers: unlike LOCK TABLE it needs
         # no privilege beyond INSERT and SELECT on the event table.
         self._lock_sql = SQL("SELECT pg_advisory_xact_lock(hashtext({name}))").format(
@@ -1004,59 +1043,12 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
                     f"import?); nothing was written, try again ({e})"
                 ) from None
 
-    def select_notifications(
-        self,
-        start: int | None,
-        limit: int,
-        stop: int | None = None,
-        topics: Sequence[str] = (),
-        *,
-        inclusive_of_start: bool = True,
-    ) -> list[LedgerNotification]:
-        first = (start or 0) + (0 if inclusive_of_start else 1)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            return self._scan(curs, first, limit, topics, stop)
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        with self.datastore.get_connection() as conn, conn.cursor() as cur:
+            yield cur
 
-    def _scan(
-        self,
-        cur: Any,
-        start: int,
-        limit: int,
-        topics: Sequence[str] = (),
-        stop: int | None = None,
-    ) -> list[LedgerNotification]:
-        curs = cur.raw if isinstance(cur, _TupleCursor) else cur
-        sql = self._select_sql + SQL("position >= %s")
-        params: list[Any] = [start]
-        if stop is not None:
-            sql += SQL(" AND position <= %s")
-            params.append(stop)
-        if topics:
-            sql += SQL(" AND topic = ANY(%s)")
-            params.append(list(topics))
-        sql += SQL(" ORDER BY position LIMIT %s")
-        params.append(limit)
-        curs.execute(sql, params)
-        return self._notifications(curs.fetchall())
-
-    def select_by_aggregate(
-        self, after: tuple[UUID, int] | None, limit: int, stop: int, *, start: int = 0
-    ) -> list[LedgerNotification]:
-        # "position + 0": as in SQLite, the (aggregate, version) index must give the order;
-        # a bitmap on the primary key's range would sort the whole range for every page.
-        sql = self._select_sql + SQL("position + 0 > %s AND position + 0 <= %s")
-        params: list[Any] = [start, stop]
-        if after is not None:
-            sql += SQL(" AND (originator_id, originator_version) > (%s, %s)")
-            params += [after[0], after[1]]
-        sql += SQL(" ORDER BY originator_id, originator_version LIMIT %s")
-        params.append(limit)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(sql, params)
-            return self._notifications(curs.fetchall())
-
-    @staticmethod
-    def _notifications(rows: Iterable[Any]) -> list[LedgerNotification]:
+    def _notifications(self, rows: Iterable[Any]) -> list[LedgerNotification]:
         return [
             LedgerNotification(
                 id=row["position"],
@@ -1070,17 +1062,7 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
             for row in rows
         ]
 
-    def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
-        """The events of several aggregates in one query, by aggregate and version."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            return self._events_of(curs, ids)
-
-    def _events_of(self, cur: Any, ids: Sequence[UUID]) -> list[StoredEvent]:
-        curs = cur.raw if isinstance(cur, _TupleCursor) else cur
-        sql = self._select_sql + SQL(
-            "originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-        )
-        curs.execute(sql, [list(ids)])
+    def _stored_events(self, rows: Iterable[Any]) -> list[StoredEvent]:
         return [
             StoredEvent(
                 originator_id=row["originator_id"],
@@ -1088,14 +1070,8 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
                 topic=row["topic"],
                 state=bytes(row["state"]),
             )
-            for row in curs.fetchall()
+            for row in rows
         ]
-
-    def max_notification_id(self) -> int:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._max_sql)
-            row = curs.fetchone()
-            return int(row["max"] or 0) if row else 0
 
 
 class _TupleCursor:

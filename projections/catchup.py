@@ -33,6 +33,7 @@ from ledger.domain import (
 from ledger.records import to_json
 from ledger.store import LedgerNotification, format_time
 from ledger.timeline import Segment
+from projections.dialect import dialect_of
 from projections.tables import SCHEMA_VERSION, event_subjects, log, periods, subjects, tracking
 
 TRACKING_NAME = "views"
@@ -183,7 +184,7 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             if values[i] is not None:
                 values[i] = fn(values[i])
         params.append(tuple(values))
-    if conn.dialect.paramstyle != "qmark":
+    if not dialect_of(conn).positional_params:
         params = [dict(zip(order, p, strict=True)) for p in params]
     conn.exec_driver_sql(sql, params)
 
@@ -323,8 +324,8 @@ def tracked_position(conn: Connection, *, lock: bool = False) -> int | None:
     stmt = select(tracking.c.position, tracking.c.schema_version).where(
         tracking.c.name == TRACKING_NAME
     )
-    if lock and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if lock:
+        stmt = dialect_of(conn).lock_tracking(stmt)
     row = conn.execute(stmt).first()
     if row is None or row.schema_version != SCHEMA_VERSION:
         return None

@@ -12,8 +12,9 @@ from sqlalchemy import Connection, Table, select
 from ledger.errors import IntegrityFailure
 from ledger.integrity import ChainReport, KeptHead, stored_rows, verify_chain
 from ledger.records import to_json
+from projections.dialect import sqlite_engine
 from projections.tables import VIEW_TABLES, tracking
-from projections.views import Views, sqlite_engine
+from projections.views import Views
 
 
 def _canonical(row: Any) -> bytes:

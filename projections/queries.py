@@ -6,11 +6,12 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, and_, cast, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
 from ledger.errors import UnknownSubject
 from ledger.timeline import UNKNOWN_START
 from ledger.vocabulary import nearest
+from projections.dialect import dialect_of
 from projections.tables import event_subjects, log, periods, subjects
 
 
@@ -268,7 +269,7 @@ def listings(
         if kind:
             stmt = stmt.where(s.c.kind == kind)
         if measure:
-            stmt = stmt.where(cast(periods.c.measures, String).like(f'%"{measure}"%'))
+            stmt = stmt.where(dialect_of(conn).json_array_has(periods.c.measures, measure))
         return stmt
 
     def ordered(stmt: Any, s: Any) -> Any:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from functools import cached_property
-from typing import Any, cast
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import QueuePool
 
 from ledger import Ledger
 from ledger.errors import InvalidValue, ProjectionsBehind, ReadOnly
-from ledger.store import connect_timeout, format_time, lock_timeout
+from ledger.store import format_time
 from ledger.vocabulary import today
 from projections import queries
 from projections.catchup import (
@@ -29,6 +27,7 @@ from projections.catchup import (
     set_tracked,
     tracked_position,
 )
+from projections.dialect import dialect_of, ledger_engine
 from projections.tables import SCHEMA_VERSION, VIEW_TABLES, log, metadata, tracking
 from projections.time import KnownAt, parse_known_at
 
@@ -36,52 +35,9 @@ REBUILD_NAME = "rebuild"
 """The tracking row holding the last rebuild's token (its position column)."""
 
 
-def sqlite_engine(url: str, *, uri: str | None = None, read_only: bool = False) -> Engine:
-    """An engine on an SQLite file: WAL, our own BEGIN (IMMEDIATE for writers).
-
-    ``uri`` opens the file by an SQLite URI instead (the ledger's own: it never creates the
-    file, and reads a read-only ledger without writing anything next to it).
-    """
-    if uri is None:
-        engine = create_engine(url, connect_args={"timeout": lock_timeout()})
-    else:
-        engine = create_engine(
-            "sqlite://",
-            creator=lambda: sqlite3.connect(
-                uri, uri=True, timeout=lock_timeout(), check_same_thread=False
-            ),
-            poolclass=QueuePool,
-        )
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-        if read_only:  # nothing to set: it could only fail, or write
-            return
-        dbapi_conn.execute("PRAGMA journal_mode=WAL")
-        # Projections are derived and rebuildable: no fsync per batch. A 16 MB page cache: 64 MB
-        # cost a 200,000-event import 56 MB of RSS and no time (the OS caches the file anyway).
-        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
-        dbapi_conn.execute("PRAGMA cache_size=-16384")
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
-
-    return engine
-
-
 def make_engine(ledger: Ledger) -> Engine:
-    db = ledger.database
-    if db.kind == "sqlite":
-        return sqlite_engine("", uri=ledger.access.sqlite_uri, read_only=bool(ledger.read_only))
-    return create_engine(
-        db.sqlalchemy_url(),
-        connect_args={
-            "options": f"-csearch_path={db.schema}",
-            "connect_timeout": connect_timeout(),
-        },
-        pool_size=2,
+    return ledger_engine(
+        ledger.database, sqlite_uri=ledger.access.sqlite_uri, read_only=bool(ledger.read_only)
     )
 
 
@@ -93,6 +49,7 @@ class Views:
         # An engine given by the caller (verify's scratch rebuild) is theirs to write.
         self._own_tables = engine is None
         self.engine = engine if engine is not None else make_engine(ledger)
+        self.dialect = dialect_of(self.engine)
         self.projector = Projector(ledger)
         self.rebuild_token: int | None = None
         self._ensure_schema()
@@ -109,20 +66,9 @@ class Views:
             return ""
         if self.ledger.read_only:
             return self.ledger.read_only
-        if self.engine.dialect.name != "postgresql":
-            return ""
-        schema = self.ledger.database.schema
-        names = [f'"{schema}".{t.name}' for t in VIEW_TABLES]
+        names = [t.name for t in VIEW_TABLES]
         with self.engine.connect() as conn:
-            allowed = conn.execute(
-                text(
-                    "SELECT bool_and(CASE WHEN to_regclass(t) IS NULL "
-                    "THEN has_schema_privilege(:schema, 'CREATE') "
-                    "ELSE has_table_privilege(t, 'INSERT') AND has_table_privilege(t, 'UPDATE') "
-                    "END) FROM unnest(CAST(:names AS text[])) AS t"
-                ),
-                {"schema": schema, "names": names},
-            ).scalar()
+            allowed = self.dialect.may_write(conn, self.ledger.database.schema, names)
         if allowed:
             return ""
         return f"the role {self.ledger.database.user} may not write the projection tables"
@@ -140,8 +86,7 @@ class Views:
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            conn = self.dialect.for_writing(conn)
             with conn.begin():
                 yield conn
 
@@ -153,8 +98,7 @@ class Views:
                     select(tracking.c.schema_version).where(tracking.c.name == TRACKING_NAME)
                 ).first()
         except SQLAlchemyError as e:
-            sqlstate = getattr(getattr(e, "orig", None), "sqlstate", None)
-            if "no such table" in str(e) or sqlstate == "42P01":  # 42P01: undefined table
+            if self.dialect.is_missing_table(e):
                 return False  # no tables yet
             raise  # not allowed to read them, ...: not a reason to make them again
         return row is not None and row.schema_version == SCHEMA_VERSION
@@ -164,9 +108,7 @@ class Views:
             return
         self._require_writable("the projections are missing or were made by another version")
         with self._writing() as conn:
-            if conn.dialect.name == "postgresql":
-                # Serialise first runs: concurrent CREATE TABLE IF NOT EXISTS races.
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242424243)")
+            self.dialect.serialise_schema_creation(conn)
             metadata.create_all(conn)
             row = conn.execute(
                 select(tracking.c.schema_version).where(tracking.c.name == TRACKING_NAME)
@@ -265,13 +207,8 @@ class Views:
         return applied
 
     def _analyze(self, applied: int) -> None:
-        if applied and self.engine.dialect.name == "postgresql":
-            # Fresh statistics for the planner: without them it guesses thousands of rows
-            # for one subject and plans parallel scans (show at 1M events: 16 ms, not 3).
-            with self.engine.connect() as analyze:
-                for table in VIEW_TABLES:
-                    analyze.exec_driver_sql(f"ANALYZE {table.name}")
-                analyze.commit()
+        if applied:
+            self.dialect.analyze(self.engine, [table.name for table in VIEW_TABLES])
 
     def rebuild(self, progress: ProgressFn | None = None, stop: int | None = None) -> int:
         """Drop every projection and apply the log again (up to ``stop``).

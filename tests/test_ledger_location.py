@@ -496,7 +496,6 @@ def test_a_refused_port_is_one_error_line(args: tuple[str, ...]) -> None:
     assert result.exit_code == 1
 
 
-@pytest.mark.slow
 def test_a_silent_server_answers_within_five_seconds() -> None:
     with silent_server() as port:
         url = f"postgresql://alice:s3cret@127.0.0.1:{port}/ledger"

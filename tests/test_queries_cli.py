@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from cli.main import cli
 from ledger import Ledger
+from ledger.vocabulary import MEASURES
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "navalny.jsonl"
 
@@ -312,3 +313,30 @@ def test_diff_with_end_before_start_is_refused(sqlite_url: str) -> None:
         result.output.strip()
         == "Error: the end date 2021-03-01 is before the start date 2021-03-31"
     )
+
+
+@pytest.mark.parametrize("at", ["2020-12-31", "2021-03-03", "2022-06-01"])
+def test_list_by_measure_is_the_list_of_those_with_that_measure(example: str, at: str) -> None:
+    everyone = as_json(example, "list", "--at", at)
+    assert everyone, "the example lists someone on every date asked"
+    sizes = set()
+    for measure in MEASURES:
+        expected = [r for r in everyone if measure in r["measures"]]
+        assert as_json(example, "list", "--at", at, "--measure", measure) == expected, measure
+        sizes.add(len(expected))
+    assert len(sizes) > 1, "some measure must select some listings and not others"
+
+
+def test_list_by_measure_follows_amendments_and_known_at(db_url: str) -> None:
+    setup_subject(db_url)
+    on_krasnov(db_url, "designate", "--effective", "2021-03-02", "--measure", "asset-freeze")
+    on_krasnov(db_url, "amend", "--effective", "2021-06-01", "--add-measure", "travel-ban")
+    assert listed(db_url, "--at", "2021-05-31", "--measure", "travel-ban") == set()
+    assert listed(db_url, "--at", "2021-06-01", "--measure", "travel-ban") == {
+        ("igor-krasnov", "EU", GHR)
+    }
+    before_amendment = ("--at", "2021-06-01", "--known-at", "2")
+    assert listed(db_url, *before_amendment, "--measure", "travel-ban") == set()
+    assert listed(db_url, *before_amendment, "--measure", "asset-freeze") == {
+        ("igor-krasnov", "EU", GHR)
+    }
