@@ -220,7 +220,7 @@ import sys
 from click.testing import CliRunner
 from cli.main import cli
 runner = CliRunner()
-for args in (["import", {str(EXAMPLE)!r}], ["export-ftm"], ["search", "Krasnov"]):
+for args in (["init"], ["import", {str(EXAMPLE)!r}], ["export-ftm"], ["search", "Krasnov"]):
     assert runner.invoke(cli, ["--db", {url!r}, *args]).exit_code == 0, args
 heavy = {{"followthemoney", "normality", "rigour", "icu", "prefixdate"}}
 print(sorted(heavy & {{m.split(".")[0] for m in sys.modules}}))

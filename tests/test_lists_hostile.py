@@ -66,7 +66,9 @@ class Seeded:
             (work / name).parent.mkdir(parents=True, exist_ok=True)
             (work / name).write_bytes(data)
         url = sqlite_url_in(work / "db")
-        argv = ["--db", url, "--by", "tester", "import-list", *(a.format(dir=work) for a in args)]
+        # replace, not format: a generated argument may hold braces of its own
+        args = [a.replace("{dir}", str(work)) for a in args]
+        argv = ["--db", url, "--by", "tester", "import-list", *args]
         return RUNNER.invoke(cli, argv), url
 
     def unchanged(self, url: str) -> None:
