@@ -10,6 +10,7 @@ from cli.context import Session, pass_session
 from cli.queries import format_option
 from cli.render import render
 from cli.types import sources_option
+from ledger.commands import RegisterAuthority
 
 
 @click.group("authority")
@@ -47,4 +48,5 @@ def add(session: Session, code: str, name: str, sources: tuple[str, ...]) -> Non
     Example:
       sanctions authority add UA --name "Ukraine (National Security and Defense Council)"
     """
-    session.recorded([session.ledger.register_authority(code, name, sources=sources)])
+    command = RegisterAuthority(code=code, name=name, sources=sources)
+    session.recorded([session.ledger.run(command)])

@@ -9,6 +9,7 @@ import click
 
 from cli.context import Session, pass_session
 from cli.types import DATE, MEASURE, Decorator, sources_option, stacked
+from ledger.commands import AmendDesignation, Delist, Designate
 
 AUTHORITY = click.option(
     "--authority", required=True, metavar="CODE", help="Who imposes it: EU, UK, US-OFAC, ..."
@@ -73,7 +74,7 @@ def designate(session: Session, /, subject: str, **options: Any) -> None:
       sanctions designate igor-krasnov --authority US-OFAC --regime "EO 13661" \\
         --effective 2021-07-07 --listed-after 2021-06-01 --measure asset-freeze
     """
-    session.recorded([session.ledger.designate(subject, **options)])
+    session.recorded([session.ledger.run(Designate(subject=subject, **options))])
 
 
 @click.command("amend")
@@ -91,7 +92,7 @@ def amend(session: Session, /, subject: str, **options: Any) -> None:
         --regime "EU Global Human Rights Sanctions Regime" --effective 2022-03-01 \\
         --remove-measure travel-ban --until 2022-12-31
     """
-    session.recorded([session.ledger.amend(subject, **options)])
+    session.recorded([session.ledger.run(AmendDesignation(subject=subject, **options))])
 
 
 @click.command("delist")
@@ -106,4 +107,4 @@ def delist(session: Session, /, subject: str, **options: Any) -> None:
       sanctions delist igor-krasnov --authority US-OFAC --regime "EO 13661" \\
         --effective 2024-01-01 --reason "removed from the SDN list"
     """
-    session.recorded([session.ledger.delist(subject, **options)])
+    session.recorded([session.ledger.run(Delist(subject=subject, **options))])

@@ -8,6 +8,7 @@ import click
 
 from cli.context import Session, pass_session
 from cli.types import DATE, sources_option
+from ledger.commands import Announce, RecordRuling
 
 DAY = click.option("--date", required=True, type=DATE, help="Its date, YYYY-MM-DD.")
 
@@ -36,7 +37,7 @@ def announce(session: Session, /, **options: Any) -> None:
         --date 2021-03-02 --authority US-OFAC --authority EU \\
         --subject igor-krasnov --subject alexander-bortnikov
     """
-    session.recorded([session.ledger.announce(**options)])
+    session.recorded([session.ledger.run(Announce(**options))])
 
 
 @click.command("ruling")
@@ -62,4 +63,4 @@ def ruling(session: Session, /, subject: str, **options: Any) -> None:
       sanctions ruling alexei-navalny --court "Moscow City Court" --date 2021-02-20 \\
         --outcome "appeal dismissed, sentence upheld"
     """
-    session.recorded([session.ledger.record_ruling(subject, **options)])
+    session.recorded([session.ledger.run(RecordRuling(subject=subject, **options))])

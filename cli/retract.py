@@ -6,6 +6,7 @@ import click
 
 from cli.context import Session, pass_session
 from cli.types import sources_option
+from ledger.commands import Retract
 
 
 @click.command("retract")
@@ -22,4 +23,5 @@ def retract(session: Session, position: int, reason: str, sources: tuple[str, ..
     Example:
       sanctions retract 42 --reason "wrong regime; recorded again at position 43"
     """
-    session.recorded([session.ledger.retract(position, reason=reason, sources=sources)])
+    command = Retract(position=position, reason=reason, sources=sources)
+    session.recorded([session.ledger.run(command)])

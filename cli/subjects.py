@@ -11,6 +11,7 @@ from cli.context import Session, pass_session
 from cli.queries import format_option, known_at_option
 from cli.render import render
 from cli.types import DATE, KIND, sources_option, stacked
+from ledger.commands import AmendSubject, RegisterSubject
 
 SUBJECT_COLUMNS = [
     "subject_id", "name", "kind", "aliases", "birth_date", "nationality", "position",
@@ -52,7 +53,7 @@ def add(session: Session, /, name: str, **options: Any) -> None:
       sanctions subject add "Igor Krasnov" --nationality Russia \\
         --position "Prosecutor General of the Russian Federation"
     """
-    session.recorded([session.ledger.register_subject(name, **options)])
+    session.recorded([session.ledger.run(RegisterSubject(name=name, **options))])
 
 
 @subject.command("amend")
@@ -75,7 +76,7 @@ def amend(session: Session, /, subject_id: str, **options: Any) -> None:
     Example:
       sanctions subject amend igor-krasnov --alias "Igor Viktorovich Krasnov"
     """
-    session.recorded([session.ledger.amend_subject(subject_id, **options)])
+    session.recorded([session.ledger.run(AmendSubject(subject_id=subject_id, **options))])
 
 
 @subject.command("list")

@@ -1,20 +1,23 @@
-"""The ledger application: one method per command, each validated and saved atomically."""
+"""The ledger application: opens the store, runs commands through a unit of work, reads the log.
+
+The write path: a command (``ledger.commands``) -> its handler (``ledger.handlers``), which
+loads the aggregates through a :class:`~ledger.unit_of_work.UnitOfWork` and calls their
+rules (``ledger.domain``) -> the unit of work appends the new events in one transaction.
+"""
 
 from __future__ import annotations
 
 import getpass
-import itertools
-import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
@@ -26,67 +29,49 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType, get_topic
 
+from ledger.commands import (
+    COMMANDS,
+    AmendDesignation,
+    AmendSubject,
+    Announce,
+    Command,
+    Delist,
+    Designate,
+    RecordRuling,
+    RegisterAuthority,
+    RegisterSubject,
+    Retract,
+)
 from ledger.domain import (
     WINDOW_FIELDS,
-    Announcement,
-    Authority,
     Designation,
     LedgerAggregate,
-    Ruling,
-    Subject,
     authority_uuid,
     designation_uuid,
     event_data,
-    fact_uuid,
     subject_uuid,
 )
-from ledger.errors import (
-    AlreadyDesignated,
-    AuthorityExists,
-    CannotOpen,
-    CannotRetract,
-    ConcurrentWrite,
-    Conflict,
-    InvalidImport,
-    InvalidValue,
-    LedgerError,
-    NotDesignated,
-    ReadOnly,
-    SubjectExists,
-    UnknownAuthority,
-    UnknownPosition,
-    UnknownSubject,
-)
-from ledger.records import InputRecord, check_date, check_text
+from ledger.errors import CannotOpen, InvalidImport, LedgerError, ReadOnly
+from ledger.handlers import authority_names, handle
+from ledger.records import InputRecord, check_text
 from ledger.store import (
     DEFAULT_URL,
     GENESIS,
-    Appender,
     Database,
     LedgerNotification,
     LedgerRecorderMixin,
     Restored,
 )
-from ledger.timeline import in_force
-from ledger.vocabulary import (
-    AUTHORITY_CODE,
-    BUILTIN_AUTHORITIES,
-    MEASURES,
-    SUBJECT_ID,
-    SUBJECT_KINDS,
-    nearest,
-    slugify,
-)
+from ledger.unit_of_work import PAGE, Receipt, UnitOfWork, concurrent_write
+from ledger.vocabulary import BUILTIN_AUTHORITIES
 
 if TYPE_CHECKING:
     from ledger.adapters import DelistingLimit, ImportReport, Snapshot
 
-A = TypeVar("A", bound=LedgerAggregate)
-PAGE = 2000
+__all__ = ["AuthorityInfo", "ImportSummary", "Ledger", "Receipt", "RecordedEvent", "default_user"]
+
 IMPORT_CHUNK = 5000
 """Events an import writes at a time, inside its one transaction."""
-CACHE_AGGREGATES = 10000
-"""Aggregates an import keeps in memory; others are read again when needed."""
 
 
 class DateAsISO(Transcoding):
@@ -136,15 +121,6 @@ def default_user() -> str:
         return "unknown"
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """What one command recorded."""
-
-    position: int
-    type: str
-    summary: str
-    recorded_at: datetime
-
 
 @dataclass(frozen=True)
 class ImportSummary:
@@ -178,122 +154,6 @@ class AuthorityInfo:
     code: str
     name: str
     builtin: bool
-
-
-@dataclass
-class _Pending:
-    event: LedgerAggregate.Event
-    summary: str
-    restored: Restored | None
-
-
-@dataclass
-class _Batch:
-    """A unit of work: aggregates loaded once, new events kept in command order."""
-
-    ledger: Ledger
-    head: int
-    loaded: dict[UUID, LedgerAggregate | None] = field(default_factory=dict)
-    pending: list[_Pending] = field(default_factory=list)
-    located: dict[int, tuple[UUID, int]] = field(default_factory=dict)
-    predicted_positions_used: bool = False
-    by: str = ""
-    restored: Restored | None = None
-    writer: Appender | None = None
-    """Set while an import holds the write transaction: reads go through it."""
-    written: int = 0
-    registered: set[UUID] = field(default_factory=set)
-    """Subjects found registered in this batch and not changed since: most events of an
-    import only need to know that, and re-reading evicted subjects for it dominated."""
-
-    def next_position(self) -> int:
-        return self.head + self.written + len(self.pending) + 1
-
-    def get(self, aggregate_id: UUID, cls: type[A]) -> A | None:
-        if aggregate_id not in self.loaded:
-            if self.writer is not None:
-                self.prefetch([aggregate_id])
-            else:
-                try:
-                    self.loaded[aggregate_id] = self.ledger.repository.get(aggregate_id)
-                except AggregateNotFoundError:
-                    self.loaded[aggregate_id] = None
-        agg = self.loaded[aggregate_id]
-        if agg is not None and not isinstance(agg, cls):
-            raise LedgerError(f"internal: aggregate {aggregate_id} is not a {cls.__name__}")
-        return agg
-
-    def prefetch(self, ids: Iterable[UUID]) -> None:
-        """Load many aggregates with one query (an import asks for thousands)."""
-        wanted = [i for i in dict.fromkeys(ids) if i not in self.loaded]
-        if not wanted:
-            return
-        found: dict[UUID, LedgerAggregate] = {}
-        if self.head + self.written > 0:  # an empty store has nothing to load
-            mapper = self.ledger.mapper
-            rows = (
-                self.writer.events_of(wanted)
-                if self.writer is not None
-                else self.ledger.ledger_recorder.select_events_many(wanted)
-            )
-            for stored in rows:
-                event = mapper.to_domain_event(stored)
-                key = UUID(str(stored.originator_id))
-                found[key] = cast(LedgerAggregate, event.mutate(found.get(key)))  # type: ignore[attr-defined]
-        for i in wanted:
-            self.loaded[i] = found.get(i)
-
-    def collect(self, agg: LedgerAggregate, summary: str) -> None:
-        self.registered.discard(agg.id)  # changed: check it again when asked
-        self.loaded.pop(agg.id, None)
-        self.loaded[agg.id] = agg  # most recently used last: evicted last
-        for event in agg.collect_events():
-            position = self.next_position()
-            self.located[position] = (agg.id, event.originator_version)
-            pending = _Pending(cast(LedgerAggregate.Event, event), summary, self.restored)
-            self.pending.append(pending)
-
-    def locate(self, position: int) -> tuple[UUID, int] | None:
-        if position in self.located:
-            self.predicted_positions_used = True
-            return self.located[position]
-        found = (
-            self.writer.scan(position, 1)
-            if self.writer is not None
-            else self.ledger.recorder.select_notifications(start=position, limit=1)
-        )
-        if not found or found[0].id != position:
-            return None
-        return UUID(str(found[0].originator_id)), found[0].originator_version
-
-    def scan(self, topics: Sequence[str] | None) -> Iterator[LedgerNotification]:
-        """Every stored event (of these topics), including those this import wrote."""
-        if self.writer is None:
-            yield from self.ledger._scan(topics)
-            return
-        position = 1
-        while page := self.writer.scan(position, PAGE, topics or ()):
-            yield from page
-            position = page[-1].id + 1
-
-    def pending_positions(self) -> Iterator[tuple[int, _Pending]]:
-        first = self.head + self.written + 1
-        for i, p in enumerate(self.pending):
-            yield first + i, p
-
-    def flush(self) -> None:
-        """Write the pending events inside the held transaction; forget what is not needed."""
-        assert self.writer is not None
-        mapper = self.ledger.mapper
-        self.writer.write([(mapper.to_stored_event(p.event), p.restored) for p in self.pending])
-        self.written += len(self.pending)
-        self.pending.clear()
-        self.located.clear()
-        # Bounded memory: the least recently used aggregates are read again if needed.
-        excess = len(self.loaded) - CACHE_AGGREGATES
-        if excess > 0:
-            for key in list(itertools.islice(self.loaded, excess)):
-                del self.loaded[key]
 
 
 _NEED_SUBJECT_STATE = frozenset(
@@ -387,794 +247,66 @@ class Ledger(Application[UUID]):
     @property
     def ledger_recorder(self) -> LedgerRecorderMixin:
         return cast(LedgerRecorderMixin, self.recorder)
-
     # ------------------------------------------------------------------ running commands
 
-    def _run(self, command: Callable[[_Batch], None]) -> list[Receipt]:
-        batch = self._new_batch()
-        command(batch)
-        return self._commit(batch)
-
-    def _new_batch(self) -> _Batch:
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work on the ledger as it stands; refused on a read-only ledger."""
         if self.ledger_recorder.refusal:  # say so before checking what could not be written
             raise ReadOnly(self.ledger_recorder.refusal)
-        return _Batch(self, head=self.recorder.max_notification_id() or 0, by=self.user)
+        return self._reader()
 
-    def _commit(self, batch: _Batch, chunk: int = 5000) -> list[Receipt]:
-        if not batch.pending:
-            return []
-        mapper = self.mapper
+    def _reader(self) -> UnitOfWork:
+        head = self.recorder.max_notification_id() or 0
+        return UnitOfWork(self.ledger_recorder, self.mapper, head=head, by=self.user)
 
-        def chunks() -> Iterator[list[tuple[StoredEvent, Restored | None]]]:
-            for i in range(0, len(batch.pending), chunk):
-                yield [
-                    (mapper.to_stored_event(p.event), p.restored)
-                    for p in batch.pending[i : i + chunk]
-                ]
+    def execute(self, *commands: Command) -> list[Receipt]:
+        """Check the commands in order and append their events, all or nothing."""
+        uow = self.unit_of_work()
+        for command in commands:
+            handle(uow, command)
+        return uow.commit()
 
-        restoring = any(p.restored is not None for p in batch.pending[:1])
-        expect = batch.head if (batch.predicted_positions_used or restoring) else None
-        try:
-            appended = self.ledger_recorder.append(chunks(), expect_head=expect)
-        except IntegrityError:
-            raise ConcurrentWrite(
-                "another writer changed the same record at the same time; nothing was "
-                "written, try again"
-            ) from None
-        assert appended.recorded_at is not None
-        return [
-            Receipt(appended.first + i, p.event.type_name, p.summary, appended.recorded_at)
-            for i, p in enumerate(batch.pending)
-        ]
+    def run(self, command: Command) -> Receipt:
+        """One command that records one event; its receipt."""
+        return self.execute(command)[0]
 
-    # ------------------------------------------------------------------ validation helpers
+    # The commands as keyword methods, for scripts and tests: fields as in ledger.commands.
 
-    def _require_subject(self, b: _Batch, subject_id: str) -> None:
-        """Refuse an unknown subject (or one whose registration was retracted)."""
-        if subject_uuid(check_text(subject_id, "subject")) not in b.registered:
-            self._subject(b, subject_id)
+    def register_subject(self, name: str, **fields: Any) -> Receipt:
+        return self.run(RegisterSubject(name=name, **fields))
 
-    def _subject(self, b: _Batch, subject_id: str) -> Subject:
-        subject_id = check_text(subject_id, "subject")
-        agg = b.get(subject_uuid(subject_id), Subject)
-        if agg is not None and agg.state() is not None:
-            if len(b.registered) < 1_000_000:  # bounded, like the aggregate cache
-                b.registered.add(agg.id)
-        else:
-            # The log also holds ids whose registration was retracted: suggest standing ones.
-            near = nearest(subject_id, self.subject_ids(b), n=10)
-            hint = [s for s in near if self._is_registered(b, s)][:3]
-            raise UnknownSubject(
-                f"unknown subject {subject_id!r}"
-                + (f"; did you mean: {', '.join(hint)}?" if hint else "")
-            )
-        return agg
+    def amend_subject(self, subject_id: str, **fields: Any) -> Receipt:
+        return self.run(AmendSubject(subject_id=subject_id, **fields))
 
-    @staticmethod
-    def _is_registered(b: _Batch, subject_id: str) -> bool:
-        agg = b.get(subject_uuid(subject_id), Subject)
-        return agg is not None and agg.state() is not None
+    def register_authority(self, code: str, name: str, **fields: Any) -> Receipt:
+        return self.run(RegisterAuthority(code=code, name=name, **fields))
 
-    def _authority(self, b: _Batch, code: str) -> str:
-        code = check_text(code, "authority").upper()
-        if code in BUILTIN_AUTHORITIES:
-            return code
-        agg = b.get(authority_uuid(code), Authority) if AUTHORITY_CODE.match(code) else None
-        if agg is not None and agg.name() is not None:
-            return code
-        known = ", ".join(a.code for a in self.authorities(b))
-        raise UnknownAuthority(
-            f"unknown authority {code!r}; known: {known} "
-            "(register another with 'sanctions authority add')"
-        )
+    def designate(self, subject: str, **fields: Any) -> Receipt:
+        return self.run(Designate(subject=subject, **fields))
 
-    @staticmethod
-    def _measures(measures: Iterable[str]) -> list[str]:
-        result: list[str] = []
-        for m in measures:
-            m = m.strip().lower()
-            if m not in MEASURES:
-                raise InvalidValue(f"unknown measure {m!r}; measures: {', '.join(MEASURES)}")
-            if m not in result:
-                result.append(m)
-        return sorted(result)
+    def amend(self, subject: str, **fields: Any) -> Receipt:
+        return self.run(AmendDesignation(subject=subject, **fields))
 
-    @staticmethod
-    def _texts(values: Iterable[str], name: str) -> list[str]:
-        result: list[str] = []
-        for v in values:
-            v = check_text(v, name)
-            if v not in result:
-                result.append(v)
-        return result
+    def delist(self, subject: str, **fields: Any) -> Receipt:
+        return self.run(Delist(subject=subject, **fields))
 
-    @staticmethod
-    def _opt(value: str | None, name: str) -> str | None:
-        return None if value is None else check_text(value, name)
+    def announce(self, **fields: Any) -> Receipt:
+        return self.run(Announce(**fields))
 
-    def _designation_key(
-        self, b: _Batch, subject: str, authority: str, regime: str
-    ) -> tuple[str, str, str]:
-        self._require_subject(b, subject)
-        return subject.strip(), self._authority(b, authority), check_text(regime, "regime")
+    def record_ruling(self, subject: str, **fields: Any) -> Receipt:
+        return self.run(RecordRuling(subject=subject, **fields))
 
-    @staticmethod
-    def _describe(subject: str, authority: str, regime: str) -> str:
-        return f"{subject} by {authority} under {regime!r}"
+    def retract(self, position: int, **fields: Any) -> Receipt:
+        return self.run(Retract(position=position, **fields))
 
-    # ------------------------------------------------------------------ subjects
-
-    def register_subject(
-        self,
-        name: str,
-        *,
-        subject_id: str | None = None,
-        kind: str = "person",
-        aliases: Sequence[str] = (),
-        birth_date: date | None = None,
-        nationality: str | None = None,
-        position: str | None = None,
-        sources: Sequence[str] = (),
-    ) -> Receipt:
-        """Register a subject; its id defaults to a slug of the name (``igor-krasnov``)."""
-        return self._run(
-            lambda b: self._register_subject(
-                b, name, subject_id, kind, aliases, birth_date, nationality, position, sources
-            )
-        )[0]
-
-    def _register_subject(
-        self,
-        b: _Batch,
-        name: str,
-        subject_id: str | None,
-        kind: str | None,
-        aliases: Sequence[str],
-        birth_date: date | None,
-        nationality: str | None,
-        position: str | None,
-        sources: Sequence[str],
-    ) -> None:
-        name = check_text(name, "name")
-        if subject_id is None:
-            sid = slugify(name)
-            if not sid:
-                raise InvalidValue(f"cannot make an id from the name {name!r}: give one with --id")
-        else:
-            sid = check_text(subject_id, "subject id")
-        if not SUBJECT_ID.match(sid):
-            raise InvalidValue(
-                f"subject id {sid!r} must be lower-case letters, digits and dashes "
-                "(e.g. igor-krasnov)"
-            )
-        kind = (kind or "person").strip().lower()
-        if kind not in SUBJECT_KINDS:
-            raise InvalidValue(f"unknown kind {kind!r}; kinds: {', '.join(SUBJECT_KINDS)}")
-        fields: dict[str, Any] = {
-            "subject_id": sid,
-            "name": name,
-            "kind": kind,
-            "aliases": self._texts(aliases, "alias"),
-            "birth_date": check_date(birth_date, "birth date") if birth_date else None,
-            "nationality": self._opt(nationality, "nationality"),
-            "position": self._opt(position, "position"),
-            "recorded_by": b.by,
-            "sources": self._texts(sources, "source"),
-        }
-        agg = b.get(subject_uuid(sid), Subject)
-        if agg is None:
-            agg = Subject._create(Subject.Registered, id=subject_uuid(sid), **fields)
-        else:
-            state = agg.state()
-            if state is not None:
-                raise SubjectExists(
-                    f"subject id {sid!r} is already taken ({state.name}); choose another with --id"
-                )
-            agg.register_again(**fields)
-        b.collect(agg, f"registered subject {sid} ({name}, {kind})")
-
-    def amend_subject(
-        self,
-        subject_id: str,
-        *,
-        name: str | None = None,
-        kind: str | None = None,
-        add_aliases: Sequence[str] = (),
-        remove_aliases: Sequence[str] = (),
-        birth_date: date | None = None,
-        nationality: str | None = None,
-        position: str | None = None,
-        sources: Sequence[str] = (),
-    ) -> Receipt:
-        """Change a subject's name, kind, aliases or attributes."""
-        return self._run(
-            lambda b: self._amend_subject(
-                b,
-                subject_id,
-                name,
-                kind,
-                add_aliases,
-                remove_aliases,
-                birth_date,
-                nationality,
-                position,
-                sources,
-            )
-        )[0]
-
-    def _amend_subject(
-        self,
-        b: _Batch,
-        subject_id: str,
-        name: str | None,
-        kind: str | None,
-        add_aliases: Sequence[str],
-        remove_aliases: Sequence[str],
-        birth_date: date | None,
-        nationality: str | None,
-        position: str | None,
-        sources: Sequence[str],
-    ) -> None:
-        agg = self._subject(b, subject_id)
-        state = agg.state()
-        assert state is not None
-        if kind is not None:
-            kind = kind.strip().lower()
-            if kind not in SUBJECT_KINDS:
-                raise InvalidValue(f"unknown kind {kind!r}; kinds: {', '.join(SUBJECT_KINDS)}")
-        removing = self._texts(remove_aliases, "alias")
-        missing = [a for a in removing if a not in state.aliases]
-        if missing:
-            raise InvalidValue(f"{state.subject_id} has no alias {missing[0]!r}")
-        fields: dict[str, Any] = {
-            "subject_id": state.subject_id,
-            "name": self._opt(name, "name"),
-            "kind": kind,
-            "add_aliases": self._texts(add_aliases, "alias"),
-            "remove_aliases": removing,
-            "birth_date": check_date(birth_date, "birth date") if birth_date else None,
-            "nationality": self._opt(nationality, "nationality"),
-            "position": self._opt(position, "position"),
-        }
-        if not any(v for k, v in fields.items() if k != "subject_id"):
-            raise InvalidValue(
-                "nothing to amend: give --name, --kind, --alias, --remove-alias, "
-                "--birth-date, --nationality or --position"
-            )
-        agg.amend(**fields, recorded_by=b.by, sources=self._texts(sources, "source"))
-        b.collect(agg, f"amended subject {state.subject_id}")
-
-    def subject_ids(self, b: _Batch | None = None) -> list[str]:
-        """Every registered subject id (for hints; scans the log)."""
-        topics = [get_topic(Subject.Registered), get_topic(Subject.Reregistered)]
-        scanned = b.scan(topics) if b is not None else self._scan(topics)
-        ids = {str(json.loads(n.state)["subject_id"]) for n in scanned}
-        if b is not None:
-            ids |= {
-                p.event.subject_id
-                for p in b.pending
-                if isinstance(p.event, Subject.Registered | Subject.Reregistered)
-            }
-        return sorted(ids)
-
-    # ------------------------------------------------------------------ authorities
-
-    def register_authority(self, code: str, name: str, *, sources: Sequence[str] = ()) -> Receipt:
-        """Register an authority beyond the built-in table (``sanctions authority list``)."""
-        return self._run(lambda b: self._register_authority(b, code, name, sources))[0]
-
-    def _register_authority(self, b: _Batch, code: str, name: str, sources: Sequence[str]) -> None:
-        code = check_text(code, "code").upper()
-        if not AUTHORITY_CODE.match(code):
-            raise InvalidValue(
-                f"authority code {code!r} must be upper-case letters and digits, "
-                "parts joined by '-' (e.g. US-DOJ)"
-            )
-        if code in BUILTIN_AUTHORITIES:
-            raise AuthorityExists(f"authority {code} is built in ({BUILTIN_AUTHORITIES[code]})")
-        fields = {
-            "code": code,
-            "name": check_text(name, "name"),
-            "recorded_by": b.by,
-            "sources": self._texts(sources, "source"),
-        }
-        agg = b.get(authority_uuid(code), Authority)
-        if agg is None:
-            agg = Authority._create(Authority.Registered, id=authority_uuid(code), **fields)
-        elif agg.name() is not None:
-            raise AuthorityExists(f"authority {code} is already registered ({agg.name()})")
-        else:
-            agg.register_again(**fields)
-        b.collect(agg, f"registered authority {code} ({fields['name']})")
-
-    def authorities(self, b: _Batch | None = None) -> list[AuthorityInfo]:
+    def authorities(self) -> list[AuthorityInfo]:
         """Built-in and registered authorities, by code."""
-        found = {c: AuthorityInfo(c, n, True) for c, n in BUILTIN_AUTHORITIES.items()}
-        topics = [get_topic(Authority.Registered), get_topic(Authority.Reregistered)]
-        scanned = b.scan(topics) if b is not None else self._scan(topics)
-        codes = {str(json.loads(n.state)["code"]) for n in scanned}
-        if b is not None:
-            codes |= {
-                p.event.code
-                for p in b.pending
-                if isinstance(p.event, Authority.Registered | Authority.Reregistered)
-            }
-        batch = b or self._new_batch()
-        for code in codes:
-            agg = batch.get(authority_uuid(code), Authority)
-            name = agg.name() if agg else None
-            if name is not None:
-                found[code] = AuthorityInfo(code, name, False)
-        return sorted(found.values(), key=lambda a: a.code)
+        names = authority_names(self._reader())
+        return [AuthorityInfo(code, name, builtin) for code, (name, builtin) in names.items()]
 
-    # ------------------------------------------------------------------ designations
-
-    def designate(
-        self,
-        subject: str,
-        *,
-        authority: str,
-        regime: str,
-        effective: date,
-        measures: Sequence[str] = (),
-        until: date | None = None,
-        legal_act: str | None = None,
-        reason: str | None = None,
-        sources: Sequence[str] = (),
-        listed_after: date | None = None,
-        start_unknown: bool = False,
-    ) -> Receipt:
-        """List a subject by an authority under a regime from an effective date.
-
-        ``listed_after`` / ``start_unknown``: the source gives no listing date; the subject
-        is certainly listed from ``effective`` and possibly since the day after
-        ``listed_after`` (or since any earlier day).
-        """
-        return self._run(
-            lambda b: self._designate(
-                b,
-                subject,
-                authority,
-                regime,
-                effective,
-                measures,
-                until,
-                legal_act,
-                reason,
-                sources,
-                listed_after,
-                start_unknown,
-            )
-        )[0]
-
-    def _designate(
-        self,
-        b: _Batch,
-        subject: str,
-        authority: str,
-        regime: str,
-        effective: date,
-        measures: Sequence[str],
-        until: date | None,
-        legal_act: str | None,
-        reason: str | None,
-        sources: Sequence[str],
-        listed_after: date | None = None,
-        start_unknown: bool = False,
-    ) -> None:
-        subject, authority, regime = self._designation_key(b, subject, authority, regime)
-        check_date(effective, "effective date")
-        if until is not None and check_date(until, "end date") < effective:
-            raise InvalidValue(f"the end date {until} is before the effective date {effective}")
-        if listed_after is not None:
-            if start_unknown:
-                raise InvalidValue(
-                    "give either a listed-after date or an unknown start, not both"
-                )
-            if check_date(listed_after, "listed-after date") >= effective:
-                raise InvalidValue(
-                    f"the listed-after date {listed_after} is not before the effective date "
-                    f"{effective}; give the last date on which it was known not listed"
-                )
-        fields: dict[str, Any] = {
-            "subject": subject,
-            "authority": authority,
-            "regime": regime,
-            "effective": effective,
-            "measures": self._measures(measures),
-            "until": until,
-            "legal_act": self._opt(legal_act, "legal act"),
-            "reason": self._opt(reason, "reason"),
-            "listed_after": listed_after,
-            "start_unknown": start_unknown,
-            "recorded_by": b.by,
-            "sources": self._texts(sources, "source"),
-        }
-        key = designation_uuid(subject, authority, regime)
-        agg = b.get(key, Designation)
-        if agg is None:
-            agg = Designation._create(Designation.Designated, id=key, **fields)
-        else:
-            seg = in_force(agg.segments(), effective)
-            if seg is not None:
-                raise AlreadyDesignated(
-                    f"{self._describe(subject, authority, regime)} is already designated on "
-                    f"{effective} (since {seg.period_start})"
-                )
-            agg.designate_again(**fields)
-        measures_text = ", ".join(fields["measures"]) or "no measures"
-        b.collect(
-            agg,
-            f"designated {self._describe(subject, authority, regime)} from {effective} "
-            f"({measures_text})",
-        )
-
-    def _in_force_designation(
-        self, b: _Batch, subject: str, authority: str, regime: str, day: date, doing: str
-    ) -> tuple[Designation, str, str, str]:
-        subject, authority, regime = self._designation_key(b, subject, authority, regime)
-        agg = b.get(designation_uuid(subject, authority, regime), Designation)
-        if agg is None or in_force(agg.segments(), day) is None:
-            raise NotDesignated(
-                f"{self._describe(subject, authority, regime)} is not designated on {day}; "
-                f"nothing to {doing}"
-            )
-        return agg, subject, authority, regime
-
-    def amend(
-        self,
-        subject: str,
-        *,
-        authority: str,
-        regime: str,
-        effective: date,
-        add_measures: Sequence[str] = (),
-        remove_measures: Sequence[str] = (),
-        until: date | None = None,
-        legal_act: str | None = None,
-        reason: str | None = None,
-        sources: Sequence[str] = (),
-    ) -> Receipt:
-        """Change a designation in force: measures added or removed, end date, legal act."""
-        return self._run(
-            lambda b: self._amend(
-                b,
-                subject,
-                authority,
-                regime,
-                effective,
-                add_measures,
-                remove_measures,
-                until,
-                legal_act,
-                reason,
-                sources,
-            )
-        )[0]
-
-    def _amend(
-        self,
-        b: _Batch,
-        subject: str,
-        authority: str,
-        regime: str,
-        effective: date,
-        add_measures: Sequence[str],
-        remove_measures: Sequence[str],
-        until: date | None,
-        legal_act: str | None,
-        reason: str | None,
-        sources: Sequence[str],
-    ) -> None:
-        check_date(effective, "effective date")
-        agg, subject, authority, regime = self._in_force_designation(
-            b, subject, authority, regime, effective, "amend"
-        )
-        adding, removing = self._measures(add_measures), self._measures(remove_measures)
-        if until is not None and check_date(until, "end date") < effective:
-            raise InvalidValue(f"the end date {until} is before the effective date {effective}")
-        seg = in_force(agg.segments(), effective)
-        assert seg is not None
-        absent = [m for m in removing if m not in seg.measures]
-        if absent:
-            raise InvalidValue(
-                f"cannot remove {absent[0]!r}: the measures on {effective} are "
-                f"{', '.join(seg.measures) or 'none'}"
-            )
-        both = set(adding) & set(removing)
-        if both:
-            raise InvalidValue(f"{sorted(both)[0]!r} is both added and removed")
-        fields: dict[str, Any] = {
-            "add_measures": adding,
-            "remove_measures": removing,
-            "until": until,
-            "legal_act": self._opt(legal_act, "legal act"),
-            "reason": self._opt(reason, "reason"),
-        }
-        if not any(fields.values()):
-            raise InvalidValue(
-                "nothing to amend: give --add-measure, --remove-measure, --until, "
-                "--legal-act or --reason"
-            )
-        agg.amend(
-            subject=subject,
-            authority=authority,
-            regime=regime,
-            effective=effective,
-            recorded_by=b.by,
-            sources=self._texts(sources, "source"),
-            **fields,
-        )
-        b.collect(agg, f"amended {self._describe(subject, authority, regime)} from {effective}")
-
-    def delist(
-        self,
-        subject: str,
-        *,
-        authority: str,
-        regime: str,
-        effective: date,
-        reason: str | None = None,
-        legal_act: str | None = None,
-        sources: Sequence[str] = (),
-    ) -> Receipt:
-        """End a designation from an effective date (its last day is the day before)."""
-        return self._run(
-            lambda b: self._delist(
-                b, subject, authority, regime, effective, reason, legal_act, sources
-            )
-        )[0]
-
-    def _delist(
-        self,
-        b: _Batch,
-        subject: str,
-        authority: str,
-        regime: str,
-        effective: date,
-        reason: str | None,
-        legal_act: str | None,
-        sources: Sequence[str],
-    ) -> None:
-        check_date(effective, "effective date")
-        agg, subject, authority, regime = self._in_force_designation(
-            b, subject, authority, regime, effective, "delist"
-        )
-        agg.delist(
-            subject=subject,
-            authority=authority,
-            regime=regime,
-            effective=effective,
-            reason=self._opt(reason, "reason"),
-            legal_act=self._opt(legal_act, "legal act"),
-            recorded_by=b.by,
-            sources=self._texts(sources, "source"),
-        )
-        b.collect(agg, f"delisted {self._describe(subject, authority, regime)} from {effective}")
-
-    # ------------------------------------------------------------------ announcements, rulings
-
-    def announce(
-        self,
-        *,
-        title: str,
-        date: date,
-        authorities: Sequence[str],
-        subjects: Sequence[str] = (),
-        sources: Sequence[str] = (),
-    ) -> Receipt:
-        """Record a coordination announcement: the first authority acts with the others."""
-        return self._run(lambda b: self._announce(b, title, date, authorities, subjects, sources))[
-            0
-        ]
-
-    def _announce(
-        self,
-        b: _Batch,
-        title: str,
-        day: date,
-        authorities: Sequence[str],
-        subjects: Sequence[str],
-        sources: Sequence[str],
-    ) -> None:
-        title = check_text(title, "title")
-        check_date(day, "date")
-        if not authorities:
-            raise InvalidValue("an announcement needs at least one --authority")
-        codes: list[str] = []
-        for a in authorities:
-            code = self._authority(b, a)
-            if code not in codes:
-                codes.append(code)
-        ids: list[str] = []
-        for s in subjects:
-            sid = self._subject(b, s).state()
-            assert sid is not None
-            if sid.subject_id not in ids:
-                ids.append(sid.subject_id)
-        agg_id = self._free_fact_id(b, "announcement", (day, title, *codes), Announcement)
-        agg = Announcement._create(
-            Announcement.Announced,
-            id=agg_id,
-            title=title,
-            date=day,
-            authorities=codes,
-            subjects=ids,
-            recorded_by=b.by,
-            sources=self._texts(sources, "source"),
-        )
-        others = f" in coordination with {', '.join(codes[1:])}" if len(codes) > 1 else ""
-        b.collect(agg, f"announced {title!r} by {codes[0]}{others} on {day}")
-
-    def _free_fact_id(
-        self, b: _Batch, kind: str, key: tuple[object, ...], cls: type[LedgerAggregate]
-    ) -> UUID:
-        """The id for a new fact; the same fact standing already is refused."""
-        occurrence = 0
-        while True:
-            agg_id = fact_uuid(kind, key, occurrence)
-            agg = b.get(agg_id, cls)
-            if agg is None:
-                return agg_id
-            if agg.standing():
-                raise Conflict(f"this {kind} is already recorded")
-            occurrence += 1
-
-    def record_ruling(
-        self,
-        subject: str,
-        *,
-        court: str,
-        date: date,
-        outcome: str,
-        summary: str | None = None,
-        annuls: bool = False,
-        authority: str | None = None,
-        regime: str | None = None,
-        sources: Sequence[str] = (),
-    ) -> Receipt:
-        """Record a court ruling; with ``annuls`` it ends a designation from its date."""
-        return self._run(
-            lambda b: self._record_ruling(
-                b, subject, court, date, outcome, summary, annuls, authority, regime, sources
-            )
-        )[0]
-
-    def _record_ruling(
-        self,
-        b: _Batch,
-        subject: str,
-        court: str,
-        day: date,
-        outcome: str,
-        summary: str | None,
-        annuls: bool,
-        authority: str | None,
-        regime: str | None,
-        sources: Sequence[str],
-    ) -> None:
-        state = self._subject(b, subject).state()
-        assert state is not None
-        fields: dict[str, Any] = {
-            "subject": state.subject_id,
-            "court": check_text(court, "court"),
-            "date": check_date(day, "date"),
-            "outcome": check_text(outcome, "outcome"),
-            "summary": self._opt(summary, "summary"),
-            "recorded_by": b.by,
-            "sources": self._texts(sources, "source"),
-        }
-        if not annuls:
-            if authority is not None or regime is not None:
-                raise InvalidValue("--authority and --regime go with --annuls")
-            agg_id = self._free_fact_id(
-                b, "ruling", (state.subject_id, fields["court"], day, fields["outcome"]), Ruling
-            )
-            ruling = Ruling._create(Ruling.Recorded, id=agg_id, **fields)
-            b.collect(
-                ruling,
-                f"recorded ruling of {fields['court']} on {day} about {state.subject_id}: "
-                f"{fields['outcome']}",
-            )
-            return
-        if authority is None or regime is None:
-            raise InvalidValue("--annuls needs --authority and --regime")
-        _, code, regime = self._designation_key(b, state.subject_id, authority, regime)
-        agg = b.get(designation_uuid(state.subject_id, code, regime), Designation)
-        if agg is None or not agg.has_standing_events():
-            raise NotDesignated(
-                f"{self._describe(state.subject_id, code, regime)} has no designation to annul"
-            )
-        agg.annul(authority=code, regime=regime, **fields)
-        b.collect(
-            agg,
-            f"recorded ruling of {fields['court']} on {day} annulling "
-            f"{self._describe(state.subject_id, code, regime)}",
-        )
-
-    # ------------------------------------------------------------------ retractions
-
-    def retract(self, position: int, *, reason: str, sources: Sequence[str] = ()) -> Receipt:
-        """Retract the event at a ledger position; it stays in the store, without effect."""
-        return self._run(lambda b: self._retract(b, position, reason, sources))[0]
-
-    def _retract(self, b: _Batch, position: int, reason: str, sources: Sequence[str]) -> None:
-        reason = check_text(reason, "reason")
-        total = b.next_position() - 1
-        located = b.locate(position) if 1 <= position <= total else None
-        if located is None:
-            raise UnknownPosition(f"no event at position {position}; the ledger has {total} events")
-        agg_id, version = located
-        agg = b.get(agg_id, LedgerAggregate)
-        assert agg is not None
-        target = agg.history[version]
-        if isinstance(target, Subject.Registered | Subject.Reregistered) and (
-            version not in agg.retractions
-        ):
-            standing = self._references(b, subject=target.subject_id)
-            if standing:
-                raise CannotRetract(
-                    f"event {position} registers subject {target.subject_id!r}, and "
-                    f"{len(standing)} event(s) about it still stand (first at position "
-                    f"{standing[0]}); retract those first"
-                )
-        if isinstance(target, Authority.Registered | Authority.Reregistered) and (
-            version not in agg.retractions
-        ):
-            standing = self._references(b, authority=target.code)
-            if standing:
-                raise CannotRetract(
-                    f"event {position} registers authority {target.code}, and "
-                    f"{len(standing)} event(s) by it still stand; retract those first"
-                )
-        agg.retract(
-            position=position,
-            version=version,
-            reason=reason,
-            recorded_by=b.by,
-            sources=self._texts(sources, "source"),
-        )
-        b.collect(agg, f"retracted event {position}")
-
-    def _references(
-        self, b: _Batch, *, subject: str | None = None, authority: str | None = None
-    ) -> list[int]:
-        """Aggregates with standing events about a subject or by an authority, by position.
-
-        Scans the log: retracting a registration is rare, and keeping an index of references
-        on the write side would cost every append.
-        """
-
-        def about(fields: dict[str, Any]) -> bool:
-            if subject is not None:
-                if fields.get("subject") == subject or subject in fields.get("subjects", []):
-                    return True
-                if fields.get("subject_id") == subject:
-                    return True
-            if authority is not None:
-                return fields.get("authority") == authority or authority in fields.get(
-                    "authorities", []
-                )
-            return False
-
-        found: dict[UUID, int] = {}
-        for n in b.scan(None):
-            if about(json.loads(n.state)):
-                found.setdefault(UUID(str(n.originator_id)), n.id)
-        for position, p in b.pending_positions():
-            if about(vars(p.event)):
-                found.setdefault(p.event.originator_id, position)
-        positions: list[int] = []
-        for agg_id, pos in found.items():
-            agg = b.get(agg_id, LedgerAggregate)
-            if agg is None:
-                continue
-            standing = agg.standing()
-            if isinstance(agg, Subject):  # the registration itself does not count
-                standing = [e for e in standing if isinstance(e, Subject.Amended)]
-            if standing:
-                positions.append(pos)
-        return sorted(positions)
+    def subject_ids(self) -> list[str]:
+        """Every subject id ever registered (scans the log)."""
+        return self._reader().subject_ids()
 
     # ------------------------------------------------------------------ import
 
@@ -1197,7 +329,9 @@ class Ledger(Application[UUID]):
         restore: bool | None = None
         try:
             with self.ledger_recorder.appending() as writer:
-                b = _Batch(self, head=writer.head, by=self.user, writer=writer)
+                b = UnitOfWork(
+                    self.ledger_recorder, self.mapper, writer.head, self.user, writer=writer
+                )
                 for count, record in enumerate(self._prefetched(b, records), start=1):
                     is_restore = record.position is not None
                     if restore is None:
@@ -1224,9 +358,7 @@ class Ledger(Application[UUID]):
                         b.by = record.recorded_by
                         b.restored = Restored(record.position, record.recorded_at, record.digest)
                     try:
-                        self.apply_record(b, record)
-                    except InvalidImport:
-                        raise
+                        handle(b, COMMANDS[record.type].from_data(record.data))
                     except LedgerError as e:
                         raise InvalidImport(record.line, str(e)) from None
                     if len(b.pending) >= IMPORT_CHUNK:
@@ -1236,10 +368,7 @@ class Ledger(Application[UUID]):
                 b.flush()
                 appended = writer.result()
         except IntegrityError:  # pragma: no cover - the write lock is held throughout
-            raise ConcurrentWrite(
-                "another writer changed the same record at the same time; nothing was "
-                "written, try again"
-            ) from None
+            raise concurrent_write() from None
         if appended.count == 0:
             return ImportSummary(0, 0, 0, bool(restore))
         return ImportSummary(appended.count, appended.first, appended.last, bool(restore))
@@ -1254,15 +383,20 @@ class Ledger(Application[UUID]):
     ) -> ImportReport:
         """An official list snapshot as events, all or nothing (see ledger.adapters); refused
         when it would delist more than ``max_delistings`` allows; a dry run writes nothing."""
-        from ledger.adapters.reconcile import import_snapshot
+        from ledger.adapters.reconcile import plan_snapshot  # only import-list needs it
 
-        return import_snapshot(
-            self, snapshot, progress=progress, max_delistings=max_delistings, dry_run=dry_run
+        uow = self.unit_of_work()
+        report = plan_snapshot(
+            uow, snapshot, progress=progress, max_delistings=max_delistings, dry_run=dry_run
         )
+        if not dry_run:
+            report.raise_refusal()
+            report.receipts = uow.commit()
+        return report
 
     @staticmethod
     def _prefetched(
-        b: _Batch, records: Iterable[InputRecord], chunk: int = 1000
+        b: UnitOfWork, records: Iterable[InputRecord], chunk: int = 1000
     ) -> Iterator[InputRecord]:
         """The records, with the aggregates each chunk of them names loaded in one query."""
         buffer: list[InputRecord] = []
@@ -1278,113 +412,7 @@ class Ledger(Application[UUID]):
                 yield from flush()
         yield from flush()
 
-    def apply_record(self, b: _Batch, r: InputRecord) -> None:
-        """One JSON Lines record as the command it stands for."""
-        d = r.data
-        if r.type == "subject_registered":
-            self._register_subject(
-                b,
-                d["name"],
-                d["id"],
-                d["kind"],
-                d["aliases"],
-                d["birth_date"],
-                d["nationality"],
-                d["position"],
-                d["sources"],
-            )
-        elif r.type == "subject_amended":
-            self._amend_subject(
-                b,
-                d["id"],
-                d["name"],
-                d["kind"],
-                d["add_aliases"],
-                d["remove_aliases"],
-                d["birth_date"],
-                d["nationality"],
-                d["position"],
-                d["sources"],
-            )
-        elif r.type == "authority_registered":
-            self._register_authority(b, d["code"], d["name"], d["sources"])
-        elif r.type == "designated":
-            self._designate(
-                b,
-                d["subject"],
-                d["authority"],
-                d["regime"],
-                d["effective"],
-                d["measures"],
-                d["until"],
-                d["legal_act"],
-                d["reason"],
-                d["sources"],
-                d["listed_after"],
-                d["start_unknown"],
-            )
-        elif r.type == "amended":
-            self._amend(
-                b,
-                d["subject"],
-                d["authority"],
-                d["regime"],
-                d["effective"],
-                d["add_measures"],
-                d["remove_measures"],
-                d["until"],
-                d["legal_act"],
-                d["reason"],
-                d["sources"],
-            )
-        elif r.type == "delisted":
-            self._delist(
-                b,
-                d["subject"],
-                d["authority"],
-                d["regime"],
-                d["effective"],
-                d["reason"],
-                d["legal_act"],
-                d["sources"],
-            )
-        elif r.type == "announced":
-            self._announce(b, d["title"], d["date"], d["authorities"], d["subjects"], d["sources"])
-        elif r.type == "ruling_recorded":
-            self._record_ruling(
-                b,
-                d["subject"],
-                d["court"],
-                d["date"],
-                d["outcome"],
-                d["summary"],
-                d["annuls"],
-                d["authority"],
-                d["regime"],
-                d["sources"],
-            )
-        elif r.type == "retracted":
-            self._retract(b, d["position"], d["reason"], d["sources"])
-        elif r.type == "list_imported":
-            from ledger.adapters.reconcile import record_import
-
-            record_import(self, b, **d)
-        else:  # pragma: no cover - records are checked against SCHEMAS
-            raise InvalidValue(f"unknown event type {r.type!r}")
-
     # ------------------------------------------------------------------ reading
-
-    def _scan(self, topics: Sequence[str] | None, start: int = 1) -> Iterator[LedgerNotification]:
-        position = start
-        while True:
-            page = self.recorder.select_notifications(
-                start=position, limit=PAGE, topics=topics or ()
-            )
-            if not page:
-                return
-            for n in page:
-                yield cast(LedgerNotification, n)
-            position = page[-1].id + 1
 
     def read_log(
         self, start: int = 1, limit: int | None = None, stop: int | None = None

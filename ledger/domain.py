@@ -17,8 +17,17 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from ledger.errors import AlreadyRetracted, CannotRetract
-from ledger.timeline import UNKNOWN_START, Segment, Step, segments
+from ledger.errors import (
+    AlreadyDesignated,
+    AlreadyRetracted,
+    AuthorityExists,
+    CannotRetract,
+    InvalidValue,
+    NotDesignated,
+    SnapshotConflict,
+    SubjectExists,
+)
+from ledger.timeline import UNKNOWN_START, Segment, Step, in_force, segments
 
 UNSTAMPED = datetime(1970, 1, 1, tzinfo=UTC)
 """The timestamp of an event not yet recorded."""
@@ -168,11 +177,36 @@ class Subject(LedgerAggregate):
     def state(self) -> SubjectState | None:
         return fold_subject(self.standing())
 
+    @classmethod
+    def register(cls, **fields: Any) -> Subject:
+        return cls._create(cls.Registered, id=subject_uuid(fields["subject_id"]), **fields)
+
     def register_again(self, **fields: Any) -> None:
+        """Registered again: only after the registration standing was retracted."""
+        state = self.state()
+        if state is not None:
+            raise SubjectExists(
+                f"subject id {state.subject_id!r} is already taken ({state.name}); "
+                "choose another with --id"
+            )
         self.trigger_event(self.Reregistered, **fields)
 
     def amend(self, **fields: Any) -> None:
+        """Change some attributes; an alias removed must be one it has."""
+        state = self.state()
+        assert state is not None  # the handler found it registered
+        missing = [a for a in fields["remove_aliases"] if a not in state.aliases]
+        if missing:
+            raise InvalidValue(f"{state.subject_id} has no alias {missing[0]!r}")
+        if not any(v for k, v in fields.items() if k not in _NOT_CHANGES):
+            raise InvalidValue(
+                "nothing to amend: give --name, --kind, --alias, --remove-alias, "
+                "--birth-date, --nationality or --position"
+            )
         self.trigger_event(self.Amended, **fields)
+
+
+_NOT_CHANGES = frozenset({"subject_id", "recorded_by", "sources"})
 
 
 def fold_subject(events: list[LedgerAggregate.Event]) -> SubjectState | None:
@@ -226,7 +260,15 @@ class Authority(LedgerAggregate):
         ]
         return names[-1] if names else None
 
+    @classmethod
+    def register(cls, **fields: Any) -> Authority:
+        return cls._create(cls.Registered, id=authority_uuid(fields["code"]), **fields)
+
     def register_again(self, **fields: Any) -> None:
+        """Registered again: only after the registration standing was retracted."""
+        name = self.name()
+        if name is not None:
+            raise AuthorityExists(f"authority {fields['code']} is already registered ({name})")
         self.trigger_event(self.Reregistered, **fields)
 
 
@@ -319,16 +361,63 @@ class Designation(LedgerAggregate):
         summary: str | None
         type_name: ClassVar[str] = "ruling_recorded"
 
+    @classmethod
+    def designate(cls, **fields: Any) -> Designation:
+        """The first designation under this key."""
+        check_designation_dates(fields)
+        key = designation_uuid(fields["subject"], fields["authority"], fields["regime"])
+        return cls._create(cls.Designated, id=key, **fields)
+
     def designate_again(self, **fields: Any) -> None:
+        """Designated again: only on a day it is not in force."""
+        check_designation_dates(fields)
+        seg = in_force(self.segments(), fields["effective"])
+        if seg is not None:
+            raise AlreadyDesignated(
+                f"{describe(fields)} is already designated on {fields['effective']} "
+                f"(since {seg.period_start})"
+            )
         self.trigger_event(self.Redesignated, **fields)
 
+    def in_force_on(self, fields: dict[str, Any], doing: str) -> Segment:
+        """The period in force on the effective date; refused when there is none."""
+        seg = in_force(self.segments(), fields["effective"])
+        if seg is None:
+            raise not_designated(fields, doing)
+        return seg
+
     def amend(self, **fields: Any) -> None:
+        """Change the period in force on the effective date: measures, end, legal act."""
+        seg = self.in_force_on(fields, "amend")
+        effective, until = fields["effective"], fields["until"]
+        if until is not None and until < effective:
+            raise InvalidValue(f"the end date {until} is before the effective date {effective}")
+        adding, removing = fields["add_measures"], fields["remove_measures"]
+        absent = [m for m in removing if m not in seg.measures]
+        if absent:
+            raise InvalidValue(
+                f"cannot remove {absent[0]!r}: the measures on {effective} are "
+                f"{', '.join(seg.measures) or 'none'}"
+            )
+        both = set(adding) & set(removing)
+        if both:
+            raise InvalidValue(f"{sorted(both)[0]!r} is both added and removed")
+        if not (adding or removing or until or fields["legal_act"] or fields["reason"]):
+            raise InvalidValue(
+                "nothing to amend: give --add-measure, --remove-measure, --until, "
+                "--legal-act or --reason"
+            )
         self.trigger_event(self.Amended, **fields)
 
     def delist(self, **fields: Any) -> None:
+        """End the period in force on the effective date."""
+        self.in_force_on(fields, "delist")
         self.trigger_event(self.Delisted, **fields)
 
     def annul(self, **fields: Any) -> None:
+        """A ruling ends the designation from its date; there must be one standing."""
+        if not self.has_standing_events():
+            raise NotDesignated(f"{describe(fields)} has no designation to annul")
         self.trigger_event(self.Annulled, **fields)
 
     def has_standing_events(self) -> bool:
@@ -350,6 +439,33 @@ class Designation(LedgerAggregate):
             cached = (self.version, segments(steps))
             self.__dict__["_segments"] = cached
         return cached[1]
+
+
+def describe(fields: dict[str, Any]) -> str:
+    """A designation's key in words: ``igor-krasnov by EU under 'EU Global ...'``."""
+    return f"{fields['subject']} by {fields['authority']} under {fields['regime']!r}"
+
+
+def not_designated(fields: dict[str, Any], doing: str) -> NotDesignated:
+    return NotDesignated(
+        f"{describe(fields)} is not designated on {fields['effective']}; nothing to {doing}"
+    )
+
+
+def check_designation_dates(fields: dict[str, Any]) -> None:
+    """An end not before the start; a window (``listed_after``) before the start."""
+    effective, until = fields["effective"], fields["until"]
+    listed_after = fields["listed_after"]
+    if until is not None and until < effective:
+        raise InvalidValue(f"the end date {until} is before the effective date {effective}")
+    if listed_after is not None:
+        if fields["start_unknown"]:
+            raise InvalidValue("give either a listed-after date or an unknown start, not both")
+        if listed_after >= effective:
+            raise InvalidValue(
+                f"the listed-after date {listed_after} is not before the effective date "
+                f"{effective}; give the last date on which it was known not listed"
+            )
 
 
 WINDOW_FIELDS = ("listed_after", "start_unknown")
@@ -430,11 +546,6 @@ def step_of(event: LedgerAggregate.Event, order: int) -> Step | None:
     return None
 
 
-def steps_of(events: list[LedgerAggregate.Event]) -> list[Step]:
-    steps = (step_of(e, e.originator_version) for e in events)
-    return [s for s in steps if s is not None]
-
-
 # --------------------------------------------------------------------------- announcements, rulings
 
 
@@ -498,8 +609,36 @@ class OfficialList(LedgerAggregate):
         }
         return dict(sorted(found.items()))
 
-    def import_again(self, **fields: Any) -> None:
-        self.trigger_event(self.ImportedAgain, **fields)
+    @classmethod
+    def record(cls, agg: OfficialList | None, **fields: Any) -> OfficialList:
+        """Record an imported snapshot: a new publication date, later than those before."""
+        list_name, published = fields["list_name"], fields["published"]
+        imported = agg.imported() if agg is not None else {}
+        if imported.get(published) == fields["digest"]:
+            raise SnapshotConflict(f"the {list_name} snapshot of {published} is already imported")
+        check_snapshot_order(list_name, published, fields["digest"], imported)
+        if agg is None:
+            return cls._create(cls.Imported, id=list_uuid(list_name), **fields)
+        agg.trigger_event(cls.ImportedAgain, **fields)
+        return agg
+
+
+def check_snapshot_order(
+    list_name: str, published: date, digest: str, imported: dict[date, str]
+) -> None:
+    """Snapshots of a list are imported once per publication date, in order of publication."""
+    if published in imported:
+        raise SnapshotConflict(
+            f"a different {list_name} snapshot of {published} is already imported "
+            f"(digest {imported[published][:12]}..., this file {digest[:12]}...); "
+            "a publication date is imported once"
+        )
+    latest = max(imported) if imported else None
+    if latest is not None and published < latest:
+        raise SnapshotConflict(
+            f"the {list_name} snapshot of {published} is older than the latest imported "
+            f"({latest}); import snapshots in order of publication"
+        )
 
 
 # --------------------------------------------------------------------------- the JSON Lines view
@@ -508,19 +647,6 @@ _INTERNAL_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "recorded_by"}
 )
 _HIDDEN_FIELDS = frozenset({"target_version"})
-
-EVENT_TYPES: tuple[str, ...] = (
-    "subject_registered",
-    "subject_amended",
-    "authority_registered",
-    "designated",
-    "amended",
-    "delisted",
-    "announced",
-    "ruling_recorded",
-    "retracted",
-    "list_imported",
-)
 
 
 @cache

@@ -55,6 +55,10 @@ class CannotRetract(Conflict):
     pass
 
 
+class SnapshotConflict(Conflict):
+    """The snapshot contradicts the imports already recorded (order, or another file)."""
+
+
 class ConcurrentWrite(Conflict):
     """Another writer changed the same thing first; nothing of this request was written."""
 

@@ -1,4 +1,4 @@
-"""The JSON Lines form of events (import, export, log): field schemas and coercion.
+"""The JSON Lines form of events (import, export, log): coercion against the commands' schemas.
 
 One object a line: ``type``, ``data`` (the commands' long options in snake_case, repeatable
 options as plural lists) and, in an export, ``position``, ``recorded_at``, ``recorded_by`` and
@@ -12,108 +12,12 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 
+from ledger.commands import SCHEMAS as SCHEMAS
+from ledger.commands import FieldKind
 from ledger.errors import InvalidImport, InvalidValue
 from ledger.vocabulary import MAX_TEXT
-
-FieldKind = Literal["text", "opt_text", "date", "opt_date", "texts", "int", "bool"]
-
-SCHEMAS: dict[str, dict[str, tuple[FieldKind, bool]]] = {
-    # type: {field: (kind, required)}
-    "subject_registered": {
-        "id": ("opt_text", False),
-        "name": ("text", True),
-        "kind": ("opt_text", False),
-        "aliases": ("texts", False),
-        "birth_date": ("opt_date", False),
-        "nationality": ("opt_text", False),
-        "position": ("opt_text", False),
-        "sources": ("texts", False),
-    },
-    "subject_amended": {
-        "id": ("text", True),
-        "name": ("opt_text", False),
-        "kind": ("opt_text", False),
-        "add_aliases": ("texts", False),
-        "remove_aliases": ("texts", False),
-        "birth_date": ("opt_date", False),
-        "nationality": ("opt_text", False),
-        "position": ("opt_text", False),
-        "sources": ("texts", False),
-    },
-    "authority_registered": {
-        "code": ("text", True),
-        "name": ("text", True),
-        "sources": ("texts", False),
-    },
-    "designated": {
-        "subject": ("text", True),
-        "authority": ("text", True),
-        "regime": ("text", True),
-        "effective": ("date", True),
-        "measures": ("texts", False),
-        "until": ("opt_date", False),
-        "legal_act": ("opt_text", False),
-        "reason": ("opt_text", False),
-        "listed_after": ("opt_date", False),
-        "start_unknown": ("bool", False),
-        "sources": ("texts", False),
-    },
-    "amended": {
-        "subject": ("text", True),
-        "authority": ("text", True),
-        "regime": ("text", True),
-        "effective": ("date", True),
-        "add_measures": ("texts", False),
-        "remove_measures": ("texts", False),
-        "until": ("opt_date", False),
-        "legal_act": ("opt_text", False),
-        "reason": ("opt_text", False),
-        "sources": ("texts", False),
-    },
-    "delisted": {
-        "subject": ("text", True),
-        "authority": ("text", True),
-        "regime": ("text", True),
-        "effective": ("date", True),
-        "reason": ("opt_text", False),
-        "legal_act": ("opt_text", False),
-        "sources": ("texts", False),
-    },
-    "announced": {
-        "title": ("text", True),
-        "date": ("date", True),
-        "authorities": ("texts", True),
-        "subjects": ("texts", False),
-        "sources": ("texts", False),
-    },
-    "ruling_recorded": {
-        "subject": ("text", True),
-        "court": ("text", True),
-        "date": ("date", True),
-        "outcome": ("text", True),
-        "summary": ("opt_text", False),
-        "annuls": ("bool", False),
-        "authority": ("opt_text", False),
-        "regime": ("opt_text", False),
-        "sources": ("texts", False),
-    },
-    "retracted": {
-        "position": ("int", True),
-        "reason": ("text", True),
-        "sources": ("texts", False),
-    },
-    "list_imported": {  # written by 'import-list' (ledger.adapters), read back on restore
-        "list_name": ("text", True),
-        "authority": ("text", True),
-        "published": ("date", True),
-        "digest": ("text", True),
-        "entries": ("int", True),
-        "summary": ("text", True),
-        "sources": ("texts", False),
-    },
-}
 
 MIN_DATE = date(1800, 1, 1)
 MAX_DATE = date(2999, 12, 31)

@@ -257,6 +257,17 @@ def test_mode_ro_in_the_url_answers_and_writes_nothing(tmp_path: Path) -> None:
     assert list((tmp_path / "new").iterdir()) == []
 
 
+
+def test_a_read_only_ledger_lists_its_registered_authorities(tmp_path: Path) -> None:
+    owner = Sanctions(sqlite_url_in(tmp_path))
+    owner.ok("authority", "add", "UA", "--name", "Ukraine")
+    before = owner.head()
+    reader = Sanctions(owner.url + "?mode=ro", init=False)
+    listed = reader.ok("authority", "list", "--format", "csv").stdout
+    assert "UA,Ukraine,False\n" in listed
+    assert owner.head() == before
+
+
 # ---------------------------------------------------------------------------- PostgreSQL
 
 

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from support import init_ledger
 
 import ledger.application
+import ledger.unit_of_work
 import projections.catchup
 from cli.main import cli
 from ledger import Ledger
@@ -36,7 +37,7 @@ def lines(subjects: int, offset: int = 0) -> list[str]:
 
 @pytest.fixture
 def small_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ledger.application, "CACHE_AGGREGATES", 20)
+    monkeypatch.setattr(ledger.unit_of_work, "CACHE_AGGREGATES", 20)
     monkeypatch.setattr(ledger.application, "IMPORT_CHUNK", 50)
     monkeypatch.setattr(projections.catchup, "CACHE_SIZE", 5)  # the catch-up reloads too
 

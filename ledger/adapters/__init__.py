@@ -1,7 +1,8 @@
 """Adapters: official list snapshots (UN consolidated XML, OFAC SDN CSV) as ledger events.
 
 ``parse(kind, path)`` reads a publication into a :class:`Snapshot`; ``Ledger.import_snapshot``
-(``reconcile.import_snapshot``) compares it with the ledger and appends the differences.
+compares it with the ledger (``reconcile.plan_snapshot``, as ledger commands in one unit of
+work) and appends the differences.
 """
 
 from __future__ import annotations

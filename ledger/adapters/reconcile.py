@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.utils import get_topic
 
@@ -50,29 +50,32 @@ from ledger.adapters.snapshot import (
     parse_tag,
     source_tag,
 )
+from ledger.commands import (
+    AmendDesignation,
+    AmendSubject,
+    Delist,
+    Designate,
+    RecordListImport,
+    RegisterSubject,
+)
 from ledger.domain import (
     Designation,
     OfficialList,
     Subject,
+    check_snapshot_order,
     designation_uuid,
     list_uuid,
     subject_uuid,
 )
 from ledger.errors import Conflict, InvalidValue, LedgerError
-from ledger.records import check_date, check_text
+from ledger.errors import SnapshotConflict as SnapshotConflict
+from ledger.handlers import handle
 from ledger.timeline import in_force
-
-if TYPE_CHECKING:
-    from ledger.application import Ledger, Receipt, _Batch
+from ledger.unit_of_work import Receipt, UnitOfWork
 
 ONE_DAY = timedelta(days=1)
 PREFETCH = 500
 """Entries whose aggregates are loaded with one query."""
-LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
-
-class SnapshotConflict(Conflict):
-    """The snapshot contradicts the imports already recorded (order, or another file)."""
 
 
 class TooManyDelistings(Conflict):
@@ -178,6 +181,11 @@ class ImportReport:
     """Each change, in the order of the events."""
     receipts: list[Receipt] = field(default_factory=list)
 
+    def raise_refusal(self) -> None:
+        """Refuse the import when the delisting limit does."""
+        if self.refusal is not None:
+            raise TooManyDelistings(self.refusal)
+
     @property
     def events(self) -> int:
         return len(self.receipts)
@@ -190,23 +198,22 @@ class ImportReport:
         )
 
 
-def import_snapshot(
-    ledger: Ledger,
+def plan_snapshot(
+    b: UnitOfWork,
     snapshot: Snapshot,
     *,
     progress: ProgressFn | None = None,
     max_delistings: DelistingLimit | None = None,
     dry_run: bool = False,
 ) -> ImportReport:
-    """Turn a snapshot into events and append them in one transaction (all or nothing).
+    """Turn a snapshot into commands, handled in the unit of work (which the caller commits,
+    all or nothing, unless it is a dry run).
 
-    Refused (TooManyDelistings) before anything is written when it would delist more than
-    ``max_delistings`` allows (default 10% of the list's designations in force). A dry run
-    returns the same report, the refusal in ``refusal``, and writes nothing.
+    ``refusal`` says when it would delist more than ``max_delistings`` allows (default 10%
+    of the list's designations in force): :meth:`ImportReport.raise_refusal` refuses it.
     """
     spec = snapshot.spec
     published = snapshot.published
-    b = ledger._new_batch()
     agg = b.get(list_uuid(spec.name), OfficialList)
     imported = agg.imported() if agg is not None else {}
     previous = max(imported) if imported else None
@@ -224,15 +231,15 @@ def import_snapshot(
     if published in imported and imported[published] == snapshot.digest:
         report.already_imported = True
         return report
-    _check_order(spec.name, published, snapshot.digest, imported)
-    held = _held(ledger, spec.name, spec.authority)
+    check_snapshot_order(spec.name, published, snapshot.digest, imported)
+    held = _held(b, spec.name, spec.authority)
     present: set[tuple[str, str]] = set()
     total = len(snapshot.entries)
     for done, entry in enumerate(snapshot.entries, start=1):
         if done % PREFETCH == 1:  # the aggregates of the next entries, in one query
             _prefetch(b, spec.authority, snapshot.entries[done - 1 : done - 1 + PREFETCH])
         try:
-            _entry(ledger, b, snapshot, entry, previous, held, present, report)
+            _entry(b, snapshot, entry, previous, held, present, report)
         except InvalidSnapshot:
             raise
         except LedgerError as e:
@@ -243,27 +250,24 @@ def import_snapshot(
     for i in range(0, len(gone), PREFETCH):
         b.prefetch(designation_uuid(sid, spec.authority, r) for sid, r in gone[i : i + PREFETCH])
     for key in gone:
-        _delist(ledger, b, snapshot, key, held[key], previous, report)
+        _delist(b, snapshot, key, held[key], previous, report)
     report.in_force += report.delisted
     if not report.limit.allows(report.delisted, report.in_force):
         report.refusal = _refusal(spec.name, report.delisted, report.in_force)
-        if not dry_run:
-            raise TooManyDelistings(report.refusal)
     summary = f"{snapshot.describe_counts()}; {report.changes()}"
-    record_import(
-        ledger,
+    handle(
         b,
-        list_name=spec.name,
-        authority=spec.authority,
-        published=published,
-        digest=snapshot.digest,
-        entries=len(snapshot.entries),
-        summary=summary,
-        sources=[spec.url],
+        RecordListImport(
+            list_name=spec.name,
+            authority=spec.authority,
+            published=published,
+            digest=snapshot.digest,
+            entries=len(snapshot.entries),
+            summary=summary,
+            sources=[spec.url],
+        ),
     )
     report.planned = len(b.pending)
-    if not dry_run:
-        report.receipts = ledger._commit(b)
     return report
 
 
@@ -277,7 +281,7 @@ def _refusal(list_name: str, delisting: int, in_force: int) -> str:
     )
 
 
-def _prefetch(b: _Batch, authority: str, entries: tuple[Entry, ...]) -> None:
+def _prefetch(b: UnitOfWork, authority: str, entries: tuple[Entry, ...]) -> None:
     ids = [subject_uuid(e.subject_id) for e in entries]
     ids += [
         designation_uuid(e.subject_id, authority, p.regime) for e in entries for p in e.programmes
@@ -285,71 +289,11 @@ def _prefetch(b: _Batch, authority: str, entries: tuple[Entry, ...]) -> None:
     b.prefetch(ids)
 
 
-def record_import(
-    ledger: Ledger,
-    b: _Batch,
-    *,
-    list_name: str,
-    authority: str,
-    published: date,
-    digest: str,
-    entries: int,
-    summary: str,
-    sources: list[str],
-) -> None:
-    """The ``list_imported`` event (also the command behind a ``list_imported`` JSON line)."""
-    list_name = check_text(list_name, "list")
-    if not LIST_NAME.match(list_name):
-        raise InvalidValue(f"list name {list_name!r} must be lower-case letters, digits, dashes")
-    code = ledger._authority(b, authority)
-    check_date(published, "publication date")
-    digest = check_text(digest, "digest").lower()
-    if not re.fullmatch(r"[0-9a-f]{64}", digest):
-        raise InvalidValue("digest must be 64 hexadecimal characters (SHA-256)")
-    if entries < 0:
-        raise InvalidValue("entries must not be negative")
-    agg = b.get(list_uuid(list_name), OfficialList)
-    imported = agg.imported() if agg is not None else {}
-    if published in imported and imported[published] == digest:
-        raise SnapshotConflict(f"the {list_name} snapshot of {published} is already imported")
-    _check_order(list_name, published, digest, imported)
-    fields: dict[str, Any] = {
-        "list_name": list_name,
-        "authority": code,
-        "published": published,
-        "digest": digest,
-        "entries": entries,
-        "summary": check_text(summary, "summary"),
-        "recorded_by": b.by,
-        "sources": ledger._texts(sources, "source"),
-    }
-    if agg is None:
-        agg = OfficialList._create(OfficialList.Imported, id=list_uuid(list_name), **fields)
-    else:
-        agg.import_again(**fields)
-    b.collect(agg, f"imported the {list_name} snapshot of {published} ({entries} entries)")
-
-
-def _check_order(list_name: str, published: date, digest: str, imported: dict[date, str]) -> None:
-    if published in imported:
-        raise SnapshotConflict(
-            f"a different {list_name} snapshot of {published} is already imported "
-            f"(digest {imported[published][:12]}..., this file {digest[:12]}...); "
-            "a publication date is imported once"
-        )
-    latest = max(imported) if imported else None
-    if latest is not None and published < latest:
-        raise SnapshotConflict(
-            f"the {list_name} snapshot of {published} is older than the latest imported "
-            f"({latest}); import snapshots in order of publication"
-        )
-
-
-def _held(ledger: Ledger, list_name: str, authority: str) -> dict[tuple[str, str], str]:
+def _held(b: UnitOfWork, list_name: str, authority: str) -> dict[tuple[str, str], str]:
     """(subject, regime) -> list reference of every designation an import of the list made."""
     topics = [get_topic(Designation.Designated), get_topic(Designation.Redesignated)]
     held: dict[tuple[str, str], str] = {}
-    for n in ledger._scan(topics):
+    for n in b.scan(topics):
         state = json.loads(n.state)
         if state.get("authority") != authority:
             continue
@@ -398,8 +342,7 @@ def _designation_terms(
 
 
 def _entry(
-    ledger: Ledger,
-    b: _Batch,
+    b: UnitOfWork,
     snapshot: Snapshot,
     entry: Entry,
     previous: date | None,
@@ -410,7 +353,7 @@ def _entry(
     spec = snapshot.spec
     published = snapshot.published
     tag = [source_tag(spec.name, published, entry.ref)]
-    _subject(ledger, b, entry, tag, report)
+    _subject(b, entry, tag, report)
     for programme in entry.programmes:
         key = (entry.subject_id, programme.regime)
         present.add(key)
@@ -422,20 +365,19 @@ def _entry(
             reason, listed_after, start_unknown = _designation_terms(
                 snapshot, entry, previous, effective
             )
-            ledger._designate(
-                b,
-                entry.subject_id,
-                spec.authority,
-                programme.regime,
-                effective,
-                programme.measures,
-                None,
-                programme.legal_act,
-                reason,
-                tag,
-                listed_after,
-                start_unknown,
+            designate = Designate(
+                subject=entry.subject_id,
+                authority=spec.authority,
+                regime=programme.regime,
+                effective=effective,
+                measures=programme.measures,
+                legal_act=programme.legal_act,
+                reason=reason,
+                listed_after=listed_after,
+                start_unknown=start_unknown,
+                sources=tag,
             )
+            handle(b, designate)
             report.designated += 1
             report.every_change.append(
                 Change(entry.subject_id, programme.regime, "designated", effective, entry.ref)
@@ -451,40 +393,38 @@ def _entry(
                 reason = (
                     f"{_base(snapshot, entry)}; measures changed {_window(previous, published)}"
                 )
-                ledger._amend(
-                    b,
-                    entry.subject_id,
-                    spec.authority,
-                    programme.regime,
-                    published,
-                    adding,
-                    removing,
-                    None,
-                    None,
-                    reason,
-                    tag,
+                amend = AmendDesignation(
+                    subject=entry.subject_id,
+                    authority=spec.authority,
+                    regime=programme.regime,
+                    effective=published,
+                    add_measures=adding,
+                    remove_measures=removing,
+                    reason=reason,
+                    sources=tag,
                 )
+                handle(b, amend)
                 report.amended += 1
                 report.every_change.append(
                     Change(entry.subject_id, programme.regime, "amended", published, entry.ref)
                 )
 
 
-def _subject(ledger: Ledger, b: _Batch, entry: Entry, tag: list[str], report: ImportReport) -> None:
+def _subject(b: UnitOfWork, entry: Entry, tag: list[str], report: ImportReport) -> None:
     agg = b.get(subject_uuid(entry.subject_id), Subject)
     state = agg.state() if agg is not None else None
     if state is None:
-        ledger._register_subject(
-            b,
-            entry.name,
-            entry.subject_id,
-            entry.kind,
-            entry.aliases,
-            entry.birth_date,
-            entry.nationality,
-            entry.position,
-            tag,
+        register = RegisterSubject(
+            subject_id=entry.subject_id,
+            name=entry.name,
+            kind=entry.kind,
+            aliases=entry.aliases,
+            birth_date=entry.birth_date,
+            nationality=entry.nationality,
+            position=entry.position,
+            sources=tag,
         )
+        handle(b, register)
         report.registered += 1
         report.every_change.append(
             Change(entry.subject_id, None, "subject registered", None, entry.ref)
@@ -505,25 +445,22 @@ def _subject(ledger: Ledger, b: _Batch, entry: Entry, tag: list[str], report: Im
     }
     if not add and not remove and all(v is None for v in fields.values()):
         return
-    ledger._amend_subject(
+    handle(
         b,
-        entry.subject_id,
-        fields["name"],
-        fields["kind"],
-        add,
-        remove,
-        fields["birth_date"],
-        fields["nationality"],
-        fields["position"],
-        tag,
+            AmendSubject(
+            subject_id=entry.subject_id,
+            add_aliases=add,
+            remove_aliases=remove,
+            sources=tag,
+            **fields,
+        ),
     )
     report.subjects_amended += 1
     report.every_change.append(Change(entry.subject_id, None, "subject amended", None, entry.ref))
 
 
 def _delist(
-    ledger: Ledger,
-    b: _Batch,
+    b: UnitOfWork,
     snapshot: Snapshot,
     key: tuple[str, str],
     ref: str,
@@ -542,16 +479,15 @@ def _delist(
         f"({was}not on that of {published})"
     )
     try:
-        ledger._delist(
-            b,
-            subject,
-            spec.authority,
-            regime,
-            published,
-            reason,
-            None,
-            [source_tag(spec.name, published, ref)],
+        delist = Delist(
+            subject=subject,
+            authority=spec.authority,
+            regime=regime,
+            effective=published,
+            reason=reason,
+            sources=[source_tag(spec.name, published, ref)],
         )
+        handle(b, delist)
     except LedgerError as e:
         raise InvalidSnapshot(f"{spec.name} {ref} ({subject}, {regime}): {e}") from None
     report.delisted += 1

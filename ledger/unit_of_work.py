@@ -1,0 +1,222 @@
+"""The unit of work: several commands checked in order and appended all or nothing.
+
+Single appends (``Ledger.execute``), JSON Lines import and list reconciliation all go
+through one :class:`UnitOfWork`: it loads each aggregate once, keeps the new events in
+command order (with the positions they will get, so that a later command can retract an
+earlier one of the same unit), and appends them in one transaction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, StoredEvent
+from eventsourcing.utils import get_topic
+
+from ledger.domain import Authority, LedgerAggregate, Subject
+from ledger.errors import ConcurrentWrite, LedgerError
+from ledger.store import Appender, LedgerNotification, LedgerRecorderMixin, Restored
+
+A = TypeVar("A", bound=LedgerAggregate)
+PAGE = 2000
+CACHE_AGGREGATES = 10000
+"""Aggregates an import keeps in memory; others are read again when needed."""
+COMMIT_CHUNK = 5000
+"""Stored events handed to the recorder at a time."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What one command recorded."""
+
+    position: int
+    type: str
+    summary: str
+    recorded_at: datetime
+
+
+@dataclass
+class Pending:
+    """A new event, with what to say about it and, on a restore, its recorded facts."""
+
+    event: LedgerAggregate.Event
+    summary: str
+    restored: Restored | None
+
+
+def concurrent_write() -> ConcurrentWrite:
+    return ConcurrentWrite(
+        "another writer changed the same record at the same time; nothing was written, try again"
+    )
+
+
+def scan(
+    recorder: LedgerRecorderMixin, topics: Sequence[str] | None, start: int = 1
+) -> Iterator[LedgerNotification]:
+    """Every stored event (of these topics) from a position, in order of record."""
+    position, notifications = start, cast(ApplicationRecorder, recorder).select_notifications
+    while page := notifications(start=position, limit=PAGE, topics=topics or ()):
+        for n in page:
+            yield cast(LedgerNotification, n)
+        position = page[-1].id + 1
+
+
+@dataclass
+class UnitOfWork:
+    """Aggregates loaded once, new events kept in command order, appended all or nothing."""
+
+    recorder: LedgerRecorderMixin
+    mapper: Mapper[UUID]
+    head: int
+    by: str = ""
+    """Who records the events collected from now on."""
+    restored: Restored | None = None
+    """On a restore: the recorded facts of the next event collected."""
+    writer: Appender | None = None
+    """Set while an import holds the write transaction: reads go through it."""
+    loaded: dict[UUID, LedgerAggregate | None] = field(default_factory=dict)
+    pending: list[Pending] = field(default_factory=list)
+    located: dict[int, tuple[UUID, int]] = field(default_factory=dict)
+    predicted_positions_used: bool = False
+    written: int = 0
+    registered: set[UUID] = field(default_factory=set)
+    """Subjects found registered in this unit and not changed since: most events of an
+    import only need to know that, and re-reading evicted subjects for it dominated."""
+
+    def next_position(self) -> int:
+        return self.head + self.written + len(self.pending) + 1
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, aggregate_id: UUID, cls: type[A]) -> A | None:
+        if aggregate_id not in self.loaded:
+            self.prefetch([aggregate_id])
+        agg = self.loaded[aggregate_id]
+        if agg is not None and not isinstance(agg, cls):
+            raise LedgerError(f"internal: aggregate {aggregate_id} is not a {cls.__name__}")
+        return agg
+
+    def prefetch(self, ids: Iterable[UUID]) -> None:
+        """Load many aggregates with one query (an import asks for thousands)."""
+        wanted = [i for i in dict.fromkeys(ids) if i not in self.loaded]
+        if not wanted:
+            return
+        found: dict[UUID, LedgerAggregate] = {}
+        if self.head + self.written > 0:  # an empty store has nothing to load
+            rows = (
+                self.writer.events_of(wanted)
+                if self.writer is not None
+                else self.recorder.select_events_many(wanted)
+            )
+            for stored in rows:
+                event = self.mapper.to_domain_event(stored)
+                key = UUID(str(stored.originator_id))
+                found[key] = cast(LedgerAggregate, event.mutate(found.get(key)))  # type: ignore[attr-defined]
+        for i in wanted:
+            self.loaded[i] = found.get(i)
+
+    def locate(self, position: int) -> tuple[UUID, int] | None:
+        """(aggregate, version) of the event at a position, written or pending."""
+        if position in self.located:
+            self.predicted_positions_used = True
+            return self.located[position]
+        found = (
+            self.writer.scan(position, 1)
+            if self.writer is not None
+            else cast(ApplicationRecorder, self.recorder).select_notifications(position, 1)
+        )
+        if not found or found[0].id != position:
+            return None
+        return UUID(str(found[0].originator_id)), found[0].originator_version
+
+    def scan(self, topics: Sequence[str] | None) -> Iterator[LedgerNotification]:
+        """Every stored event (of these topics), including those this unit wrote."""
+        if self.writer is None:
+            yield from scan(self.recorder, topics)
+            return
+        position = 1
+        while page := self.writer.scan(position, PAGE, topics or ()):
+            yield from page
+            position = page[-1].id + 1
+
+    def pending_positions(self) -> Iterator[tuple[int, Pending]]:
+        first = self.head + self.written + 1
+        for i, p in enumerate(self.pending):
+            yield first + i, p
+
+    def subject_ids(self) -> list[str]:
+        """Every subject id ever registered (for hints; scans the log)."""
+        topics = [get_topic(Subject.Registered), get_topic(Subject.Reregistered)]
+        ids = {str(json.loads(n.state)["subject_id"]) for n in self.scan(topics)}
+        ids |= {
+            p.event.subject_id
+            for p in self.pending
+            if isinstance(p.event, Subject.Registered | Subject.Reregistered)
+        }
+        return sorted(ids)
+
+    def authority_codes(self) -> list[str]:
+        """Every authority code ever registered (scans the log)."""
+        topics = [get_topic(Authority.Registered), get_topic(Authority.Reregistered)]
+        codes = {str(json.loads(n.state)["code"]) for n in self.scan(topics)}
+        codes |= {
+            p.event.code
+            for p in self.pending
+            if isinstance(p.event, Authority.Registered | Authority.Reregistered)
+        }
+        return sorted(codes)
+
+    # ------------------------------------------------------------------ writing
+
+    def collect(self, agg: LedgerAggregate, summary: str) -> None:
+        """Keep the aggregate's new events, in order, to be appended with the unit."""
+        self.registered.discard(agg.id)  # changed: check it again when asked
+        self.loaded.pop(agg.id, None)
+        self.loaded[agg.id] = agg  # most recently used last: evicted last
+        for event in agg.collect_events():
+            position = self.next_position()
+            self.located[position] = (agg.id, event.originator_version)
+            pending = Pending(cast(LedgerAggregate.Event, event), summary, self.restored)
+            self.pending.append(pending)
+
+    def flush(self) -> None:
+        """Write the pending events inside the held transaction; forget what is not needed."""
+        assert self.writer is not None
+        to_stored = self.mapper.to_stored_event
+        self.writer.write([(to_stored(p.event), p.restored) for p in self.pending])
+        self.written += len(self.pending)
+        self.pending.clear()
+        self.located.clear()
+        # Bounded memory: the least recently used aggregates are read again if needed.
+        excess = len(self.loaded) - CACHE_AGGREGATES
+        if excess > 0:
+            for key in list(itertools.islice(self.loaded, excess)):
+                del self.loaded[key]
+
+    def commit(self) -> list[Receipt]:
+        """Append every pending event in one transaction; a receipt per event."""
+        if not self.pending:
+            return []
+        pending, to_stored = self.pending, self.mapper.to_stored_event
+
+        def chunks() -> Iterator[list[tuple[StoredEvent, Restored | None]]]:
+            for i in range(0, len(pending), COMMIT_CHUNK):
+                yield [(to_stored(p.event), p.restored) for p in pending[i : i + COMMIT_CHUNK]]
+
+        restoring = pending[0].restored is not None
+        expect = self.head if (self.predicted_positions_used or restoring) else None
+        try:
+            appended = self.recorder.append(chunks(), expect_head=expect)
+        except IntegrityError:
+            raise concurrent_write() from None
+        assert appended.recorded_at is not None
+        return [
+            Receipt(appended.first + i, p.event.type_name, p.summary, appended.recorded_at)
+            for i, p in enumerate(pending)
+        ]
