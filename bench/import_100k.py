@@ -29,13 +29,23 @@ def events(n: int) -> list[dict[str, object]]:
         sid = f"subject-{i}"
         key = {"subject": sid, "authority": "UN", "regime": "UN Bench Regime"}
         lines += [
-            {"type": "subject_registered", "data": {"id": sid, "name": f"Subject {i}",
-                                                    "aliases": [f"Alias {i}"]}},
-            {"type": "designated", "data": {**key, "effective": "2020-01-01",
-                                            "measures": ["asset-freeze", "travel-ban"],
-                                            "sources": ["bench"]}},
-            {"type": "amended", "data": {**key, "effective": "2021-01-01",
-                                         "add_measures": ["funds-prohibition"]}},
+            {
+                "type": "subject_registered",
+                "data": {"id": sid, "name": f"Subject {i}", "aliases": [f"Alias {i}"]},
+            },
+            {
+                "type": "designated",
+                "data": {
+                    **key,
+                    "effective": "2020-01-01",
+                    "measures": ["asset-freeze", "travel-ban"],
+                    "sources": ["bench"],
+                },
+            },
+            {
+                "type": "amended",
+                "data": {**key, "effective": "2021-01-01", "add_measures": ["funds-prohibition"]},
+            },
             {"type": "delisted", "data": {**key, "effective": "2022-01-01"}},
         ]
     return lines[:n]
@@ -57,8 +67,11 @@ def main() -> None:
         if made.returncode != 0:
             sys.exit(f"init failed: {made.stderr.strip()}")
         started = time.perf_counter()
-        done = subprocess.run([sanctions, "--db", db, "--by", "bench", "import", str(path)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sanctions, "--db", db, "--by", "bench", "import", str(path)],
+            capture_output=True,
+            text=True,
+        )
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             sys.exit(f"import failed: {done.stderr.strip()}")

@@ -43,8 +43,18 @@ TARGET_SUBJECT_P95_MS = 100.0
 def server(db: str, workers: int = 1) -> Iterator[tuple[str, int]]:
     """``sanctions serve`` on a free port of 127.0.0.1; yields (host, port)."""
     proc = subprocess.Popen(
-        [SANCTIONS, "--db", db, "serve", "--host", "127.0.0.1", "--port", "0",
-         "--workers", str(workers)],
+        [
+            SANCTIONS,
+            "--db",
+            db,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--workers",
+            str(workers),
+        ],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -106,8 +116,13 @@ def sample(host: str, port: int, count: int, seed: int) -> tuple[list[str], list
 
 
 def run_scenario(
-    host: str, port: int, paths: Callable[[random.Random], str], clients: int, seconds: float,
-    requests: int, seed: int,
+    host: str,
+    port: int,
+    paths: Callable[[random.Random], str],
+    clients: int,
+    seconds: float,
+    requests: int,
+    seed: int,
 ) -> dict[str, Any]:
     """``clients`` threads asking ``paths`` until the time or the request budget runs out."""
     latencies: list[float] = []
@@ -205,16 +220,16 @@ def run_load(
             return (first + timedelta(days=r.randrange(9000))).isoformat()
 
         scenarios: dict[str, Callable[[random.Random], str]] = {
-            "subject (GET /api/subjects/{id})": lambda r: "/api/subjects/"
-            + quote(r.choice(subjects), safe="")
-            + "?at="
-            + a_day(r),
-            "list, first page of 100 (GET /api/designations)": lambda r: "/api/designations?"
-            + urlencode({"authority": r.choice(authorities), "at": a_day(r), "limit": 100}),
-            "subject page, HTML (GET /subjects/{id})": lambda r: "/subjects/"
-            + quote(r.choice(subjects), safe="")
-            + "?at="
-            + a_day(r),
+            "subject (GET /api/subjects/{id})": lambda r: (
+                "/api/subjects/" + quote(r.choice(subjects), safe="") + "?at=" + a_day(r)
+            ),
+            "list, first page of 100 (GET /api/designations)": lambda r: (
+                "/api/designations?"
+                + urlencode({"authority": r.choice(authorities), "at": a_day(r), "limit": 100})
+            ),
+            "subject page, HTML (GET /subjects/{id})": lambda r: (
+                "/subjects/" + quote(r.choice(subjects), safe="") + "?at=" + a_day(r)
+            ),
         }
         results["scenarios"] = {}
         for name, paths in scenarios.items():

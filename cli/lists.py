@@ -130,8 +130,7 @@ class DelistingLimitType(click.ParamType[DelistingLimit, Any]):
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Compare and report every change, and whether the import would be refused; "
-    "write nothing.",
+    help="Compare and report every change, and whether the import would be refused; write nothing.",
 )
 @click.option(
     "--format",

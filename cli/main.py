@@ -46,7 +46,10 @@ class LedgerGroup(click.Group):
             interrupts.hold()
 
     def make_context(
-        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
         try:

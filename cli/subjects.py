@@ -14,7 +14,13 @@ from cli.types import DATE, KIND, sources_option, stacked
 from ledger.commands import AmendSubject, RegisterSubject
 
 SUBJECT_COLUMNS = [
-    "subject_id", "name", "kind", "aliases", "birth_date", "nationality", "position",
+    "subject_id",
+    "name",
+    "kind",
+    "aliases",
+    "birth_date",
+    "nationality",
+    "position",
 ]
 
 attributes = stacked(
@@ -64,7 +70,10 @@ def add(session: Session, /, name: str, **options: Any) -> None:
     "--alias", "add_aliases", multiple=True, metavar="NAME", help="Add an alias (repeatable)."
 )
 @click.option(
-    "--remove-alias", "remove_aliases", multiple=True, metavar="NAME",
+    "--remove-alias",
+    "remove_aliases",
+    multiple=True,
+    metavar="NAME",
     help="Remove an alias (repeatable).",
 )
 @attributes

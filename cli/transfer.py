@@ -96,7 +96,11 @@ def export(session: Session, path: str) -> None:
 
 @click.command("log")
 @click.option(
-    "--from", "start", type=click.IntRange(min=1), default=1, metavar="POSITION",
+    "--from",
+    "start",
+    type=click.IntRange(min=1),
+    default=1,
+    metavar="POSITION",
     help="The first position to show.",
 )
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N events.")

@@ -121,7 +121,6 @@ def default_user() -> str:
         return "unknown"
 
 
-
 @dataclass(frozen=True)
 class ImportSummary:
     count: int
@@ -247,6 +246,7 @@ class Ledger(Application[UUID]):
     @property
     def ledger_recorder(self) -> LedgerRecorderMixin:
         return cast(LedgerRecorderMixin, self.recorder)
+
     # ------------------------------------------------------------------ running commands
 
     def unit_of_work(self) -> UnitOfWork:

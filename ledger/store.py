@@ -148,8 +148,12 @@ class Database:
         if backend == "sqlite":
             path = parts.database or ""
             # A trailing "/" means a folder: the file must be named, not made up.
-            if parts.host or not path or path.endswith("/") or ":memory:" in url or (
-                "mode=memory" in url
+            if (
+                parts.host
+                or not path
+                or path.endswith("/")
+                or ":memory:" in url
+                or ("mode=memory" in url)
             ):
                 raise LedgerError(
                     f"bad database URL {shown!r}: give a file, e.g. sqlite:///sanctions.db "

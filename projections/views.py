@@ -166,9 +166,7 @@ class Views:
             if progress is not None:
                 progress(batch[-1].id, head)
 
-    def _catch_up_by_aggregate(
-        self, position: int, head: int, progress: ProgressFn | None
-    ) -> int:
+    def _catch_up_by_aggregate(self, position: int, head: int, progress: ProgressFn | None) -> int:
         """Events ``position``+1..``head`` applied in one transaction, aggregate by aggregate.
 
         In order of record, a large ledger evicts most aggregates from the cache between two

@@ -35,8 +35,9 @@ def postgres_schema() -> Iterator[str]:
     """A ledger URL in a schema of its own, dropped on exit; skips without the variable."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}, e.g. "
-                    "postgresql://postgres@127.0.0.1:5432/test")
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV}, e.g. postgresql://postgres@127.0.0.1:5432/test"
+        )
     schema = f"test_{uuid.uuid4().hex[:16]}"
     try:
         yield f"{base}{'&' if '?' in base else '?'}schema={schema}"

@@ -21,17 +21,41 @@ def krasnov(sanctions: Sanctions) -> Sanctions:
     """A ledger with Igor Krasnov (position 1) designated by the EU from 2 March 2021 (2)."""
     sanctions.ok("subject", "add", "Igor Krasnov", "--position", "Prosecutor General")
     sanctions.ok(
-        "designate", "igor-krasnov", "--authority", "EU", "--regime", GHR,
-        "--effective", "2021-03-02", "--measure", "asset-freeze", "--measure", "travel-ban",
+        "designate",
+        "igor-krasnov",
+        "--authority",
+        "EU",
+        "--regime",
+        GHR,
+        "--effective",
+        "2021-03-02",
+        "--measure",
+        "asset-freeze",
+        "--measure",
+        "travel-ban",
     )
     return sanctions
 
 
-def designation(*extra: str, subject: str = "igor-krasnov", verb: str = "designate",
-                authority: str = "EU", regime: str = GHR, effective: str = "2021-03-02"
-                ) -> list[str]:
-    return [verb, subject, "--authority", authority, "--regime", regime,
-            "--effective", effective, *extra]
+def designation(
+    *extra: str,
+    subject: str = "igor-krasnov",
+    verb: str = "designate",
+    authority: str = "EU",
+    regime: str = GHR,
+    effective: str = "2021-03-02",
+) -> list[str]:
+    return [
+        verb,
+        subject,
+        "--authority",
+        authority,
+        "--regime",
+        regime,
+        "--effective",
+        effective,
+        *extra,
+    ]
 
 
 # ---------------------------------------------------------------------------- subjects
@@ -41,9 +65,19 @@ def test_subject_add_records_every_attribute_and_prints_its_position(
     sanctions: Sanctions,
 ) -> None:
     result = sanctions.ok(
-        "subject", "add", "Igor Krasnov", "--alias", "Igor Viktorovich Krasnov",
-        "--birth-date", "1975-12-24", "--nationality", "Russia",
-        "--position", "Prosecutor General", "--source", "https://example.org/a",
+        "subject",
+        "add",
+        "Igor Krasnov",
+        "--alias",
+        "Igor Viktorovich Krasnov",
+        "--birth-date",
+        "1975-12-24",
+        "--nationality",
+        "Russia",
+        "--position",
+        "Prosecutor General",
+        "--source",
+        "https://example.org/a",
     )
     assert result.stdout == (
         "Recorded at position 1: registered subject igor-krasnov (Igor Krasnov, person)\n"
@@ -51,17 +85,26 @@ def test_subject_add_records_every_attribute_and_prints_its_position(
     [event] = sanctions.events()
     assert (event.position, event.type, event.recorded_by) == (1, "subject_registered", "tester")
     assert event.data == {
-        "id": "igor-krasnov", "name": "Igor Krasnov", "kind": "person",
-        "aliases": ["Igor Viktorovich Krasnov"], "birth_date": date(1975, 12, 24),
-        "nationality": "Russia", "position": "Prosecutor General",
+        "id": "igor-krasnov",
+        "name": "Igor Krasnov",
+        "kind": "person",
+        "aliases": ["Igor Viktorovich Krasnov"],
+        "birth_date": date(1975, 12, 24),
+        "nationality": "Russia",
+        "position": "Prosecutor General",
         "sources": ["https://example.org/a"],
     }
 
 
 def test_subject_add_takes_an_explicit_id_and_kind(sanctions: Sanctions) -> None:
     result = sanctions.ok(
-        "subject", "add", "State Scientific Research Institute for Organic Chemistry and "
-        "Technology", "--id", "gosniiokht", "--kind", "organization",
+        "subject",
+        "add",
+        "State Scientific Research Institute for Organic Chemistry and Technology",
+        "--id",
+        "gosniiokht",
+        "--kind",
+        "organization",
     )
     assert "registered subject gosniiokht (" in result.stdout
     assert sanctions.events()[0].data["kind"] == "organization"
@@ -72,19 +115,30 @@ def test_subject_amend_adds_and_removes_aliases_and_changes_attributes(
 ) -> None:
     krasnov.ok("subject", "amend", "igor-krasnov", "--alias", "I. Krasnov", "--alias", "IK")
     result = krasnov.ok(
-        "subject", "amend", "igor-krasnov", "--remove-alias", "IK",
-        "--position", "Prosecutor General of the Russian Federation",
+        "subject",
+        "amend",
+        "igor-krasnov",
+        "--remove-alias",
+        "IK",
+        "--position",
+        "Prosecutor General of the Russian Federation",
     )
     assert result.stdout == "Recorded at position 4: amended subject igor-krasnov\n"
     data = krasnov.events()[-1].data
     assert data["remove_aliases"] == ["IK"]
     assert data["position"] == "Prosecutor General of the Russian Federation"
     listed = json.loads(krasnov.ok("subject", "list", "--format", "json").stdout)
-    assert listed == [{
-        "subject_id": "igor-krasnov", "name": "Igor Krasnov", "kind": "person",
-        "aliases": ["I. Krasnov"], "birth_date": None, "nationality": None,
-        "position": "Prosecutor General of the Russian Federation",
-    }]
+    assert listed == [
+        {
+            "subject_id": "igor-krasnov",
+            "name": "Igor Krasnov",
+            "kind": "person",
+            "aliases": ["I. Krasnov"],
+            "birth_date": None,
+            "nationality": None,
+            "position": "Prosecutor General of the Russian Federation",
+        }
+    ]
 
 
 def test_subject_list_shows_registered_subjects(krasnov: Sanctions) -> None:
@@ -125,9 +179,11 @@ def test_refuses_a_malformed_birth_date_as_usage(sanctions: Sanctions) -> None:
 def test_authority_list_shows_the_built_in_codes(sanctions: Sanctions) -> None:
     rows = json.loads(sanctions.ok("authority", "list", "--format", "json").stdout)
     assert ", ".join(r["code"] for r in rows) == KNOWN
-    assert {"code": "US-OFAC", "builtin": True,
-            "name": "United States Department of the Treasury, Office of Foreign Assets "
-            "Control"} in rows
+    assert {
+        "code": "US-OFAC",
+        "builtin": True,
+        "name": "United States Department of the Treasury, Office of Foreign Assets Control",
+    } in rows
 
 
 def test_authority_add_registers_a_code_that_can_then_designate(krasnov: Sanctions) -> None:
@@ -149,41 +205,65 @@ def test_refuses_to_register_a_built_in_authority(sanctions: Sanctions) -> None:
 
 def test_designate_records_the_designation_with_its_terms(sanctions: Sanctions) -> None:
     sanctions.ok("subject", "add", "Igor Krasnov")
-    result = sanctions.ok(*designation(
-        "--measure", "funds-prohibition", "--measure", "Asset-Freeze", "--until", "2022-03-01",
-        "--legal-act", "Council Implementing Regulation (EU) 2021/371",
-        "--reason", "human rights violations", "--source", "https://eur-lex.europa.eu/x",
-        authority="eu",
-    ))
+    result = sanctions.ok(
+        *designation(
+            "--measure",
+            "funds-prohibition",
+            "--measure",
+            "Asset-Freeze",
+            "--until",
+            "2022-03-01",
+            "--legal-act",
+            "Council Implementing Regulation (EU) 2021/371",
+            "--reason",
+            "human rights violations",
+            "--source",
+            "https://eur-lex.europa.eu/x",
+            authority="eu",
+        )
+    )
     assert result.stdout == (
         f"Recorded at position 2: designated igor-krasnov by EU under '{GHR}' from 2021-03-02 "
         "(asset-freeze, funds-prohibition)\n"
     )
     assert sanctions.events()[-1].data == {
-        "subject": "igor-krasnov", "authority": "EU", "regime": GHR,
-        "effective": date(2021, 3, 2), "measures": ["asset-freeze", "funds-prohibition"],
+        "subject": "igor-krasnov",
+        "authority": "EU",
+        "regime": GHR,
+        "effective": date(2021, 3, 2),
+        "measures": ["asset-freeze", "funds-prohibition"],
         "until": date(2022, 3, 1),
         "legal_act": "Council Implementing Regulation (EU) 2021/371",
-        "reason": "human rights violations", "sources": ["https://eur-lex.europa.eu/x"],
+        "reason": "human rights violations",
+        "sources": ["https://eur-lex.europa.eu/x"],
     }
 
 
 def test_amend_adds_and_removes_measures(krasnov: Sanctions) -> None:
-    result = krasnov.ok(*designation(
-        "--add-measure", "funds-prohibition", "--remove-measure", "travel-ban",
-        verb="amend", effective="2021-06-01",
-    ))
+    result = krasnov.ok(
+        *designation(
+            "--add-measure",
+            "funds-prohibition",
+            "--remove-measure",
+            "travel-ban",
+            verb="amend",
+            effective="2021-06-01",
+        )
+    )
     assert result.stdout == (
         f"Recorded at position 3: amended igor-krasnov by EU under '{GHR}' from 2021-06-01\n"
     )
     data = krasnov.events()[-1].data
-    assert (data["add_measures"], data["remove_measures"]) == (["funds-prohibition"],
-                                                               ["travel-ban"])
+    assert (data["add_measures"], data["remove_measures"]) == (
+        ["funds-prohibition"],
+        ["travel-ban"],
+    )
 
 
 def test_delist_ends_the_designation(krasnov: Sanctions) -> None:
-    result = krasnov.ok(*designation("--reason", "court annulled", verb="delist",
-                                     effective="2022-01-01"))
+    result = krasnov.ok(
+        *designation("--reason", "court annulled", verb="delist", effective="2022-01-01")
+    )
     assert result.stdout == (
         f"Recorded at position 3: delisted igor-krasnov by EU under '{GHR}' from 2022-01-01\n"
     )
@@ -226,9 +306,7 @@ def test_refuses_a_malformed_date_as_usage(krasnov: Sanctions) -> None:
 
 
 @pytest.mark.parametrize("option", ["--measure", "--add-measure", "--remove-measure"])
-def test_refuses_an_unknown_measure_listing_the_measures(
-    krasnov: Sanctions, option: str
-) -> None:
+def test_refuses_an_unknown_measure_listing_the_measures(krasnov: Sanctions, option: str) -> None:
     verb = "designate" if option == "--measure" else "amend"
     krasnov.refused(
         designation(option, "asset-seizure", verb=verb, effective="2021-06-01"),
@@ -288,17 +366,29 @@ def test_refuses_an_amendment_that_changes_nothing(krasnov: Sanctions) -> None:
 
 def test_announce_records_the_authorities_and_linked_subjects(krasnov: Sanctions) -> None:
     result = krasnov.ok(
-        "announce", "--title", "Navalny sanctions", "--date", "2021-03-02",
-        "--authority", "US-OFAC", "--authority", "eu", "--subject", "igor-krasnov",
-        "--source", "https://home.treasury.gov/news/press-releases/jy0045",
+        "announce",
+        "--title",
+        "Navalny sanctions",
+        "--date",
+        "2021-03-02",
+        "--authority",
+        "US-OFAC",
+        "--authority",
+        "eu",
+        "--subject",
+        "igor-krasnov",
+        "--source",
+        "https://home.treasury.gov/news/press-releases/jy0045",
     )
     assert result.stdout == (
         "Recorded at position 3: announced 'Navalny sanctions' by US-OFAC in coordination "
         "with EU on 2021-03-02\n"
     )
     assert krasnov.events()[-1].data == {
-        "title": "Navalny sanctions", "date": date(2021, 3, 2),
-        "authorities": ["US-OFAC", "EU"], "subjects": ["igor-krasnov"],
+        "title": "Navalny sanctions",
+        "date": date(2021, 3, 2),
+        "authorities": ["US-OFAC", "EU"],
+        "subjects": ["igor-krasnov"],
         "sources": ["https://home.treasury.gov/news/press-releases/jy0045"],
     }
 
@@ -312,8 +402,17 @@ def test_refuses_an_announcement_with_no_authority(krasnov: Sanctions) -> None:
 
 def test_refuses_an_announcement_naming_an_unknown_subject(krasnov: Sanctions) -> None:
     krasnov.refused(
-        ["announce", "--title", "T", "--date", "2021-03-02", "--authority", "EU",
-         "--subject", "krasnov"],
+        [
+            "announce",
+            "--title",
+            "T",
+            "--date",
+            "2021-03-02",
+            "--authority",
+            "EU",
+            "--subject",
+            "krasnov",
+        ],
         "Error: unknown subject 'krasnov'; did you mean: igor-krasnov?",
     )
 
@@ -324,8 +423,16 @@ def test_refuses_an_announcement_naming_an_unknown_subject(krasnov: Sanctions) -
 def test_ruling_records_an_informational_court_decision(sanctions: Sanctions) -> None:
     sanctions.ok("subject", "add", "Alexei Navalny")
     result = sanctions.ok(
-        "ruling", "alexei-navalny", "--court", "Moscow City Court", "--date", "2021-02-20",
-        "--outcome", "appeal dismissed", "--summary", "two years and eight months",
+        "ruling",
+        "alexei-navalny",
+        "--court",
+        "Moscow City Court",
+        "--date",
+        "2021-02-20",
+        "--outcome",
+        "appeal dismissed",
+        "--summary",
+        "two years and eight months",
     )
     assert result.stdout == (
         "Recorded at position 2: recorded ruling of Moscow City Court on 2021-02-20 about "
@@ -336,8 +443,19 @@ def test_ruling_records_an_informational_court_decision(sanctions: Sanctions) ->
 
 def test_ruling_with_annuls_ends_the_designation(krasnov: Sanctions) -> None:
     result = krasnov.ok(
-        "ruling", "igor-krasnov", "--court", "EU General Court", "--date", "2022-06-01",
-        "--outcome", "listing annulled", "--annuls", "--authority", "EU", "--regime", GHR,
+        "ruling",
+        "igor-krasnov",
+        "--court",
+        "EU General Court",
+        "--date",
+        "2022-06-01",
+        "--outcome",
+        "listing annulled",
+        "--annuls",
+        "--authority",
+        "EU",
+        "--regime",
+        GHR,
     )
     assert result.stdout == (
         "Recorded at position 3: recorded ruling of EU General Court on 2022-06-01 annulling "
@@ -355,16 +473,38 @@ def test_refuses_a_ruling_that_annuls_a_designation_that_does_not_exist(
     krasnov: Sanctions,
 ) -> None:
     krasnov.refused(
-        ["ruling", "igor-krasnov", "--court", "EU General Court", "--date", "2022-06-01",
-         "--outcome", "annulled", "--annuls", "--authority", "US-OFAC", "--regime", "EO 13661"],
+        [
+            "ruling",
+            "igor-krasnov",
+            "--court",
+            "EU General Court",
+            "--date",
+            "2022-06-01",
+            "--outcome",
+            "annulled",
+            "--annuls",
+            "--authority",
+            "US-OFAC",
+            "--regime",
+            "EO 13661",
+        ],
         "Error: igor-krasnov by US-OFAC under 'EO 13661' has no designation to annul",
     )
 
 
 def test_refuses_annuls_without_authority_and_regime(krasnov: Sanctions) -> None:
     krasnov.refused(
-        ["ruling", "igor-krasnov", "--court", "C", "--date", "2022-06-01", "--outcome", "o",
-         "--annuls"],
+        [
+            "ruling",
+            "igor-krasnov",
+            "--court",
+            "C",
+            "--date",
+            "2022-06-01",
+            "--outcome",
+            "o",
+            "--annuls",
+        ],
         "Error: --annuls needs --authority and --regime",
     )
 
@@ -383,16 +523,18 @@ def test_retract_marks_an_event_and_keeps_it_in_the_store(krasnov: Sanctions) ->
 
 
 def test_refuses_to_retract_a_position_that_does_not_exist(krasnov: Sanctions) -> None:
-    krasnov.refused(["retract", "99", "--reason", "x"],
-                    "Error: no event at position 99; the ledger has 2 events")
-    krasnov.refused(["retract", "0", "--reason", "x"],
-                    "Error: no event at position 0; the ledger has 2 events")
+    krasnov.refused(
+        ["retract", "99", "--reason", "x"],
+        "Error: no event at position 99; the ledger has 2 events",
+    )
+    krasnov.refused(
+        ["retract", "0", "--reason", "x"], "Error: no event at position 0; the ledger has 2 events"
+    )
 
 
 def test_refuses_to_retract_an_event_already_retracted(krasnov: Sanctions) -> None:
     krasnov.ok("retract", "2", "--reason", "wrong regime")
-    krasnov.refused(["retract", "2", "--reason", "again"],
-                    "Error: event 2 is already retracted")
+    krasnov.refused(["retract", "2", "--reason", "again"], "Error: event 2 is already retracted")
 
 
 def test_refuses_to_retract_a_retraction(krasnov: Sanctions) -> None:

@@ -21,9 +21,22 @@ def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tupl
 
 
 WRITE_COMMANDS = [
-    ("subject",), ("subject", "add"), ("subject", "amend"), ("subject", "list"),
-    ("authority",), ("authority", "list"), ("authority", "add"), ("designate",), ("amend",),
-    ("delist",), ("announce",), ("ruling",), ("retract",), ("import",), ("export",), ("log",),
+    ("subject",),
+    ("subject", "add"),
+    ("subject", "amend"),
+    ("subject", "list"),
+    ("authority",),
+    ("authority", "list"),
+    ("authority", "add"),
+    ("designate",),
+    ("amend",),
+    ("delist",),
+    ("announce",),
+    ("ruling",),
+    ("retract",),
+    ("import",),
+    ("export",),
+    ("log",),
 ]
 
 
@@ -74,8 +87,9 @@ def test_without_by_or_sanctions_user_the_login_name_records(
 
 
 def test_the_database_comes_from_sanctions_db(sqlite_url: str) -> None:
-    result = CliRunner().invoke(cli, ["subject", "add", "Igor Krasnov"],
-                                env={"SANCTIONS_DB": sqlite_url})
+    result = CliRunner().invoke(
+        cli, ["subject", "add", "Igor Krasnov"], env={"SANCTIONS_DB": sqlite_url}
+    )
     assert result.exit_code == 0, result.output
     assert Sanctions(sqlite_url).head()[0] == 1
 
@@ -83,5 +97,7 @@ def test_the_database_comes_from_sanctions_db(sqlite_url: str) -> None:
 def test_a_bad_database_url_is_a_one_line_error() -> None:
     result = CliRunner().invoke(cli, ["--db", "mysql://x", "log"])
     assert (result.exit_code, result.stderr) == (
-        1, "Error: bad database URL 'mysql://x': use sqlite:///FILE or "
-        "postgresql://USER@HOST:PORT/DB\n")
+        1,
+        "Error: bad database URL 'mysql://x': use sqlite:///FILE or "
+        "postgresql://USER@HOST:PORT/DB\n",
+    )

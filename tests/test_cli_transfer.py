@@ -22,9 +22,16 @@ def jsonl(*records: dict[str, Any]) -> str:
 
 
 SUBJECT = {"type": "subject_registered", "data": {"name": "Igor Krasnov"}}
-DESIGNATED = {"type": "designated", "data": {
-    "subject": "igor-krasnov", "authority": "EU", "regime": "R", "effective": "2021-03-02",
-    "measures": ["asset-freeze"]}}
+DESIGNATED = {
+    "type": "designated",
+    "data": {
+        "subject": "igor-krasnov",
+        "authority": "EU",
+        "regime": "R",
+        "effective": "2021-03-02",
+        "measures": ["asset-freeze"],
+    },
+}
 
 
 # ---------------------------------------------------------------------------- import
@@ -35,15 +42,26 @@ def test_the_example_history_imports_in_one_go(sanctions: Sanctions) -> None:
     assert result.stdout == "Imported 41 events (positions 1..41)\n"
     events = sanctions.events()
     assert Counter(e.type for e in events) == {
-        "subject_registered": 12, "designated": 26, "ruling_recorded": 2, "announced": 1,
+        "subject_registered": 12,
+        "designated": 26,
+        "ruling_recorded": 2,
+        "announced": 1,
     }
     assert {e.recorded_by for e in events} == {"tester"}
     designated = [e.data for e in events if e.type == "designated"]
     us = sorted(d["subject"] for d in designated if d["authority"] == "US-OFAC")
-    assert us == sorted([
-        "alexander-bortnikov", "alexander-bortnikov", "andrei-yarin", "sergei-kiriyenko",
-        "aleksei-krivoruchko", "pavel-popov", "alexander-kalashnikov", "igor-krasnov",
-    ])
+    assert us == sorted(
+        [
+            "alexander-bortnikov",
+            "alexander-bortnikov",
+            "andrei-yarin",
+            "sergei-kiriyenko",
+            "aleksei-krivoruchko",
+            "pavel-popov",
+            "alexander-kalashnikov",
+            "igor-krasnov",
+        ]
+    )
     ghr = [d for d in designated if d["regime"] == "EU Global Human Rights Sanctions Regime"]
     assert {d["legal_act"] for d in ghr} == {"Council Implementing Regulation (EU) 2021/371"}
     assert all(d["sources"] for d in designated)
@@ -74,34 +92,74 @@ def test_an_empty_file_imports_nothing(sanctions: Sanctions) -> None:
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        (jsonl(SUBJECT) + "{not json\n",
-         "Error: line 2: not valid JSON (Expecting property name enclosed in double quotes at "
-         "column 2)"),
-        (jsonl(SUBJECT, {"type": "sanctioned", "data": {}}),
-         f"Error: line 2: unknown event type 'sanctioned'; known types: {', '.join(SCHEMAS)}"),
-        (jsonl(SUBJECT, {**DESIGNATED, "data": {**DESIGNATED["data"], "effective": "2021-02-30"}}),
-         "Error: line 2: effective '2021-02-30' is not a calendar date"),
-        (jsonl(SUBJECT, {**DESIGNATED, "data": {**DESIGNATED["data"], "subject": "krasnov"}}),
-         "Error: line 2: unknown subject 'krasnov'; did you mean: igor-krasnov?"),
-        (jsonl(SUBJECT, DESIGNATED, DESIGNATED),
-         "Error: line 3: igor-krasnov by EU under 'R' is already designated on 2021-03-02 "
-         "(since 2021-03-02)"),
-        (jsonl(SUBJECT, {**DESIGNATED, "data": {**DESIGNATED["data"], "measures": ["seize"]}}),
-         "Error: line 2: unknown measure 'seize'; measures: asset-freeze, travel-ban, "
-         "funds-prohibition, arms-embargo, export-ban, import-ban, investment-ban, "
-         "services-ban, other"),
-        (jsonl(SUBJECT, {"type": "announced", "data": {
-            "title": "T", "date": "2021-03-02", "authorities": []}}),
-         "Error: line 2: an announcement needs at least one --authority"),
-        (jsonl(SUBJECT, {"type": "retracted", "data": {"position": 7, "reason": "x"}}),
-         "Error: line 2: no event at position 7; the ledger has 1 events"),
-        (jsonl(SUBJECT, {**DESIGNATED, "position": 2, "recorded_at": "2021-03-02T00:00:00Z",
-                         "recorded_by": "x"}),
-         "Error: line 2: the file mixes restore lines (with position) and new events "
-         "(without)"),
+        (
+            jsonl(SUBJECT) + "{not json\n",
+            "Error: line 2: not valid JSON (Expecting property name enclosed in double quotes at "
+            "column 2)",
+        ),
+        (
+            jsonl(SUBJECT, {"type": "sanctioned", "data": {}}),
+            f"Error: line 2: unknown event type 'sanctioned'; known types: {', '.join(SCHEMAS)}",
+        ),
+        (
+            jsonl(
+                SUBJECT, {**DESIGNATED, "data": {**DESIGNATED["data"], "effective": "2021-02-30"}}
+            ),
+            "Error: line 2: effective '2021-02-30' is not a calendar date",
+        ),
+        (
+            jsonl(SUBJECT, {**DESIGNATED, "data": {**DESIGNATED["data"], "subject": "krasnov"}}),
+            "Error: line 2: unknown subject 'krasnov'; did you mean: igor-krasnov?",
+        ),
+        (
+            jsonl(SUBJECT, DESIGNATED, DESIGNATED),
+            "Error: line 3: igor-krasnov by EU under 'R' is already designated on 2021-03-02 "
+            "(since 2021-03-02)",
+        ),
+        (
+            jsonl(SUBJECT, {**DESIGNATED, "data": {**DESIGNATED["data"], "measures": ["seize"]}}),
+            "Error: line 2: unknown measure 'seize'; measures: asset-freeze, travel-ban, "
+            "funds-prohibition, arms-embargo, export-ban, import-ban, investment-ban, "
+            "services-ban, other",
+        ),
+        (
+            jsonl(
+                SUBJECT,
+                {
+                    "type": "announced",
+                    "data": {"title": "T", "date": "2021-03-02", "authorities": []},
+                },
+            ),
+            "Error: line 2: an announcement needs at least one --authority",
+        ),
+        (
+            jsonl(SUBJECT, {"type": "retracted", "data": {"position": 7, "reason": "x"}}),
+            "Error: line 2: no event at position 7; the ledger has 1 events",
+        ),
+        (
+            jsonl(
+                SUBJECT,
+                {
+                    **DESIGNATED,
+                    "position": 2,
+                    "recorded_at": "2021-03-02T00:00:00Z",
+                    "recorded_by": "x",
+                },
+            ),
+            "Error: line 2: the file mixes restore lines (with position) and new events (without)",
+        ),
     ],
-    ids=["json", "type", "date", "subject", "designated-twice", "measure", "no-authority",
-         "retract-unknown", "mixed"],
+    ids=[
+        "json",
+        "type",
+        "date",
+        "subject",
+        "designated-twice",
+        "measure",
+        "no-authority",
+        "retract-unknown",
+        "mixed",
+    ],
 )
 def test_a_bad_line_fails_the_whole_import_naming_the_line(
     sanctions: Sanctions, text: str, error: str
@@ -137,10 +195,11 @@ def test_export_then_import_into_an_empty_ledger_restores_every_event_exactly(
         assert copy.ok("export").stdout == exported
         assert copy.head() == sanctions.head()
         original, restored = sanctions.events(), copy.events()
-        assert [(e.position, e.type, e.data, e.recorded_at, e.recorded_by, e.digest)
-                for e in restored] == [
-            (e.position, e.type, e.data, e.recorded_at, e.recorded_by, e.digest)
-            for e in original]
+        assert [
+            (e.position, e.type, e.data, e.recorded_at, e.recorded_by, e.digest) for e in restored
+        ] == [
+            (e.position, e.type, e.data, e.recorded_at, e.recorded_by, e.digest) for e in original
+        ]
         assert restored[-1].recorded_by == "auditor"
 
 
@@ -151,12 +210,22 @@ def test_export_lines_carry_position_type_data_record_time_recorder_and_digest(
     lines = [json.loads(line) for line in sanctions.ok("export").stdout.splitlines()]
     events = sanctions.events()
     assert lines[1] == {
-        "position": 2, "type": "designated",
-        "data": {"subject": "igor-krasnov", "authority": "EU", "regime": "R",
-                 "effective": "2021-03-02", "measures": ["asset-freeze"], "until": None,
-                 "legal_act": None, "reason": None, "sources": []},
+        "position": 2,
+        "type": "designated",
+        "data": {
+            "subject": "igor-krasnov",
+            "authority": "EU",
+            "regime": "R",
+            "effective": "2021-03-02",
+            "measures": ["asset-freeze"],
+            "until": None,
+            "legal_act": None,
+            "reason": None,
+            "sources": [],
+        },
         "recorded_at": events[1].recorded_at.isoformat(timespec="microseconds"),
-        "recorded_by": "tester", "digest": events[1].digest,
+        "recorded_by": "tester",
+        "digest": events[1].digest,
     }
     assert lines[1]["recorded_at"].endswith("+00:00")
 
@@ -176,22 +245,24 @@ def test_refuses_a_restore_into_a_ledger_that_is_not_empty(sanctions: Sanctions)
     before = sanctions.head()
     result = sanctions("import", "-", input=exported)
     assert (result.exit_code, result.stderr) == (
-        1, "Error: line 1: a file with positions is a restore and needs an empty ledger; "
-        "this one has 1 events\n")
+        1,
+        "Error: line 1: a file with positions is a restore and needs an empty ledger; "
+        "this one has 1 events\n",
+    )
     assert sanctions.head() == before
 
 
-def test_refuses_a_restore_whose_content_was_altered(
-    sanctions: Sanctions, tmp_path: Path
-) -> None:
+def test_refuses_a_restore_whose_content_was_altered(sanctions: Sanctions, tmp_path: Path) -> None:
     sanctions.ok("import", "-", input=jsonl(SUBJECT, DESIGNATED))
     altered = sanctions.ok("export").stdout.replace('"regime": "R"', '"regime": "Q"')
     with another_ledger_like(sanctions.url, tmp_path / "copy") as url:
         copy = Sanctions(url)
         result = copy("import", "-", input=altered)
         assert (result.exit_code, result.stderr) == (
-            1, "Error: restore: the digest of event 2 does not match its content (the file "
-            "was altered or is not an export of this ledger)\n")
+            1,
+            "Error: restore: the digest of event 2 does not match its content (the file "
+            "was altered or is not an export of this ledger)\n",
+        )
         assert copy.head() == (0, "0" * 64)
 
 
@@ -202,7 +273,9 @@ def test_refuses_a_restore_with_a_gap_in_positions(sanctions: Sanctions, tmp_pat
         copy = Sanctions(url)
         result = copy("import", "-", input=lines[1])
         assert (result.exit_code, result.stderr) == (
-            1, "Error: line 1: expected position 1, found 2\n")
+            1,
+            "Error: line 1: expected position 1, found 2\n",
+        )
         assert copy.head() == (0, "0" * 64)
 
 
@@ -214,7 +287,12 @@ def test_log_prints_the_ledger_in_order_of_record(sanctions: Sanctions) -> None:
     table = sanctions.ok("log", "--from", "40", "--limit", "1").stdout
     header = table.splitlines()[1]
     assert [c.strip() for c in header.split("┃")[1:-1]] == [
-        "position", "type", "recorded at", "recorded by", "summary"]
+        "position",
+        "type",
+        "recorded at",
+        "recorded by",
+        "summary",
+    ]
     assert "│ 40 " in table and "designated" in table and "alexander-bortnikov" in table
     assert "│ 39 " not in table and "│ 41 " not in table
     rows = json.loads(sanctions.ok("log", "--format", "json").stdout)
@@ -232,8 +310,11 @@ def test_log_of_an_empty_ledger_says_so(sanctions: Sanctions) -> None:
 
 
 def test_log_refuses_a_position_below_one_as_usage(sanctions: Sanctions) -> None:
-    sanctions.refused(["log", "--from", "0"],
-                      "Error: Invalid value for '--from': 0 is not in the range x>=1.", code=2)
+    sanctions.refused(
+        ["log", "--from", "0"],
+        "Error: Invalid value for '--from': 0 is not in the range x>=1.",
+        code=2,
+    )
 
 
 # ---------------------------------------------------------------------------- batches
@@ -243,12 +324,25 @@ def test_a_large_import_is_written_in_batches_within_one_transaction(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     n_subjects = 10_000
-    lines = [json.dumps({"type": "subject_registered",
-                         "data": {"name": f"Person {i}", "id": f"p-{i}"}})
-             for i in range(n_subjects)]
-    lines += [json.dumps({"type": "designated", "data": {
-        "subject": f"p-{i}", "authority": "UN", "regime": "R", "effective": "2021-01-01",
-        "measures": ["asset-freeze"]}}) for i in range(n_subjects)]
+    lines = [
+        json.dumps({"type": "subject_registered", "data": {"name": f"Person {i}", "id": f"p-{i}"}})
+        for i in range(n_subjects)
+    ]
+    lines += [
+        json.dumps(
+            {
+                "type": "designated",
+                "data": {
+                    "subject": f"p-{i}",
+                    "authority": "UN",
+                    "regime": "R",
+                    "effective": "2021-01-01",
+                    "measures": ["asset-freeze"],
+                },
+            }
+        )
+        for i in range(n_subjects)
+    ]
     calls: list[list[int]] = []
     original_appending = LedgerRecorderMixin.appending
     original_write = Appender.write
@@ -273,10 +367,23 @@ def test_a_large_import_is_written_in_batches_within_one_transaction(
 
 
 def test_a_large_import_with_one_bad_line_writes_nothing(sqlite_url: str) -> None:
-    lines = [json.dumps({"type": "subject_registered", "data": {"name": f"Person {i}"}})
-             for i in range(5_000)]
-    lines.append(json.dumps({"type": "designated", "data": {
-        "subject": "nobody", "authority": "UN", "regime": "R", "effective": "2021-01-01"}}))
+    lines = [
+        json.dumps({"type": "subject_registered", "data": {"name": f"Person {i}"}})
+        for i in range(5_000)
+    ]
+    lines.append(
+        json.dumps(
+            {
+                "type": "designated",
+                "data": {
+                    "subject": "nobody",
+                    "authority": "UN",
+                    "regime": "R",
+                    "effective": "2021-01-01",
+                },
+            }
+        )
+    )
     sanctions = Sanctions(sqlite_url)
     result = sanctions("import", "-", input="\n".join(lines))
     assert result.exit_code == 1

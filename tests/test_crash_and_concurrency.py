@@ -222,7 +222,8 @@ def test_a_writer_that_cannot_get_the_lock_in_time_is_told_so_and_writes_nothing
     assert result.exit_code == 1
     assert result.output.startswith(
         "Error: the ledger is busy: another process has been writing for a while (an "
-        "import?); nothing was written, try again")
+        "import?); nothing was written, try again"
+    )
     assert Ledger(db_url).head()[0] == 1
 
 

@@ -42,19 +42,41 @@ def jsonl(*records: dict[str, Any]) -> str:
 
 
 SEED = [
-    {"type": "subject_registered", "data": {
-        "name": "Igor Krasnov", "aliases": ["Igor Viktorovich Krasnov"]}},
+    {
+        "type": "subject_registered",
+        "data": {"name": "Igor Krasnov", "aliases": ["Igor Viktorovich Krasnov"]},
+    },
     {"type": "subject_registered", "data": {"name": "Viktor Zolotov"}},
     {"type": "authority_registered", "data": {"code": "XA", "name": "Example authority"}},
-    {"type": "designated", "data": {
-        "subject": "igor-krasnov", "authority": "EU", "regime": "R", "effective": "2021-03-02",
-        "measures": ["asset-freeze"]}},
-    {"type": "designated", "data": {
-        "subject": "viktor-zolotov", "authority": "XA", "regime": "EO 13661",
-        "effective": "2021-03-02", "measures": ["travel-ban"]}},
-    {"type": "announced", "data": {
-        "title": "Coordinated action", "date": "2021-03-02", "authorities": ["US-OFAC", "EU"],
-        "subjects": ["igor-krasnov"]}},
+    {
+        "type": "designated",
+        "data": {
+            "subject": "igor-krasnov",
+            "authority": "EU",
+            "regime": "R",
+            "effective": "2021-03-02",
+            "measures": ["asset-freeze"],
+        },
+    },
+    {
+        "type": "designated",
+        "data": {
+            "subject": "viktor-zolotov",
+            "authority": "XA",
+            "regime": "EO 13661",
+            "effective": "2021-03-02",
+            "measures": ["travel-ban"],
+        },
+    },
+    {
+        "type": "announced",
+        "data": {
+            "title": "Coordinated action",
+            "date": "2021-03-02",
+            "authorities": ["US-OFAC", "EU"],
+            "subjects": ["igor-krasnov"],
+        },
+    },
 ]
 """Positions 1..6. Position 6 (the announcement) can be retracted."""
 
@@ -63,7 +85,7 @@ AUTHORITIES = {*BUILTIN_AUTHORITIES, "XA"}
 
 SQL_FRAGMENTS = [
     "'); DROP TABLE ledger_events; --",
-    "\"; DROP TABLE ledger_events; --",
+    '"; DROP TABLE ledger_events; --',
     "x' OR '1'='1",
     "1; DELETE FROM ledger_events WHERE 1=1; --",
     "' UNION SELECT state FROM ledger_events --",
@@ -108,8 +130,9 @@ class Seeded:
 RUNNER = CliRunner()
 
 
-def invoke(url: str, args: Sequence[str], *, input: str | bytes | None = None,
-           by: str = "tester") -> Result:
+def invoke(
+    url: str, args: Sequence[str], *, input: str | bytes | None = None, by: str = "tester"
+) -> Result:
     return RUNNER.invoke(cli, ["--db", url, "--by", by, *args], input=input)
 
 
@@ -172,8 +195,15 @@ def count(test: str, code: int) -> None:
         event(f"exit {code}")
 
 
-def refused(seeded: Seeded, test: str, args: Sequence[str], code: int, *mentions: str,
-            input: str | bytes | None = None, by: str = "tester") -> str:
+def refused(
+    seeded: Seeded,
+    test: str,
+    args: Sequence[str],
+    code: int,
+    *mentions: str,
+    input: str | bytes | None = None,
+    by: str = "tester",
+) -> str:
     """Runs a command on a copy of the seed: refused as said, and the ledger unchanged."""
     work = seeded.copy()
     try:
@@ -191,11 +221,10 @@ def refused(seeded: Seeded, test: str, args: Sequence[str], code: int, *mentions
 # ---------------------------------------------------------------------------- hostile values
 
 _controls = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0))]
-plain = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=12
-)
+plain = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=12)
 nonblank = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), min_size=1,
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")),
+    min_size=1,
     max_size=12,
 ).filter(lambda t: t.strip() != "")
 filler = plain | st.sampled_from(SQL_FRAGMENTS)
@@ -212,8 +241,9 @@ def hostile_texts(draw: st.DrawFn) -> str:
     if kind == "huge":
         size = draw(st.integers(MAX_TEXT + 1, 3 * MAX_TEXT))
         return draw(filler) + "x" * size
-    odd = draw(st.sampled_from(_controls) if kind == "control"
-               else st.integers(0xD800, 0xDFFF).map(chr))
+    odd = draw(
+        st.sampled_from(_controls) if kind == "control" else st.integers(0xD800, 0xDFFF).map(chr)
+    )
     if odd.isspace():  # \x0b, \x1c, \x85, ...: trimmed at either end, refused inside
         odd = f"<{odd}>"
     return draw(filler) + odd + draw(filler)
@@ -228,72 +258,255 @@ def fill(template: Sequence[str], values: dict[str, str]) -> list[str]:
 # seed. A slot's name is what the error message calls the field.
 COMMANDS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "subject add": (
-        ("subject", "add", "--id", "<subject id>", "--kind", "<kind>", "--alias", "<alias>",
-         "--birth-date", "<birth-date>", "--nationality", "<nationality>",
-         "--position", "<position>", "--source", "<source>", "--", "<name>"),
-        {"subject id": "anna-p", "kind": "person", "alias": "A. P.", "birth-date": "1958-08-30",
-         "nationality": "Russia", "position": "Journalist", "source": "https://example.org",
-         "name": "Anna Politkovskaya"},
+        (
+            "subject",
+            "add",
+            "--id",
+            "<subject id>",
+            "--kind",
+            "<kind>",
+            "--alias",
+            "<alias>",
+            "--birth-date",
+            "<birth-date>",
+            "--nationality",
+            "<nationality>",
+            "--position",
+            "<position>",
+            "--source",
+            "<source>",
+            "--",
+            "<name>",
+        ),
+        {
+            "subject id": "anna-p",
+            "kind": "person",
+            "alias": "A. P.",
+            "birth-date": "1958-08-30",
+            "nationality": "Russia",
+            "position": "Journalist",
+            "source": "https://example.org",
+            "name": "Anna Politkovskaya",
+        },
     ),
     "subject amend": (
-        ("subject", "amend", "--name", "<name>", "--kind", "<kind>", "--alias", "<alias>",
-         "--remove-alias", "<removed alias>", "--birth-date", "<birth-date>",
-         "--nationality", "<nationality>", "--position", "<position>", "--source", "<source>",
-         "--", "<subject>"),
-        {"name": "Igor V. Krasnov", "kind": "person", "alias": "Krasnov",
-         "removed alias": "Igor Viktorovich Krasnov", "birth-date": "1975-12-24",
-         "nationality": "Russia", "position": "Prosecutor General", "source": "s",
-         "subject": "igor-krasnov"},
+        (
+            "subject",
+            "amend",
+            "--name",
+            "<name>",
+            "--kind",
+            "<kind>",
+            "--alias",
+            "<alias>",
+            "--remove-alias",
+            "<removed alias>",
+            "--birth-date",
+            "<birth-date>",
+            "--nationality",
+            "<nationality>",
+            "--position",
+            "<position>",
+            "--source",
+            "<source>",
+            "--",
+            "<subject>",
+        ),
+        {
+            "name": "Igor V. Krasnov",
+            "kind": "person",
+            "alias": "Krasnov",
+            "removed alias": "Igor Viktorovich Krasnov",
+            "birth-date": "1975-12-24",
+            "nationality": "Russia",
+            "position": "Prosecutor General",
+            "source": "s",
+            "subject": "igor-krasnov",
+        },
     ),
     "authority add": (
         ("authority", "add", "--name", "<name>", "--source", "<source>", "--", "<code>"),
         {"name": "Another authority", "source": "s", "code": "XB"},
     ),
     "designate": (
-        ("designate", "--authority", "<authority>", "--regime", "<regime>",
-         "--effective", "<effective>", "--measure", "<measure>", "--until", "<until>",
-         "--legal-act", "<legal act>", "--reason", "<reason>", "--source", "<source>",
-         "--", "<subject>"),
-        {"authority": "EU", "regime": "EU GHR", "effective": "2021-03-02",
-         "measure": "travel-ban", "until": "2022-03-02", "legal act": "Reg 2021/371",
-         "reason": "Navalny", "source": "s", "subject": "viktor-zolotov"},
+        (
+            "designate",
+            "--authority",
+            "<authority>",
+            "--regime",
+            "<regime>",
+            "--effective",
+            "<effective>",
+            "--measure",
+            "<measure>",
+            "--until",
+            "<until>",
+            "--legal-act",
+            "<legal act>",
+            "--reason",
+            "<reason>",
+            "--source",
+            "<source>",
+            "--",
+            "<subject>",
+        ),
+        {
+            "authority": "EU",
+            "regime": "EU GHR",
+            "effective": "2021-03-02",
+            "measure": "travel-ban",
+            "until": "2022-03-02",
+            "legal act": "Reg 2021/371",
+            "reason": "Navalny",
+            "source": "s",
+            "subject": "viktor-zolotov",
+        },
     ),
     "amend": (
-        ("amend", "--authority", "<authority>", "--regime", "<regime>",
-         "--effective", "<effective>", "--add-measure", "<added measure>",
-         "--remove-measure", "<removed measure>", "--until", "<until>",
-         "--legal-act", "<legal act>", "--reason", "<reason>", "--source", "<source>",
-         "--", "<subject>"),
-        {"authority": "EU", "regime": "R", "effective": "2021-06-01",
-         "added measure": "travel-ban", "removed measure": "asset-freeze",
-         "until": "2022-01-01", "legal act": "x", "reason": "y", "source": "s",
-         "subject": "igor-krasnov"},
+        (
+            "amend",
+            "--authority",
+            "<authority>",
+            "--regime",
+            "<regime>",
+            "--effective",
+            "<effective>",
+            "--add-measure",
+            "<added measure>",
+            "--remove-measure",
+            "<removed measure>",
+            "--until",
+            "<until>",
+            "--legal-act",
+            "<legal act>",
+            "--reason",
+            "<reason>",
+            "--source",
+            "<source>",
+            "--",
+            "<subject>",
+        ),
+        {
+            "authority": "EU",
+            "regime": "R",
+            "effective": "2021-06-01",
+            "added measure": "travel-ban",
+            "removed measure": "asset-freeze",
+            "until": "2022-01-01",
+            "legal act": "x",
+            "reason": "y",
+            "source": "s",
+            "subject": "igor-krasnov",
+        },
     ),
     "delist": (
-        ("delist", "--authority", "<authority>", "--regime", "<regime>",
-         "--effective", "<effective>", "--reason", "<reason>", "--legal-act", "<legal act>",
-         "--source", "<source>", "--", "<subject>"),
-        {"authority": "EU", "regime": "R", "effective": "2022-01-01", "reason": "r",
-         "legal act": "l", "source": "s", "subject": "igor-krasnov"},
+        (
+            "delist",
+            "--authority",
+            "<authority>",
+            "--regime",
+            "<regime>",
+            "--effective",
+            "<effective>",
+            "--reason",
+            "<reason>",
+            "--legal-act",
+            "<legal act>",
+            "--source",
+            "<source>",
+            "--",
+            "<subject>",
+        ),
+        {
+            "authority": "EU",
+            "regime": "R",
+            "effective": "2022-01-01",
+            "reason": "r",
+            "legal act": "l",
+            "source": "s",
+            "subject": "igor-krasnov",
+        },
     ),
     "announce": (
-        ("announce", "--title", "<title>", "--date", "<date>", "--authority", "<authority>",
-         "--authority", "EU", "--subject", "<subject>", "--source", "<source>"),
-        {"title": "Another action", "date": "2021-03-02", "authority": "US-OFAC",
-         "subject": "viktor-zolotov", "source": "s"},
+        (
+            "announce",
+            "--title",
+            "<title>",
+            "--date",
+            "<date>",
+            "--authority",
+            "<authority>",
+            "--authority",
+            "EU",
+            "--subject",
+            "<subject>",
+            "--source",
+            "<source>",
+        ),
+        {
+            "title": "Another action",
+            "date": "2021-03-02",
+            "authority": "US-OFAC",
+            "subject": "viktor-zolotov",
+            "source": "s",
+        },
     ),
     "ruling": (
-        ("ruling", "--court", "<court>", "--date", "<date>", "--outcome", "<outcome>",
-         "--summary", "<summary>", "--source", "<source>", "--", "<subject>"),
-        {"court": "General Court", "date": "2022-05-01", "outcome": "dismissed",
-         "summary": "s", "source": "s", "subject": "igor-krasnov"},
+        (
+            "ruling",
+            "--court",
+            "<court>",
+            "--date",
+            "<date>",
+            "--outcome",
+            "<outcome>",
+            "--summary",
+            "<summary>",
+            "--source",
+            "<source>",
+            "--",
+            "<subject>",
+        ),
+        {
+            "court": "General Court",
+            "date": "2022-05-01",
+            "outcome": "dismissed",
+            "summary": "s",
+            "source": "s",
+            "subject": "igor-krasnov",
+        },
     ),
     "ruling --annuls": (
-        ("ruling", "--annuls", "--authority", "<authority>", "--regime", "<regime>",
-         "--court", "<court>", "--date", "<date>", "--outcome", "<outcome>",
-         "--summary", "<summary>", "--source", "<source>", "--", "<subject>"),
-        {"authority": "EU", "regime": "R", "court": "General Court", "date": "2022-05-01",
-         "outcome": "annulled", "summary": "s", "source": "s", "subject": "igor-krasnov"},
+        (
+            "ruling",
+            "--annuls",
+            "--authority",
+            "<authority>",
+            "--regime",
+            "<regime>",
+            "--court",
+            "<court>",
+            "--date",
+            "<date>",
+            "--outcome",
+            "<outcome>",
+            "--summary",
+            "<summary>",
+            "--source",
+            "<source>",
+            "--",
+            "<subject>",
+        ),
+        {
+            "authority": "EU",
+            "regime": "R",
+            "court": "General Court",
+            "date": "2022-05-01",
+            "outcome": "annulled",
+            "summary": "s",
+            "source": "s",
+            "subject": "igor-krasnov",
+        },
     ),
     "retract": (
         ("retract", "--reason", "<reason>", "--source", "<source>", "--", "<position>"),
@@ -352,15 +565,19 @@ def test_a_hostile_text_in_any_field_is_refused_naming_the_field(
     refused(seeded, "hostile text", args, 1, LABELS.get(slot, slot), by=by)
 
 
-@pytest.mark.parametrize(("command", "slot", "value"), [
-    ("designate", "reason", "x" * 1_000_000),
-    ("subject add", "subject id", "a" * (MAX_TEXT + 1)),
-    ("subject add", "subject id", ""),
-    ("designate", "regime", "R\x00'); DROP TABLE ledger_events; --"),
-    ("announce", "title", "bytes \udcff\udcfe that are not UTF-8"),
-    ("subject add", "name", "Igor\x85Krasnov"),
-    ("ruling", "court", "\x1b[2J\x1b[31mGeneral Court"),
-], ids=["megabyte", "long-id", "empty-id", "nul-and-sql", "not-utf8", "c1-control", "escape"])
+@pytest.mark.parametrize(
+    ("command", "slot", "value"),
+    [
+        ("designate", "reason", "x" * 1_000_000),
+        ("subject add", "subject id", "a" * (MAX_TEXT + 1)),
+        ("subject add", "subject id", ""),
+        ("designate", "regime", "R\x00'); DROP TABLE ledger_events; --"),
+        ("announce", "title", "bytes \udcff\udcfe that are not UTF-8"),
+        ("subject add", "name", "Igor\x85Krasnov"),
+        ("ruling", "court", "\x1b[2J\x1b[31mGeneral Court"),
+    ],
+    ids=["megabyte", "long-id", "empty-id", "nul-and-sql", "not-utf8", "c1-control", "escape"],
+)
 def test_an_extreme_text_is_refused_naming_the_field(
     seeded: Seeded, command: str, slot: str, value: str
 ) -> None:
@@ -378,18 +595,51 @@ def is_valid_date(text: str) -> bool:
 
 in_range = st.dates(MIN_DATE, MAX_DATE)
 bad_dates = st.one_of(
-    (st.dates(max_value=date(1799, 12, 31)) | st.dates(min_value=date(3000, 1, 1)))
-    .map(date.isoformat),
-    st.builds("{:04d}-{:02d}-{:02d}".format,
-              st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99)),
-    st.builds(date.strftime, in_range,
-              st.sampled_from(["%d/%m/%Y", "%Y%m%d", "%Y-%m-%dT00:00", "%d.%m.%Y", "%b %d %Y",
-                               "%Y-%m-%d ", " %Y-%m-%d", "%Y-%m-%d\n", "%Y-%-m-%-d", "%y-%m-%d"])),
-    in_range.map(lambda d: d.isoformat().translate(
-        {ord(c): ord(c) - ord("0") + 0xFF10 for c in string.digits})),  # full-width digits
+    (st.dates(max_value=date(1799, 12, 31)) | st.dates(min_value=date(3000, 1, 1))).map(
+        date.isoformat
+    ),
+    st.builds(
+        "{:04d}-{:02d}-{:02d}".format, st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99)
+    ),
+    st.builds(
+        date.strftime,
+        in_range,
+        st.sampled_from(
+            [
+                "%d/%m/%Y",
+                "%Y%m%d",
+                "%Y-%m-%dT00:00",
+                "%d.%m.%Y",
+                "%b %d %Y",
+                "%Y-%m-%d ",
+                " %Y-%m-%d",
+                "%Y-%m-%d\n",
+                "%Y-%-m-%-d",
+                "%y-%m-%d",
+            ]
+        ),
+    ),
+    in_range.map(
+        lambda d: d.isoformat().translate(
+            {ord(c): ord(c) - ord("0") + 0xFF10 for c in string.digits}
+        )
+    ),  # full-width digits
     in_range.map(lambda d: d.isoformat() * 1000),
-    st.sampled_from(["", "today", "now", "2021-03-02'; DROP TABLE ledger_events; --", "-1",
-                     "0", "NaN", "9" * 5000, "2021-02-29", "1799-12-31", "3000-01-01"]),
+    st.sampled_from(
+        [
+            "",
+            "today",
+            "now",
+            "2021-03-02'; DROP TABLE ledger_events; --",
+            "-1",
+            "0",
+            "NaN",
+            "9" * 5000,
+            "2021-02-29",
+            "1799-12-31",
+            "3000-01-01",
+        ]
+    ),
     st.text(max_size=20),
 ).filter(lambda t: not is_valid_date(t))
 
@@ -402,20 +652,28 @@ def test_a_malformed_or_out_of_range_date_is_a_usage_error(
     seeded: Seeded, target: tuple[str, str], value: str
 ) -> None:
     command, slot = target
-    refused(seeded, "bad date", command_with(command, slot, value), 2,
-            f"Invalid value for '--{slot}'")
+    refused(
+        seeded, "bad date", command_with(command, slot, value), 2, f"Invalid value for '--{slot}'"
+    )
 
 
 unknown_authorities = st.one_of(
-    st.lists(st.text(string.ascii_uppercase + string.digits, min_size=1, max_size=4),
-             min_size=1, max_size=2).map("-".join),
+    st.lists(
+        st.text(string.ascii_uppercase + string.digits, min_size=1, max_size=4),
+        min_size=1,
+        max_size=2,
+    ).map("-".join),
     nonblank,
-    st.sampled_from(["US_OFAC", "E U", "OFAC", "US-", "-EU", "EU;", "XA' OR '1'='1", "eu-union",
-                     "\u0415U"]),  # a Cyrillic E: looks like EU
+    st.sampled_from(
+        ["US_OFAC", "E U", "OFAC", "US-", "-EU", "EU;", "XA' OR '1'='1", "eu-union", "\u0415U"]
+    ),  # a Cyrillic E: looks like EU
 ).filter(lambda c: c.strip() != "" and c.strip().upper() not in AUTHORITIES)
 unknown_subjects = st.one_of(
-    st.lists(st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=8),
-             min_size=1, max_size=3).map("-".join),
+    st.lists(
+        st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=8),
+        min_size=1,
+        max_size=3,
+    ).map("-".join),
     nonblank,
     st.sampled_from(["Igor Krasnov", "igor_krasnov", "igor-krasnov-", "IGOR-KRASNOV", "krasnov"]),
 ).filter(lambda s: s.strip() != "" and s.strip() not in SUBJECTS)
@@ -432,14 +690,18 @@ def unknown_names(draw: st.DrawFn) -> tuple[list[str], int, str]:
     kind = draw(st.sampled_from(["authority", "subject", "regime", "choice"]))
     event(f"unknown: {kind}")
     if kind == "choice":
-        command, slot = draw(st.sampled_from(
-            [(c, s) for c, (_, values) in COMMANDS.items() for s in values if s in CHOICE_SLOTS]))
+        command, slot = draw(
+            st.sampled_from(
+                [(c, s) for c, (_, values) in COMMANDS.items() for s in values if s in CHOICE_SLOTS]
+            )
+        )
         template = COMMANDS[command][0]
         option = template[template.index(f"<{slot}>") - 1]
         return command_with(command, slot, draw(unknown_choices)), 2, f"'{option}'"
     targets = [(c, s) for c, (_, values) in COMMANDS.items() for s in values if s == kind]
-    command, slot = draw(st.sampled_from(
-        [t for t in targets if not (kind == "regime" and t[0] == "designate")]))
+    command, slot = draw(
+        st.sampled_from([t for t in targets if not (kind == "regime" and t[0] == "designate")])
+    )
     if kind == "authority":
         return command_with(command, slot, draw(unknown_authorities)), 1, "unknown authority"
     if kind == "subject":
@@ -467,13 +729,18 @@ def not_an_int(text: str) -> bool:
 
 
 @RUNS
-@given(position=st.one_of(
-    st.integers(max_value=0), st.integers(min_value=len(SEED) + 1),
-    st.integers(min_value=2**63 - 2, max_value=2**63 + 2), st.integers(10**30, 10**40),
-    st.just(int("9" * 4000)),
-    st.text(max_size=12).filter(not_an_int),
-    st.sampled_from(["1.5", "1e3", "0x10", "six", "6; DROP TABLE ledger_events", "9" * 5000]),
-), separated=st.booleans())
+@given(
+    position=st.one_of(
+        st.integers(max_value=0),
+        st.integers(min_value=len(SEED) + 1),
+        st.integers(min_value=2**63 - 2, max_value=2**63 + 2),
+        st.integers(10**30, 10**40),
+        st.just(int("9" * 4000)),
+        st.text(max_size=12).filter(not_an_int),
+        st.sampled_from(["1.5", "1e3", "0x10", "six", "6; DROP TABLE ledger_events", "9" * 5000]),
+    ),
+    separated=st.booleans(),
+)
 def test_retract_refuses_a_position_that_is_not_in_the_ledger(
     seeded: Seeded, position: int | str, separated: bool
 ) -> None:
@@ -495,38 +762,89 @@ def test_retract_refuses_a_position_that_is_not_in_the_ledger(
 
 VALID: dict[str, dict[str, Any]] = {
     "subject_registered": {
-        "name": "Anna Politkovskaya", "id": "anna-p", "kind": "person", "aliases": ["A. P."],
-        "birth_date": "1958-08-30", "nationality": "Russia", "position": "Journalist",
-        "sources": ["https://example.org"]},
+        "name": "Anna Politkovskaya",
+        "id": "anna-p",
+        "kind": "person",
+        "aliases": ["A. P."],
+        "birth_date": "1958-08-30",
+        "nationality": "Russia",
+        "position": "Journalist",
+        "sources": ["https://example.org"],
+    },
     "subject_amended": {
-        "id": "igor-krasnov", "name": "Igor V. Krasnov", "kind": "person",
-        "add_aliases": ["Krasnov"], "remove_aliases": ["Igor Viktorovich Krasnov"],
-        "birth_date": "1975-12-24", "nationality": "Russia", "position": "Prosecutor General",
-        "sources": ["s"]},
+        "id": "igor-krasnov",
+        "name": "Igor V. Krasnov",
+        "kind": "person",
+        "add_aliases": ["Krasnov"],
+        "remove_aliases": ["Igor Viktorovich Krasnov"],
+        "birth_date": "1975-12-24",
+        "nationality": "Russia",
+        "position": "Prosecutor General",
+        "sources": ["s"],
+    },
     "authority_registered": {"code": "XB", "name": "Another authority", "sources": ["s"]},
     "designated": {
-        "subject": "viktor-zolotov", "authority": "EU", "regime": "EU GHR",
-        "effective": "2021-03-02", "measures": ["asset-freeze", "travel-ban"],
-        "until": "2022-03-02", "legal_act": "Reg 2021/371", "reason": "r",
-        "listed_after": "2021-02-01", "start_unknown": False, "sources": ["s"]},
+        "subject": "viktor-zolotov",
+        "authority": "EU",
+        "regime": "EU GHR",
+        "effective": "2021-03-02",
+        "measures": ["asset-freeze", "travel-ban"],
+        "until": "2022-03-02",
+        "legal_act": "Reg 2021/371",
+        "reason": "r",
+        "listed_after": "2021-02-01",
+        "start_unknown": False,
+        "sources": ["s"],
+    },
     "amended": {
-        "subject": "igor-krasnov", "authority": "EU", "regime": "R", "effective": "2021-06-01",
-        "add_measures": ["travel-ban"], "remove_measures": ["asset-freeze"],
-        "until": "2022-01-01", "legal_act": "x", "reason": "y", "sources": ["s"]},
+        "subject": "igor-krasnov",
+        "authority": "EU",
+        "regime": "R",
+        "effective": "2021-06-01",
+        "add_measures": ["travel-ban"],
+        "remove_measures": ["asset-freeze"],
+        "until": "2022-01-01",
+        "legal_act": "x",
+        "reason": "y",
+        "sources": ["s"],
+    },
     "delisted": {
-        "subject": "igor-krasnov", "authority": "EU", "regime": "R", "effective": "2022-01-01",
-        "reason": "r", "legal_act": "l", "sources": ["s"]},
+        "subject": "igor-krasnov",
+        "authority": "EU",
+        "regime": "R",
+        "effective": "2022-01-01",
+        "reason": "r",
+        "legal_act": "l",
+        "sources": ["s"],
+    },
     "announced": {
-        "title": "Another action", "date": "2021-03-02", "authorities": ["US-OFAC", "EU"],
-        "subjects": ["viktor-zolotov"], "sources": ["s"]},
+        "title": "Another action",
+        "date": "2021-03-02",
+        "authorities": ["US-OFAC", "EU"],
+        "subjects": ["viktor-zolotov"],
+        "sources": ["s"],
+    },
     "ruling_recorded": {
-        "subject": "igor-krasnov", "court": "General Court", "date": "2022-05-01",
-        "outcome": "annulled", "summary": "s", "annuls": True, "authority": "EU",
-        "regime": "R", "sources": ["s"]},
+        "subject": "igor-krasnov",
+        "court": "General Court",
+        "date": "2022-05-01",
+        "outcome": "annulled",
+        "summary": "s",
+        "annuls": True,
+        "authority": "EU",
+        "regime": "R",
+        "sources": ["s"],
+    },
     "retracted": {"position": 6, "reason": "recorded in error", "sources": ["s"]},
     "list_imported": {
-        "list_name": "un-sc", "authority": "UN", "published": "2018-10-29", "digest": "a" * 64,
-        "entries": 1093, "summary": "703 individuals, 390 entities", "sources": ["s"]},
+        "list_name": "un-sc",
+        "authority": "UN",
+        "published": "2018-10-29",
+        "digest": "a" * 64,
+        "entries": 1093,
+        "summary": "703 individuals, 390 entities",
+        "sources": ["s"],
+    },
 }
 """One valid line of each type on the seed, using every field of its schema."""
 
@@ -535,8 +853,15 @@ assert {t: set(d) for t, d in VALID.items()} == {t: set(s) for t, s in SCHEMAS.i
 FILLER_LINES = [
     {"type": "subject_registered", "data": {"name": "Filler One"}},
     {"type": "subject_registered", "data": {"name": "Filler Two", "kind": "organization"}},
-    {"type": "designated", "data": {
-        "subject": "filler-one", "authority": "UK", "regime": "F", "effective": "2020-10-15"}},
+    {
+        "type": "designated",
+        "data": {
+            "subject": "filler-one",
+            "authority": "UK",
+            "regime": "F",
+            "effective": "2020-10-15",
+        },
+    },
 ]
 """Valid lines around the bad one (independent of VALID): a bad line fails them all."""
 
@@ -567,17 +892,21 @@ def wrong_values(kind: str, required: bool) -> st.SearchStrategy[Any]:
     """JSON values of the wrong type for a field of this kind (null only where required)."""
     numbers = st.integers() | st.floats() | st.booleans()
     nested = st.lists(json_values, min_size=1, max_size=3) | st.dictionaries(
-        plain, json_values, max_size=3)
+        plain, json_values, max_size=3
+    )
     absent = st.none() if required else st.nothing()
     if kind in ("text", "opt_text", "date", "opt_date"):
         return numbers | nested | absent
     if kind == "texts":
         not_str = json_values.filter(lambda v: not isinstance(v, str))
-        return (numbers | plain | st.dictionaries(plain, json_values, max_size=2)
-                | st.lists(not_str, min_size=1, max_size=3).map(lambda xs: ["ok", *xs]))
+        return (
+            numbers
+            | plain
+            | st.dictionaries(plain, json_values, max_size=2)
+            | st.lists(not_str, min_size=1, max_size=3).map(lambda xs: ["ok", *xs])
+        )
     if kind == "int":
-        return (st.floats() | st.booleans() | plain | st.sampled_from(["6", "six"])
-                | nested | absent)
+        return st.floats() | st.booleans() | plain | st.sampled_from(["6", "six"]) | nested | absent
     assert kind == "bool"
     return st.integers() | st.floats() | plain | st.sampled_from(["true", "yes"]) | nested
 
@@ -610,9 +939,20 @@ Bad = tuple[bytes, tuple[str, ...]]
 
 
 FAULTS = [
-    "wrong type", "missing", "unknown field", "hostile text", "bad date", "not an object",
-    "not JSON", "not UTF-8", "unknown type", "unknown name", "nested", "huge number",
-    "retract position", "restore line",
+    "wrong type",
+    "missing",
+    "unknown field",
+    "hostile text",
+    "bad date",
+    "not an object",
+    "not JSON",
+    "not UTF-8",
+    "unknown type",
+    "unknown name",
+    "nested",
+    "huge number",
+    "retract position",
+    "restore line",
 ]
 
 
@@ -650,16 +990,39 @@ def bad_lines(draw: st.DrawFn, fault: str) -> Bad:
     if fault == "not JSON":
         whole = line(*draw(st.sampled_from(list(VALID.items()))))
         cut = draw(st.integers(1, len(whole) - 1))
-        garbage = draw(st.sampled_from([
-            whole[:cut], whole[:cut] + b"]}", b"\xef\xbb\xbf" + whole, whole + b",",
-            whole.replace(b'"', b"'"), b"{type: designated}", b"NULL", b"\x00" + whole,
-            whole + b"{}"]).filter(not_json))
+        garbage = draw(
+            st.sampled_from(
+                [
+                    whole[:cut],
+                    whole[:cut] + b"]}",
+                    b"\xef\xbb\xbf" + whole,
+                    whole + b",",
+                    whole.replace(b'"', b"'"),
+                    b"{type: designated}",
+                    b"NULL",
+                    b"\x00" + whole,
+                    whole + b"{}",
+                ]
+            ).filter(not_json)
+        )
         return garbage, ("line",)
     if fault == "not UTF-8":
         whole = line(*draw(st.sampled_from(list(VALID.items()))))
         at = draw(st.integers(0, len(whole)))
-        bad = draw(st.sampled_from([b"\xff", b"\xfe\xff", b"\xc3\x28", b"\xc0\xaf",
-                                    b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80", b"\xe2\x82"]))
+        bad = draw(
+            st.sampled_from(
+                [
+                    b"\xff",
+                    b"\xfe\xff",
+                    b"\xc3\x28",
+                    b"\xc0\xaf",
+                    b"\xed\xa0\x80",
+                    b"\xf4\x90\x80\x80",
+                    b"\x80",
+                    b"\xe2\x82",
+                ]
+            )
+        )
         return whole[:at] + bad + whole[at:], ("not valid UTF-8",)
     if fault == "unknown type":
         kind = draw(json_values.filter(lambda k: not (isinstance(k, str) and k in SCHEMAS)))
@@ -691,26 +1054,51 @@ def bad_lines(draw: st.DrawFn, fault: str) -> Bad:
         text = json.dumps({"type": kind, "data": {**VALID[kind], name: "@"}})
         return text.replace('"@"', "9" * digits).encode(), ("too many digits",)
     if fault == "retract position":
-        position = draw(st.integers(max_value=0) | st.integers(min_value=len(SEED) + 4)
-                        | st.integers(10**18, 10**40) | st.just(2**63))
+        position = draw(
+            st.integers(max_value=0)
+            | st.integers(min_value=len(SEED) + 4)
+            | st.integers(10**18, 10**40)
+            | st.just(2**63)
+        )
         return with_field("retracted", "position", position), ("no event at position",)
     # a restore line (with position, record time and recorder) into a non-empty ledger
-    top = draw(st.fixed_dictionaries({
-        "position": st.integers(-3, 10) | st.just(10**30),
-        "recorded_at": st.sampled_from(["2021-03-02T10:00:00+00:00", "0001-01-01T00:00:00+14:00",
-                                        "9999-12-31T23:59:59-12:00", "yesterday", "2021-02-30"]),
-        "recorded_by": st.sampled_from(["someone", "", "a\x00b"]),
-        "digest": st.sampled_from(["0" * 64, "XYZ", "0" * 63]),
-    }))
+    top = draw(
+        st.fixed_dictionaries(
+            {
+                "position": st.integers(-3, 10) | st.just(10**30),
+                "recorded_at": st.sampled_from(
+                    [
+                        "2021-03-02T10:00:00+00:00",
+                        "0001-01-01T00:00:00+14:00",
+                        "9999-12-31T23:59:59-12:00",
+                        "yesterday",
+                        "2021-02-30",
+                    ]
+                ),
+                "recorded_by": st.sampled_from(["someone", "", "a\x00b"]),
+                "digest": st.sampled_from(["0" * 64, "XYZ", "0" * 63]),
+            }
+        )
+    )
     return line("subject_registered", VALID["subject_registered"], **top), ("line",)
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 @settings(max_examples=25, deadline=None)
-@given(data=st.data(), before=st.integers(0, len(FILLER_LINES)), blanks=st.integers(0, 2),
-       after=st.integers(0, len(FILLER_LINES)), last_newline=st.booleans())
+@given(
+    data=st.data(),
+    before=st.integers(0, len(FILLER_LINES)),
+    blanks=st.integers(0, 2),
+    after=st.integers(0, len(FILLER_LINES)),
+    last_newline=st.booleans(),
+)
 def test_a_bad_line_fails_the_whole_import_and_names_the_line(
-    seeded: Seeded, fault: str, data: st.DataObject, before: int, blanks: int, after: int,
+    seeded: Seeded,
+    fault: str,
+    data: st.DataObject,
+    before: int,
+    blanks: int,
+    after: int,
     last_newline: bool,
 ) -> None:
     """Valid lines and blank ones before the bad line, valid lines after it, the last line
@@ -725,15 +1113,19 @@ def test_a_bad_line_fails_the_whole_import_and_names_the_line(
 
 @RUNS
 @given(cut=st.integers(1, 200), lines=st.integers(0, 3))
-def test_a_truncated_last_line_fails_the_whole_import(
-    seeded: Seeded, cut: int, lines: int
-) -> None:
+def test_a_truncated_last_line_fails_the_whole_import(seeded: Seeded, cut: int, lines: int) -> None:
     """An import cut short (a copy interrupted mid-line): the last line is refused."""
     records = [*FILLER_LINES[:lines], {"type": "designated", "data": VALID["designated"]}]
     text = jsonl(*records).rstrip("\n").encode()
     cut = min(cut, len(jsonl(records[-1])) - 2)
-    refused(seeded, "import", ["import", "-"], 1, f"Error: line {len(records)}: ",
-            input=text[: len(text) - cut])
+    refused(
+        seeded,
+        "import",
+        ["import", "-"],
+        1,
+        f"Error: line {len(records)}: ",
+        input=text[: len(text) - cut],
+    )
 
 
 # ---------------------------------------------------------------------------- SQL is data
@@ -741,22 +1133,44 @@ def test_a_truncated_last_line_fails_the_whole_import(
 
 SQL_SLOTS: dict[str, dict[str, tuple[str, int | None]]] = {
     # command: {slot: (the field in the export, its index in a list or None)}
-    "subject add": {"name": ("name", None), "alias": ("aliases", 0),
-                    "nationality": ("nationality", None), "position": ("position", None),
-                    "source": ("sources", 0)},
-    "subject amend": {"name": ("name", None), "alias": ("add_aliases", 0),
-                      "nationality": ("nationality", None), "position": ("position", None),
-                      "source": ("sources", 0)},
+    "subject add": {
+        "name": ("name", None),
+        "alias": ("aliases", 0),
+        "nationality": ("nationality", None),
+        "position": ("position", None),
+        "source": ("sources", 0),
+    },
+    "subject amend": {
+        "name": ("name", None),
+        "alias": ("add_aliases", 0),
+        "nationality": ("nationality", None),
+        "position": ("position", None),
+        "source": ("sources", 0),
+    },
     "authority add": {"name": ("name", None), "source": ("sources", 0)},
-    "designate": {"regime": ("regime", None), "legal act": ("legal_act", None),
-                  "reason": ("reason", None), "source": ("sources", 0)},
-    "amend": {"legal act": ("legal_act", None), "reason": ("reason", None),
-              "source": ("sources", 0)},
-    "delist": {"legal act": ("legal_act", None), "reason": ("reason", None),
-               "source": ("sources", 0)},
+    "designate": {
+        "regime": ("regime", None),
+        "legal act": ("legal_act", None),
+        "reason": ("reason", None),
+        "source": ("sources", 0),
+    },
+    "amend": {
+        "legal act": ("legal_act", None),
+        "reason": ("reason", None),
+        "source": ("sources", 0),
+    },
+    "delist": {
+        "legal act": ("legal_act", None),
+        "reason": ("reason", None),
+        "source": ("sources", 0),
+    },
     "announce": {"title": ("title", None), "source": ("sources", 0)},
-    "ruling": {"court": ("court", None), "outcome": ("outcome", None),
-               "summary": ("summary", None), "source": ("sources", 0)},
+    "ruling": {
+        "court": ("court", None),
+        "outcome": ("outcome", None),
+        "summary": ("summary", None),
+        "source": ("sources", 0),
+    },
     "retract": {"reason": ("reason", None), "source": ("sources", 0)},
 }
 """Every free-text field of each append command (ids, codes and dates must stay valid)."""
@@ -783,7 +1197,7 @@ def test_sql_fragments_in_every_text_field_are_stored_and_read_back_literally(
         assert result.exit_code == 0, result.output
         exported = export_of(url)
         assert exported.startswith(seeded.export)
-        new = exported[len(seeded.export):].splitlines()
+        new = exported[len(seeded.export) :].splitlines()
         assert len(new) == 1
         stored = json.loads(new[0])["data"]
         for slot, (name, index) in slots.items():
@@ -800,50 +1214,94 @@ def test_sql_fragments_in_every_text_field_are_stored_and_read_back_literally(
 
 HOSTILE_FILES: dict[str, tuple[bytes, str]] = {
     "sql-fragment-then-bad-line": (
-        jsonl({"type": "subject_registered", "data": {"name": "'); DROP TABLE ledger_events; --",
-                                                       "id": "bobby-tables"}}).encode()
-        + with_field("designated", "effective", "2021-02-30") + b"\n",
-        "Error: line 2: effective '2021-02-30' is not a calendar date"),
-    "nul-character": (with_field("designated", "reason", "a\x00b") + b"\n",
-                      "Error: line 1: reason contains a control character"),
-    "lone-surrogate": (with_field("designated", "regime", "R\udfff") + b"\n",
-                       "Error: line 1: regime contains a lone surrogate (not valid UTF-8)"),
-    "invalid-utf8": (jsonl(FILLER_LINES[0]).encode() + b'{"type": "\xff"}\n',
-                     "Error: line 2: not valid UTF-8"),
-    "truncated-last-line": (jsonl(*FILLER_LINES).encode() + b'{"type": "designated", "da',
-                            "Error: line 4: truncated line (no closing brace)"),
-    "not-an-object": (jsonl(FILLER_LINES[0]).encode() + b'["designated", {}]\n',
-                      "Error: line 2: each line must be a JSON object"),
+        jsonl(
+            {
+                "type": "subject_registered",
+                "data": {"name": "'); DROP TABLE ledger_events; --", "id": "bobby-tables"},
+            }
+        ).encode()
+        + with_field("designated", "effective", "2021-02-30")
+        + b"\n",
+        "Error: line 2: effective '2021-02-30' is not a calendar date",
+    ),
+    "nul-character": (
+        with_field("designated", "reason", "a\x00b") + b"\n",
+        "Error: line 1: reason contains a control character",
+    ),
+    "lone-surrogate": (
+        with_field("designated", "regime", "R\udfff") + b"\n",
+        "Error: line 1: regime contains a lone surrogate (not valid UTF-8)",
+    ),
+    "invalid-utf8": (
+        jsonl(FILLER_LINES[0]).encode() + b'{"type": "\xff"}\n',
+        "Error: line 2: not valid UTF-8",
+    ),
+    "truncated-last-line": (
+        jsonl(*FILLER_LINES).encode() + b'{"type": "designated", "da',
+        "Error: line 4: truncated line (no closing brace)",
+    ),
+    "not-an-object": (
+        jsonl(FILLER_LINES[0]).encode() + b'["designated", {}]\n',
+        "Error: line 2: each line must be a JSON object",
+    ),
     "deep-nesting": (b"[" * 100_000 + b"\n", "Error: line 1: not valid JSON (nested too deeply)"),
-    "unclosed-braces": (jsonl(FILLER_LINES[0]).encode() + b"{" * 100_000,
-                        "Error: line 2: truncated line (no closing brace)"),
-    "megabyte-name": (with_field("subject_registered", "name", "y" * 10**6) + b"\n",
-                      "Error: line 1: name is too long (1000000 characters; at most 4000)"),
-    "null-last-line": (jsonl(FILLER_LINES[0]).encode() + b"null",
-                       "Error: line 2: each line must be a JSON object"),
-    "huge-number": (b'{"type": "retracted", "data": {"position": ' + b"9" * 5000 + b"}}\n",
-                    "Error: line 1: not valid JSON (a number with too many digits)"),
-    "huge-position": (line("retracted", {"position": 10**30, "reason": "r"}) + b"\n",
-                      f"Error: line 1: no event at position {10**30}; the ledger has 6 events"),
-    "position-past-bigint": (line("retracted", {"position": 2**63, "reason": "r"}) + b"\n",
-                             f"Error: line 1: no event at position {2**63}; the ledger has 6 "
-                             "events"),
-    "number-for-string": (with_field("designated", "regime", 13661) + b"\n",
-                          "Error: line 1: regime must be a string"),
-    "missing-field": (line("designated", {"subject": "igor-krasnov"}) + b"\n",
-                      "Error: line 1: designated needs 'authority'"),
-    "unknown-field": (with_field("designated", "severity", "high") + b"\n",
-                      "Error: line 1: unknown field 'severity' for designated"),
-    "unknown-authority": (with_field("designated", "authority", "XX") + b"\n",
-                          "Error: line 1: unknown authority 'XX'; known: AU, CA, CH, EU, JP, NZ, "
-                          "UK, UN, US-BIS, US-OFAC, US-STATE, XA (register another with "
-                          "'sanctions authority add')"),
-    "huge-text": (with_field("announced", "title", "x" * 100_000) + b"\n",
-                  "Error: line 1: title is too long (100000 characters; at most 4000)"),
+    "unclosed-braces": (
+        jsonl(FILLER_LINES[0]).encode() + b"{" * 100_000,
+        "Error: line 2: truncated line (no closing brace)",
+    ),
+    "megabyte-name": (
+        with_field("subject_registered", "name", "y" * 10**6) + b"\n",
+        "Error: line 1: name is too long (1000000 characters; at most 4000)",
+    ),
+    "null-last-line": (
+        jsonl(FILLER_LINES[0]).encode() + b"null",
+        "Error: line 2: each line must be a JSON object",
+    ),
+    "huge-number": (
+        b'{"type": "retracted", "data": {"position": ' + b"9" * 5000 + b"}}\n",
+        "Error: line 1: not valid JSON (a number with too many digits)",
+    ),
+    "huge-position": (
+        line("retracted", {"position": 10**30, "reason": "r"}) + b"\n",
+        f"Error: line 1: no event at position {10**30}; the ledger has 6 events",
+    ),
+    "position-past-bigint": (
+        line("retracted", {"position": 2**63, "reason": "r"}) + b"\n",
+        f"Error: line 1: no event at position {2**63}; the ledger has 6 events",
+    ),
+    "number-for-string": (
+        with_field("designated", "regime", 13661) + b"\n",
+        "Error: line 1: regime must be a string",
+    ),
+    "missing-field": (
+        line("designated", {"subject": "igor-krasnov"}) + b"\n",
+        "Error: line 1: designated needs 'authority'",
+    ),
+    "unknown-field": (
+        with_field("designated", "severity", "high") + b"\n",
+        "Error: line 1: unknown field 'severity' for designated",
+    ),
+    "unknown-authority": (
+        with_field("designated", "authority", "XX") + b"\n",
+        "Error: line 1: unknown authority 'XX'; known: AU, CA, CH, EU, JP, NZ, "
+        "UK, UN, US-BIS, US-OFAC, US-STATE, XA (register another with "
+        "'sanctions authority add')",
+    ),
+    "huge-text": (
+        with_field("announced", "title", "x" * 100_000) + b"\n",
+        "Error: line 1: title is too long (100000 characters; at most 4000)",
+    ),
     "record-time-out-of-range": (
-        line("subject_registered", {"name": "x"}, position=1,
-             recorded_at="0001-01-01T00:00:00+14:00", recorded_by="a") + b"\n",
-        "Error: line 1: recorded_at '0001-01-01T00:00:00+14:00' is out of range"),
+        line(
+            "subject_registered",
+            {"name": "x"},
+            position=1,
+            recorded_at="0001-01-01T00:00:00+14:00",
+            recorded_by="a",
+        )
+        + b"\n",
+        "Error: line 1: recorded_at '0001-01-01T00:00:00+14:00' is out of range",
+    ),
 }
 
 
@@ -853,8 +1311,9 @@ def test_a_hostile_file_is_refused_on_every_store(db_url: str, name: str) -> Non
     sanctions = Sanctions(db_url)
     sanctions.ok("import", "-", input=jsonl(*SEED))
     before, head = sanctions.ok("export").stdout, sanctions.head()
-    result = sanctions.runner.invoke(cli, ["--db", db_url, "--by", "tester", "import", "-"],
-                                     input=content)
+    result = sanctions.runner.invoke(
+        cli, ["--db", db_url, "--by", "tester", "import", "-"], input=content
+    )
     assert check_refused(result, 1) == error
     assert sanctions.ok("export").stdout == before
     assert sanctions.head() == head
@@ -866,17 +1325,37 @@ def test_sql_fragments_in_an_import_are_stored_literally_on_every_store(db_url: 
     sanctions.ok("import", "-", input=jsonl(*SEED))
     records = []
     for i, fragment in enumerate(SQL_FRAGMENTS):
-        records.append({"type": "subject_registered", "data": {
-            "id": f"s-{i}", "name": fragment, "aliases": [fragment + " alias"],
-            "nationality": fragment, "position": fragment, "sources": [fragment]}})
-        records.append({"type": "designated", "data": {
-            "subject": f"s-{i}", "authority": "EU", "regime": fragment,
-            "effective": "2021-03-02", "legal_act": fragment, "reason": fragment,
-            "sources": [fragment]}})
+        records.append(
+            {
+                "type": "subject_registered",
+                "data": {
+                    "id": f"s-{i}",
+                    "name": fragment,
+                    "aliases": [fragment + " alias"],
+                    "nationality": fragment,
+                    "position": fragment,
+                    "sources": [fragment],
+                },
+            }
+        )
+        records.append(
+            {
+                "type": "designated",
+                "data": {
+                    "subject": f"s-{i}",
+                    "authority": "EU",
+                    "regime": fragment,
+                    "effective": "2021-03-02",
+                    "legal_act": fragment,
+                    "reason": fragment,
+                    "sources": [fragment],
+                },
+            }
+        )
     sanctions.ok("import", "-", input=jsonl(*records))
     exported = [json.loads(x) for x in sanctions.ok("export").stdout.splitlines()]
     assert len(exported) == len(SEED) + len(records)
-    for record, stored in zip(records, exported[len(SEED):], strict=True):
+    for record, stored in zip(records, exported[len(SEED) :], strict=True):
         assert stored["type"] == record["type"]
         assert {k: stored["data"][k] for k in record["data"]} == record["data"]
     # the read side got them too: its tables are all there
@@ -888,8 +1367,7 @@ def test_sql_fragments_in_an_import_are_stored_literally_on_every_store(db_url: 
 # ---------------------------------------------------------------------------- official lists
 
 
-def un_xml(name: str = "Ri Won Ho", listed_on: str = "2018-01-01",
-           doctype: str = "") -> bytes:
+def un_xml(name: str = "Ri Won Ho", listed_on: str = "2018-01-01", doctype: str = "") -> bytes:
     """A UN consolidated list with one individual."""
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>{doctype}'
@@ -900,37 +1378,75 @@ def un_xml(name: str = "Ri Won Ho", listed_on: str = "2018-01-01",
     ).encode()
 
 
-_LOL = "".join(
-    f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
-SDN_ROW = b'36,"AEROCARIBBEAN AIRLINES","-0- ","CUBA","-0- ","-0- ","-0- ","-0- ","-0- ",' \
-    b'"-0- ","-0- ","-0- "\n\x1a'  # OFAC ends its files with Ctrl-Z
+_LOL = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
+SDN_ROW = (
+    b'36,"AEROCARIBBEAN AIRLINES","-0- ","CUBA","-0- ","-0- ","-0- ","-0- ","-0- ",'
+    b'"-0- ","-0- ","-0- "\n\x1a'
+)  # OFAC ends its files with Ctrl-Z
 
 HOSTILE_LISTS: dict[str, tuple[list[str], dict[str, bytes], int, str]] = {
     # name: (arguments after import-list, files to write, exit status, words in the error)
-    "un-not-xml": (["un", "{dir}/list.xml"], {"list.xml": b"\xff\xfe garbage"}, 1,
-                   "not valid UTF-8"),
+    "un-not-xml": (
+        ["un", "{dir}/list.xml"],
+        {"list.xml": b"\xff\xfe garbage"},
+        1,
+        "not valid UTF-8",
+    ),
     "un-truncated": (["un", "{dir}/list.xml"], {"list.xml": un_xml()[:200]}, 1, "list.xml"),
-    "un-entity-bomb": (["un", "{dir}/list.xml"],
-                       {"list.xml": un_xml("&l9;", doctype=f"<!DOCTYPE l [{_LOL}]>")}, 1,
-                       "malformed XML"),
-    "un-huge-name": (["un", "{dir}/list.xml"], {"list.xml": un_xml("x" * 5000)}, 1,
-                     "name is too long"),
-    "un-date-out-of-range": (["un", "{dir}/list.xml"],
-                             {"list.xml": un_xml(listed_on="0001-01-01")}, 1, "out of range"),
-    "un-no-such-day": (["un", "{dir}/list.xml"], {"list.xml": un_xml(listed_on="2018-02-30")},
-                       1, "'2018-02-30'"),
-    "sdn-not-utf8": (["ofac-sdn", "{dir}", "--published", "2021-01-01"],
-                     {"sdn.csv": b'\xff,"a\n', "add.csv": b"", "alt.csv": b"",
-                      "sdn_comments.csv": b""}, 1, "not valid UTF-8"),
-    "sdn-malformed-csv": (["ofac-sdn", "{dir}", "--published", "2021-01-01"],
-                          {"sdn.csv": SDN_ROW, "add.csv": b'"a\x1a', "alt.csv": b"\x1a",
-                           "sdn_comments.csv": b""}, 1, "malformed CSV"),
-    "sdn-no-date": (["ofac-sdn", "{dir}"], {"sdn.csv": SDN_ROW, "add.csv": b"", "alt.csv": b"",
-                                            "sdn_comments.csv": b""}, 1, "--published"),
-    "sdn-bad-date": (["ofac-sdn", "{dir}", "--published", "2021-13-01"],
-                     {"sdn.csv": SDN_ROW}, 2, "Invalid value for '--published'"),
-    "unknown-list": (["eu", "{dir}/list.xml"], {"list.xml": un_xml()}, 2,
-                     "Invalid value for 'LIST'"),
+    "un-entity-bomb": (
+        ["un", "{dir}/list.xml"],
+        {"list.xml": un_xml("&l9;", doctype=f"<!DOCTYPE l [{_LOL}]>")},
+        1,
+        "malformed XML",
+    ),
+    "un-huge-name": (
+        ["un", "{dir}/list.xml"],
+        {"list.xml": un_xml("x" * 5000)},
+        1,
+        "name is too long",
+    ),
+    "un-date-out-of-range": (
+        ["un", "{dir}/list.xml"],
+        {"list.xml": un_xml(listed_on="0001-01-01")},
+        1,
+        "out of range",
+    ),
+    "un-no-such-day": (
+        ["un", "{dir}/list.xml"],
+        {"list.xml": un_xml(listed_on="2018-02-30")},
+        1,
+        "'2018-02-30'",
+    ),
+    "sdn-not-utf8": (
+        ["ofac-sdn", "{dir}", "--published", "2021-01-01"],
+        {"sdn.csv": b'\xff,"a\n', "add.csv": b"", "alt.csv": b"", "sdn_comments.csv": b""},
+        1,
+        "not valid UTF-8",
+    ),
+    "sdn-malformed-csv": (
+        ["ofac-sdn", "{dir}", "--published", "2021-01-01"],
+        {"sdn.csv": SDN_ROW, "add.csv": b'"a\x1a', "alt.csv": b"\x1a", "sdn_comments.csv": b""},
+        1,
+        "malformed CSV",
+    ),
+    "sdn-no-date": (
+        ["ofac-sdn", "{dir}"],
+        {"sdn.csv": SDN_ROW, "add.csv": b"", "alt.csv": b"", "sdn_comments.csv": b""},
+        1,
+        "--published",
+    ),
+    "sdn-bad-date": (
+        ["ofac-sdn", "{dir}", "--published", "2021-13-01"],
+        {"sdn.csv": SDN_ROW},
+        2,
+        "Invalid value for '--published'",
+    ),
+    "unknown-list": (
+        ["eu", "{dir}/list.xml"],
+        {"list.xml": un_xml()},
+        2,
+        "Invalid value for 'LIST'",
+    ),
     "missing-file": (["un", "{dir}/missing.xml"], {}, 2, "Invalid value for 'FILE'"),
 }
 
@@ -945,8 +1461,10 @@ def test_a_hostile_official_list_is_refused_on_every_store(
     sanctions = Sanctions(db_url)
     sanctions.ok("import", "-", input=jsonl(*SEED))
     before, head = sanctions.ok("export").stdout, sanctions.head()
-    result = sanctions.runner.invoke(cli, ["--db", db_url, "--by", "tester", "import-list",
-                                           *(a.format(dir=tmp_path) for a in args)])
+    result = sanctions.runner.invoke(
+        cli,
+        ["--db", db_url, "--by", "tester", "import-list", *(a.format(dir=tmp_path) for a in args)],
+    )
     check_refused(result, code, words)
     assert sanctions.ok("export").stdout == before
     assert sanctions.head() == head
@@ -961,5 +1479,4 @@ def test_an_sql_fragment_in_an_official_list_is_stored_literally(
     sanctions = Sanctions(db_url)
     sanctions.ok("import-list", "un", str(tmp_path / "list.xml"))
     exported = [json.loads(x) for x in sanctions.ok("export").stdout.splitlines()]
-    assert [e["data"]["name"] for e in exported if e["type"] == "subject_registered"] == [
-        fragment]
+    assert [e["data"]["name"] for e in exported if e["type"] == "subject_registered"] == [fragment]

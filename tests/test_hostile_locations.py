@@ -101,9 +101,42 @@ def one_error(result: Result) -> str:
 # ---------------------------------------------------------------------------- URLs
 
 _path_parts = st.sampled_from(
-    ["a", "b.db", "/", "//", ".", "..", "?", "#", "%", "%2F", "%00", "%3F", "&", "=", ":",
-     "@", " ", "é", "Ω", "~", "\\", "mode=ro", "mode=rw", "mode=memory", ":memory:",
-     "sanctions.db", "ledger", "\t", "\n", "\x00", "\x7f", "'", '"', ";"]
+    [
+        "a",
+        "b.db",
+        "/",
+        "//",
+        ".",
+        "..",
+        "?",
+        "#",
+        "%",
+        "%2F",
+        "%00",
+        "%3F",
+        "&",
+        "=",
+        ":",
+        "@",
+        " ",
+        "é",
+        "Ω",
+        "~",
+        "\\",
+        "mode=ro",
+        "mode=rw",
+        "mode=memory",
+        ":memory:",
+        "sanctions.db",
+        "ledger",
+        "\t",
+        "\n",
+        "\x00",
+        "\x7f",
+        "'",
+        '"',
+        ";",
+    ]
 )
 paths = st.lists(_path_parts, max_size=8).map("".join)
 
@@ -116,8 +149,26 @@ sqlite_urls = st.builds(
 
 plain_sqlite_urls = st.builds(
     lambda path, query: f"sqlite:///{path}{query}",
-    st.lists(st.sampled_from(["a", "b.db", "/", "sanctions.db", "ledger", "..", ".", "%3F",
-                              " ", "é", "%2F", "sanctions.db/", "./"]), max_size=4).map("".join),
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "b.db",
+                "/",
+                "sanctions.db",
+                "ledger",
+                "..",
+                ".",
+                "%3F",
+                " ",
+                "é",
+                "%2F",
+                "sanctions.db/",
+                "./",
+            ]
+        ),
+        max_size=4,
+    ).map("".join),
     st.sampled_from(["", "", "?mode=ro", "?mode=rw", "?x=1", "?"]),
 )
 
@@ -128,8 +179,19 @@ postgres_urls = st.builds(
     st.sampled_from(["127.0.0.1", "localhost", "", "[::1]"]),
     st.sampled_from(["", f":{CLOSED}", ":0", ":99999", ":abc", ":-1", ":5432", ":"]),
     paths,
-    st.sampled_from(["", "?schema=", "?schema=Bad", "?schema=a&schema=b", "?sslmode=require",
-                     "?schema=x;drop", "?%00", "?schema=" + "x" * 70, "?schema=ok_1"]),
+    st.sampled_from(
+        [
+            "",
+            "?schema=",
+            "?schema=Bad",
+            "?schema=a&schema=b",
+            "?sslmode=require",
+            "?schema=x;drop",
+            "?%00",
+            "?schema=" + "x" * 70,
+            "?schema=ok_1",
+        ]
+    ),
 )
 
 other_urls = st.text(max_size=30) | st.builds(
@@ -168,15 +230,33 @@ def test_a_generated_url_is_refused_in_one_line_and_creates_nothing(
                 assert secret not in error, error
 
 
-@pytest.mark.parametrize("url", [
-    "sqlite:///a\x00b.db", "sqlite:///x.db\n", "postgresql://u@127.0.0.1:-1/db",
-    "postgresql://u@127.0.0.1:99999/db", "postgresql://u@127.0.0.1:abc/db",
-    "sqlite:///x.db?mode=rw", "sqlite:///x.db?mode=memory", "sqlite:///:memory:",
-    "sqlite://", "sqlite:///", "postgresql://u@127.0.0.1/db?schema=a&schema=b",
-    f"postgresql://u:secret@127.0.0.1:{CLOSED}/db?sslmode=require", "", " ", "://",
-    "sqlite:///a%00b.db", "sqlite:///a%0Ab.db", "sqlite:///", "sqlite:///.", "sqlite:///..",
-    "sqlite:///sub/", f"postgresql://u:secret@127.0.0.1:{CLOSED}/db",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///a\x00b.db",
+        "sqlite:///x.db\n",
+        "postgresql://u@127.0.0.1:-1/db",
+        "postgresql://u@127.0.0.1:99999/db",
+        "postgresql://u@127.0.0.1:abc/db",
+        "sqlite:///x.db?mode=rw",
+        "sqlite:///x.db?mode=memory",
+        "sqlite:///:memory:",
+        "sqlite://",
+        "sqlite:///",
+        "postgresql://u@127.0.0.1/db?schema=a&schema=b",
+        f"postgresql://u:secret@127.0.0.1:{CLOSED}/db?sslmode=require",
+        "",
+        " ",
+        "://",
+        "sqlite:///a%00b.db",
+        "sqlite:///a%0Ab.db",
+        "sqlite:///",
+        "sqlite:///.",
+        "sqlite:///..",
+        "sqlite:///sub/",
+        f"postgresql://u:secret@127.0.0.1:{CLOSED}/db",
+    ],
+)
 @pytest.mark.parametrize("command", [QUESTION, ("init",)], ids=" ".join)
 def test_a_hostile_url_is_one_error_line(
     tmp_path: Path, url: str, command: tuple[str, ...]
@@ -200,9 +280,21 @@ def can(mode: int, owned: bool, bit: str) -> bool:
 
 def as_nobody(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-         str(SANCTIONS), "--db", url, "--by", "reader", *args],
-        capture_output=True, text=True, timeout=300,
+        [
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+            str(SANCTIONS),
+            "--db",
+            url,
+            "--by",
+            "reader",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "LANG": "C.UTF-8"},
     )
 
@@ -285,8 +377,7 @@ def test_generated_permissions_answer_exactly_or_refuse_in_one_line(
 
 # ---------------------------------------------------------------------------- PostgreSQL grants
 
-VIEW_TABLES = ["view_tracking", "view_log", "view_event_subjects", "view_subjects",
-               "view_periods"]
+VIEW_TABLES = ["view_tracking", "view_log", "view_event_subjects", "view_subjects", "view_periods"]
 
 
 @pytest.mark.postgres
@@ -304,8 +395,12 @@ VIEW_TABLES = ["view_tracking", "view_log", "view_event_subjects", "view_subject
 @example(True, True, True, True, False, ("subject", "add", "Leonid Volkov"))
 @example(True, True, False, True, False, QUESTION)
 def test_generated_postgresql_grants_answer_exactly_or_refuse_in_one_line(
-    usage: bool, select_events: bool, insert_events: bool, select_views: bool,
-    write_views: bool, command: tuple[str, ...],
+    usage: bool,
+    select_events: bool,
+    insert_events: bool,
+    select_views: bool,
+    write_views: bool,
+    command: tuple[str, ...],
 ) -> None:
     with postgres_schema() as url:
         owner = Sanctions(url)
@@ -320,12 +415,18 @@ def test_generated_postgresql_grants_answer_exactly_or_refuse_in_one_line(
             grants.append(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, r))
         events = [p for p, on in (("SELECT", select_events), ("INSERT", insert_events)) if on]
         if events:
-            grants.append(sql.SQL("GRANT {} ON {}.ledger_events TO {}").format(
-                sql.SQL(", ".join(events)), schema, r))
+            grants.append(
+                sql.SQL("GRANT {} ON {}.ledger_events TO {}").format(
+                    sql.SQL(", ".join(events)), schema, r
+                )
+            )
         views = [p for p, on in (("SELECT", select_views), ("INSERT, UPDATE", write_views)) if on]
         for table in VIEW_TABLES if views else []:
-            grants.append(sql.SQL("GRANT {} ON {}.{} TO {}").format(
-                sql.SQL(", ".join(views)), schema, sql.Identifier(table), r))
+            grants.append(
+                sql.SQL("GRANT {} ON {}.{} TO {}").format(
+                    sql.SQL(", ".join(views)), schema, sql.Identifier(table), r
+                )
+            )
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(r))
             for grant in grants:

@@ -349,4 +349,5 @@ def test_a_postgres_schema_name_outside_lower_case_identifiers_is_refused() -> N
     assert result.exit_code == 1
     assert result.output.strip() == (
         "Error: bad database URL: schema 'Mixed-Case' must be lower-case letters, digits and "
-        "underscores (it names the same schema in SQL and in the search path)")
+        "underscores (it names the same schema in SQL and in the search path)"
+    )

@@ -58,7 +58,6 @@ def new_ledger(url: str) -> Sanctions:
     return Sanctions(url)  # runs 'sanctions init'
 
 
-
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """A generated history as JSON Lines: a seed, the rest, and the rest's beginning."""

@@ -92,9 +92,14 @@ def pg_dump(url: str) -> dict[str, list[str]]:
     with psycopg.connect(os.environ[POSTGRES_ENV].split("?")[0]) as conn:
         return {
             t: sorted(
-                map(repr, conn.execute(
-                    sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(t))
-                ).fetchall())
+                map(
+                    repr,
+                    conn.execute(
+                        sql.SQL("SELECT * FROM {}.{}").format(
+                            sql.Identifier(schema), sql.Identifier(t)
+                        )
+                    ).fetchall(),
+                )
             )
             for t in tables
         }
@@ -346,8 +351,9 @@ def make_newer(url: str) -> None:
             )
 
 
-@pytest.mark.parametrize("args", [QUESTION, ("init",), ("subject", "add", "Viktor Zolotov")],
-                         ids=" ".join)
+@pytest.mark.parametrize(
+    "args", [QUESTION, ("init",), ("subject", "add", "Viktor Zolotov")], ids=" ".join
+)
 def test_a_ledger_from_a_newer_version_is_refused(
     sanctions: Sanctions, db_url: str, args: tuple[str, ...]
 ) -> None:
@@ -564,8 +570,7 @@ def test_a_role_that_does_not_exist_is_one_error_line(postgres_url: str) -> None
     url = postgres_url.replace("postgres@", "nobody_w13_no_such_role@", 1)
     result = Sanctions(url, init=False)(*QUESTION)
     assert error_line(result) == (
-        f'Error: cannot open the ledger at {url}: role "nobody_w13_no_such_role" does not '
-        "exist"
+        f'Error: cannot open the ledger at {url}: role "nobody_w13_no_such_role" does not exist'
     )
     assert result.exit_code == 1
 

@@ -207,9 +207,7 @@ def test_a_mis_encoded_sdn_file_is_refused(seeded: Seeded, data: st.DataObject) 
 
 @RUNS
 @given(st.data())
-def test_an_sdn_file_with_a_duplicated_row_is_refused(
-    seeded: Seeded, data: st.DataObject
-) -> None:
+def test_an_sdn_file_with_a_duplicated_row_is_refused(seeded: Seeded, data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(MARKED), label="file")
     body, mark = seeded.sdn[name].rstrip(b"\x1a"), b"\x1a"
     rows = body.removesuffix(b"\r\n").split(b"\r\n")

@@ -46,9 +46,7 @@ def un_refs(path: Path) -> list[str]:
 
 def un_keeping(src: Path, dst: Path, keep: set[str], generated: str) -> Path:
     """A well-formed copy of a UN list that kept only some entries."""
-    return un_copy(
-        src, dst, generated=generated, remove=[r for r in un_refs(src) if r not in keep]
-    )
+    return un_copy(src, dst, generated=generated, remove=[r for r in un_refs(src) if r not in keep])
 
 
 def refused_unchanged(s: Sanctions, args: list[str], error: str, code: int = 1) -> None:
@@ -79,9 +77,7 @@ def test_a_snapshot_that_kept_one_entry_is_refused_naming_how_many_it_would_deli
     s.ok("import-list", "un", str(need(UN_FILE)))
     one = un_keeping(UN_FILE, tmp_path / "one.xml", {"QDi.001"}, "2018-10-30T10:00:00")
     refused_unchanged(s, ["import-list", "un", str(one)], UN_REFUSAL)
-    refused_unchanged(
-        s, ["import-list", "un", str(one), "--max-delistings", "1091"], UN_REFUSAL
-    )
+    refused_unchanged(s, ["import-list", "un", str(one), "--max-delistings", "1091"], UN_REFUSAL)
     refused_unchanged(s, ["import-list", "un", str(one), "--max-delistings", "99%"], UN_REFUSAL)
     out = s.ok("import-list", "un", str(one), "--max-delistings", "1092").output
     assert out.splitlines()[:2] == [
@@ -89,8 +85,9 @@ def test_a_snapshot_that_kept_one_entry_is_refused_naming_how_many_it_would_deli
         "(positions 2188..3280)",
         "  0 subjects registered, 0 amended; 0 designations added, 0 amended, 1092 delisted",
     ]
-    listed = json.loads(s.ok("list", "--authority", "UN", "--at", "2018-10-30",
-                              "--format", "json").output)
+    listed = json.loads(
+        s.ok("list", "--authority", "UN", "--at", "2018-10-30", "--format", "json").output
+    )
     assert [row["subject_id"] for row in listed] == ["un-qdi-001"]
 
 
@@ -175,23 +172,28 @@ def test_a_dry_run_reports_every_change_and_the_refusal_and_writes_nothing(
         "  the import would be refused: " + UN_REFUSAL.removeprefix("Error: "),
     ]
     assert sum("│ delisted │ 2018-10-30" in line for line in table) == 1092
-    report = json.loads(s.ok("import-list", "un", str(one), "--dry-run", "--format", "json")
-                        .stdout)
+    report = json.loads(s.ok("import-list", "un", str(one), "--dry-run", "--format", "json").stdout)
     assert (report["dry_run"], report["refused"], report["delisted"], report["in_force"]) == (
-        True, True, 1092, 1093)
+        True,
+        True,
+        1092,
+        1093,
+    )
     assert report["refusal"] == UN_REFUSAL.removeprefix("Error: ")
     assert len(report["changes"]) == 1092
     assert report["changes"][0] == {
-        "subject": "un-cde-001", "regime": "UN Democratic Republic of the Congo",
-        "change": "delisted", "effective": "2018-10-30", "reference": "CDe.001"}
+        "subject": "un-cde-001",
+        "regime": "UN Democratic Republic of the Congo",
+        "change": "delisted",
+        "effective": "2018-10-30",
+        "reference": "CDe.001",
+    }
     assert "un-qdi-001" not in {c["subject"] for c in report["changes"]}
     assert s.head() == before
     assert s.ok("export").stdout == export
 
 
-def test_a_dry_run_lists_exactly_what_the_import_then_records(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_a_dry_run_lists_exactly_what_the_import_then_records(db_url: str, tmp_path: Path) -> None:
     s = Sanctions(db_url)
     s.ok("import-list", "ofac-sdn", str(OFAC_SMALL), "--published", "2021-06-01")
     later = ofac_copy(
@@ -269,7 +271,7 @@ def broken_un(kind: str, dst: Path) -> Path:
     elif kind == "truncated":
         text = "".join(lines[:10])
     elif kind == "duplicated":
-        first = text[text.index("<INDIVIDUAL>"):text.index("</INDIVIDUAL>") + 13]
+        first = text[text.index("<INDIVIDUAL>") : text.index("</INDIVIDUAL>") + 13]
         end = text.index("</INDIVIDUALS>")
         text = text[:end] + first + text[end:]
     if kind == "latin-1":
@@ -372,6 +374,7 @@ def test_remarks_split_over_several_comment_rows_are_kept_whole(tmp_path: Path) 
     comments = folder / "sdn_comments.csv"
     kept = comments.read_bytes().rstrip(b"\x1a")
     comments.write_bytes(kept + b'16911," nationality Russia."\r\n')
-    entry = next(e for e in parse("ofac-sdn", folder, published=date(2021, 6, 1)).entries
-                 if e.ref == "16911")
+    entry = next(
+        e for e in parse("ofac-sdn", folder, published=date(2021, 6, 1)).entries if e.ref == "16911"
+    )
     assert entry.nationality == "Russia"

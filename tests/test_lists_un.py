@@ -244,8 +244,11 @@ def test_another_file_with_an_imported_date_is_refused(un_url: str, tmp_path: Pa
 @pytest.mark.parametrize(
     ("cut", "message"),
     [
-        ("truncate", r"bad.xml line \d+: the file ends inside <\w+>, before </CONSOLIDATED_LIST>: "
-         r"it is truncated"),
+        (
+            "truncate",
+            r"bad.xml line \d+: the file ends inside <\w+>, before </CONSOLIDATED_LIST>: "
+            r"it is truncated",
+        ),
         ("no-ref", r"line \d+: INDIVIDUAL without REFERENCE_NUMBER"),
         ("bad-date", r"line \d+ \(INDIVIDUAL KPi.037\): LISTED_ON '2016-13-30' is not a date"),
         ("bad-type", r"\(ENTITY CDe.001\): unknown UN_LIST_TYPE 'Atlantis'"),

@@ -55,8 +55,18 @@ needs_another_user = pytest.mark.skipif(
 def as_nobody(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """``sanctions`` run by the user nobody, who may not write what root made."""
     return subprocess.run(
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-         str(SANCTIONS), "--db", url, "--by", "reader", *args],
+        [
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+            str(SANCTIONS),
+            "--db",
+            url,
+            "--by",
+            "reader",
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -205,8 +215,7 @@ def test_init_refuses_a_folder_it_may_not_write(shared_dir: Path) -> None:
     url = sqlite_url_in(shared_dir)
     done = as_nobody(url, "init")
     assert the_error(done) == (
-        f"Error: cannot create a ledger at {url}: no write permission on the folder "
-        f"{shared_dir}"
+        f"Error: cannot create a ledger at {url}: no write permission on the folder {shared_dir}"
     )
     assert done.returncode == 1
     assert list(shared_dir.iterdir()) == []
@@ -255,7 +264,6 @@ def test_mode_ro_in_the_url_answers_and_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.endswith(": the URL asks for mode=ro\n")
     assert list((tmp_path / "new").iterdir()) == []
-
 
 
 def test_a_read_only_ledger_lists_its_registered_authorities(tmp_path: Path) -> None:

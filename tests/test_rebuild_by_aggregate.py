@@ -34,9 +34,7 @@ def imported_history(url: str, folder: Path, events: int = 3000) -> Iterator[Vie
         ledger.close()
 
 
-def test_catching_up_by_aggregate_equals_catching_up_in_order(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_catching_up_by_aggregate_equals_catching_up_in_order(db_url: str, tmp_path: Path) -> None:
     with imported_history(db_url, tmp_path) as views:
         with patch("projections.views.BATCH", 10**9):  # one batch: in order of record
             views.catch_up()

@@ -91,19 +91,13 @@ def test_search_on_the_command_line(sanctions: Sanctions) -> None:
     # so any earlier day is possible), never a plain "no sanction".
     # A surname alone is not even possible at the default threshold: a partial hit.
     early = json.loads(
-        sanctions.ok(
-            "search", "Kalashnikov", "--format", "json", "--at", "2021-05-31"
-        ).output
+        sanctions.ok("search", "Kalashnikov", "--format", "json", "--at", "2021-05-31").output
     )
     assert {r["subject_id"] for r in early} == {"ofac-31252", "ofac-16911"}
     assert {r["status"] for r in early} == {"partial"}
-    assert all(
-        r["sanctions"] == ["US-OFAC: UKRAINE-EO13661 (possibly listed)"] for r in early
-    )
+    assert all(r["sanctions"] == ["US-OFAC: UKRAINE-EO13661 (possibly listed)"] for r in early)
     limited = json.loads(
-        sanctions.ok(
-            "search", "Kalashnikov", "--limit", "1", "--format", "json"
-        ).output
+        sanctions.ok("search", "Kalashnikov", "--limit", "1", "--format", "json").output
     )
     assert len(limited) == 1
     table = sanctions.ok("search", "umarov").output

@@ -21,16 +21,38 @@ def lines(subjects: int, offset: int = 0) -> list[str]:
     out = []
     for i in range(subjects):
         out.append({"type": "subject_registered", "data": {"id": f"s-{i}", "name": f"S {i}"}})
-        out.append({"type": "designated", "data": {
-            "subject": f"s-{i}", "authority": "EU", "regime": "R", "effective": "2021-01-01",
-            "measures": ["asset-freeze"]}})
+        out.append(
+            {
+                "type": "designated",
+                "data": {
+                    "subject": f"s-{i}",
+                    "authority": "EU",
+                    "regime": "R",
+                    "effective": "2021-01-01",
+                    "measures": ["asset-freeze"],
+                },
+            }
+        )
     # Far later in the file: events about aggregates long evicted from the cache.
     for i in range(subjects):
-        out.append({"type": "amended", "data": {
-            "subject": f"s-{i}", "authority": "EU", "regime": "R", "effective": "2021-06-01",
-            "add_measures": ["travel-ban"]}})
-    out.append({"type": "delisted", "data": {
-        "subject": "s-0", "authority": "EU", "regime": "R", "effective": "2022-01-01"}})
+        out.append(
+            {
+                "type": "amended",
+                "data": {
+                    "subject": f"s-{i}",
+                    "authority": "EU",
+                    "regime": "R",
+                    "effective": "2021-06-01",
+                    "add_measures": ["travel-ban"],
+                },
+            }
+        )
+    out.append(
+        {
+            "type": "delisted",
+            "data": {"subject": "s-0", "authority": "EU", "regime": "R", "effective": "2022-01-01"},
+        }
+    )
     out.append({"type": "retracted", "data": {"position": 2 + offset, "reason": "wrong regime"}})
     return [json.dumps(o) for o in out]
 
@@ -55,8 +77,9 @@ def test_a_streamed_import_reads_back_what_it_wrote_earlier_in_its_transaction(
     code, output = import_file(db_url, path)
     assert code == 0, output
     assert output.startswith("Imported 902 events (positions 1..902)")
-    result = CliRunner().invoke(cli, ["--db", db_url, "list", "--at", "2021-07-01",
-                                      "--format", "json"])
+    result = CliRunner().invoke(
+        cli, ["--db", db_url, "list", "--at", "2021-07-01", "--format", "json"]
+    )
     rows = json.loads(result.output)
     assert len(rows) == 299  # s-0's designation (position 2) was retracted
     assert all(r["measures"] == ["asset-freeze", "travel-ban"] for r in rows)
@@ -68,15 +91,26 @@ def test_a_bad_line_after_many_written_chunks_leaves_nothing(
 ) -> None:
     assert CliRunner().invoke(cli, ["--db", db_url, "subject", "add", "Before"]).exit_code == 0
     body = lines(300, offset=1)
-    body.append(json.dumps({"type": "delisted", "data": {
-        "subject": "s-5", "authority": "EU", "regime": "R", "effective": "2020-01-01"}}))
+    body.append(
+        json.dumps(
+            {
+                "type": "delisted",
+                "data": {
+                    "subject": "s-5",
+                    "authority": "EU",
+                    "regime": "R",
+                    "effective": "2020-01-01",
+                },
+            }
+        )
+    )
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(body) + "\n")
     code, output = import_file(db_url, path)
     assert code == 1
     assert output.strip() == (
-        "Error: line 903: s-5 by EU under 'R' is not designated on 2020-01-01; "
-        "nothing to delist")
+        "Error: line 903: s-5 by EU under 'R' is not designated on 2020-01-01; nothing to delist"
+    )
     assert Ledger(db_url).head()[0] == 1
 
 
@@ -97,9 +131,16 @@ def test_a_streamed_restore_reproduces_the_chain(
 def test_a_subject_whose_registration_was_retracted_earlier_in_the_import_is_refused(
     db_url: str, tmp_path: Path, small_memory: None
 ) -> None:
-    designate = {"type": "designated", "data": {
-        "subject": "s-0", "authority": "EU", "regime": "R", "effective": "2021-01-01",
-        "measures": ["asset-freeze"]}}
+    designate = {
+        "type": "designated",
+        "data": {
+            "subject": "s-0",
+            "authority": "EU",
+            "regime": "R",
+            "effective": "2021-01-01",
+            "measures": ["asset-freeze"],
+        },
+    }
     records = [
         {"type": "subject_registered", "data": {"id": "s-0", "name": "S 0"}},
         designate,  # s-0 is known registered from here on ...

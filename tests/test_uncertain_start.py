@@ -127,14 +127,26 @@ def test_list_shows_possible_rows_marked_only_when_asked(sanctions: Sanctions) -
     rows = json.loads(plain.stdout)
     assert all(r["certain"] for r in rows)
     wide = sanctions.ok(
-        "list", "--authority", "US-OFAC", "--at", "2021-06-15", "--format", "json",
+        "list",
+        "--authority",
+        "US-OFAC",
+        "--at",
+        "2021-06-15",
+        "--format",
+        "json",
         "--include-uncertain",
     )
     more = json.loads(wide.stdout)
     assert more[: len(rows)] == rows  # the certain rows are untouched
     assert [(r["subject_id"], r["certain"]) for r in more[len(rows) :]] == [("ofac-31252", False)]
     csv_lines = sanctions.ok(
-        "list", "--authority", "US-OFAC", "--at", "2021-06-15", "--format", "csv",
+        "list",
+        "--authority",
+        "US-OFAC",
+        "--at",
+        "2021-06-15",
+        "--format",
+        "csv",
         "--include-uncertain",
     ).stdout.splitlines()
     assert csv_lines[0].endswith(",legal_act,certain,window")
@@ -196,8 +208,14 @@ def test_diff_counts_possible_additions_and_shows_them_when_asked(sanctions: San
         "--include-uncertain shows them"
     ]
     wide = sanctions.ok(
-        "diff", "2021-06-01", "2021-06-30", "--authority", "US-OFAC", "--include-uncertain",
-        "--format", "json",
+        "diff",
+        "2021-06-01",
+        "2021-06-30",
+        "--authority",
+        "US-OFAC",
+        "--include-uncertain",
+        "--format",
+        "json",
     )
     (change,) = json.loads(wide.stdout)
     assert (change["change"], change["subject_id"], change["effective_date"]) == (
@@ -229,11 +247,29 @@ def test_history_says_the_start_is_uncertain(sanctions: Sanctions) -> None:
 def test_the_window_is_what_the_ledger_knew_at_known_at(sanctions: Sanctions) -> None:
     sanctions.ok("import", str(OLD_EXPORT))
     # Position 67 is the end of the 2021-06-01 import; 31252 came with the next one (68..71).
-    before = sanctions.ok("list", "--authority", "US-OFAC", "--at", "2021-06-15",
-                          "--known-at", "67", "--format", "csv")
+    before = sanctions.ok(
+        "list",
+        "--authority",
+        "US-OFAC",
+        "--at",
+        "2021-06-15",
+        "--known-at",
+        "67",
+        "--format",
+        "csv",
+    )
     assert stderr_lines(before) == []
-    after = sanctions.ok("list", "--authority", "US-OFAC", "--at", "2021-06-15",
-                         "--known-at", "71", "--format", "csv")
+    after = sanctions.ok(
+        "list",
+        "--authority",
+        "US-OFAC",
+        "--at",
+        "2021-06-15",
+        "--known-at",
+        "71",
+        "--format",
+        "csv",
+    )
     assert stderr_lines(after) == [
         "1 more possibly listed on 2021-06-15; --include-uncertain shows them"
     ]
@@ -250,8 +286,18 @@ def krasnov(sanctions: Sanctions) -> Sanctions:
 
 def test_designate_with_listed_after_is_possibly_listed_in_the_window(krasnov: Sanctions) -> None:
     result = krasnov.ok(
-        "designate", "igor-krasnov", "--authority", "UK", "--regime", "Russia",
-        "--effective", "2021-07-07", "--listed-after", "2021-06-01", "--measure", "asset-freeze",
+        "designate",
+        "igor-krasnov",
+        "--authority",
+        "UK",
+        "--regime",
+        "Russia",
+        "--effective",
+        "2021-07-07",
+        "--listed-after",
+        "2021-06-01",
+        "--measure",
+        "asset-freeze",
     )
     assert result.stdout == (
         "Recorded at position 2: designated igor-krasnov by UK under 'Russia' from 2021-07-07 "
@@ -271,8 +317,15 @@ def test_designate_with_an_unknown_start_is_possibly_listed_on_any_earlier_day(
     krasnov: Sanctions,
 ) -> None:
     krasnov.ok(
-        "designate", "igor-krasnov", "--authority", "UK", "--regime", "Russia",
-        "--effective", "2021-07-07", "--start-unknown",
+        "designate",
+        "igor-krasnov",
+        "--authority",
+        "UK",
+        "--regime",
+        "Russia",
+        "--effective",
+        "2021-07-07",
+        "--start-unknown",
     )
     rows = json.loads(
         krasnov.ok("show", "igor-krasnov", "--at", "1990-01-01", "--format", "json").stdout
@@ -283,8 +336,16 @@ def test_designate_with_an_unknown_start_is_possibly_listed_on_any_earlier_day(
 def test_a_listed_after_date_not_before_the_effective_date_is_refused(krasnov: Sanctions) -> None:
     krasnov.refused(
         [
-            "designate", "igor-krasnov", "--authority", "UK", "--regime", "Russia",
-            "--effective", "2021-07-07", "--listed-after", "2021-07-07",
+            "designate",
+            "igor-krasnov",
+            "--authority",
+            "UK",
+            "--regime",
+            "Russia",
+            "--effective",
+            "2021-07-07",
+            "--listed-after",
+            "2021-07-07",
         ],
         "Error: the listed-after date 2021-07-07 is not before the effective date 2021-07-07; "
         "give the last date on which it was known not listed",
@@ -294,8 +355,17 @@ def test_a_listed_after_date_not_before_the_effective_date_is_refused(krasnov: S
 def test_a_listed_after_date_with_an_unknown_start_is_refused(krasnov: Sanctions) -> None:
     krasnov.refused(
         [
-            "designate", "igor-krasnov", "--authority", "UK", "--regime", "Russia",
-            "--effective", "2021-07-07", "--listed-after", "2021-06-01", "--start-unknown",
+            "designate",
+            "igor-krasnov",
+            "--authority",
+            "UK",
+            "--regime",
+            "Russia",
+            "--effective",
+            "2021-07-07",
+            "--listed-after",
+            "2021-06-01",
+            "--start-unknown",
         ],
         "Error: give either a listed-after date or an unknown start, not both",
     )
@@ -303,8 +373,16 @@ def test_a_listed_after_date_with_an_unknown_start_is_refused(krasnov: Sanctions
 
 def test_a_malformed_listed_after_date_is_refused(krasnov: Sanctions) -> None:
     result = krasnov(
-        "designate", "igor-krasnov", "--authority", "UK", "--regime", "Russia",
-        "--effective", "2021-07-07", "--listed-after", "2021-02-30",
+        "designate",
+        "igor-krasnov",
+        "--authority",
+        "UK",
+        "--regime",
+        "Russia",
+        "--effective",
+        "2021-07-07",
+        "--listed-after",
+        "2021-02-30",
     )
     assert result.exit_code == 2
     assert "--listed-after" in result.stderr
@@ -316,15 +394,35 @@ def test_windows_travel_in_json_lines_and_restore_to_the_same_bytes(
 ) -> None:
     lines = [
         {"type": "subject_registered", "data": {"name": "Igor Krasnov"}},
-        {"type": "designated", "data": {
-            "subject": "igor-krasnov", "authority": "UK", "regime": "Russia",
-            "effective": "2021-07-07", "listed_after": "2021-06-01"}},
-        {"type": "designated", "data": {
-            "subject": "igor-krasnov", "authority": "EU", "regime": "Russia",
-            "effective": "2021-07-07", "start_unknown": True}},
-        {"type": "designated", "data": {
-            "subject": "igor-krasnov", "authority": "US-OFAC", "regime": "EO 13661",
-            "effective": "2021-03-02"}},
+        {
+            "type": "designated",
+            "data": {
+                "subject": "igor-krasnov",
+                "authority": "UK",
+                "regime": "Russia",
+                "effective": "2021-07-07",
+                "listed_after": "2021-06-01",
+            },
+        },
+        {
+            "type": "designated",
+            "data": {
+                "subject": "igor-krasnov",
+                "authority": "EU",
+                "regime": "Russia",
+                "effective": "2021-07-07",
+                "start_unknown": True,
+            },
+        },
+        {
+            "type": "designated",
+            "data": {
+                "subject": "igor-krasnov",
+                "authority": "US-OFAC",
+                "regime": "EO 13661",
+                "effective": "2021-03-02",
+            },
+        },
     ]
     source = tmp_path / "events.jsonl"
     source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
@@ -349,10 +447,21 @@ def test_a_window_in_json_lines_is_checked_like_the_command(
 ) -> None:
     source = tmp_path / "events.jsonl"
     source.write_text(
-        json.dumps({"type": "subject_registered", "data": {"name": "Igor Krasnov"}}) + "\n"
-        + json.dumps({"type": "designated", "data": {
-            "subject": "igor-krasnov", "authority": "UK", "regime": "Russia",
-            "effective": "2021-07-07", "listed_after": "2021-08-01"}}) + "\n",
+        json.dumps({"type": "subject_registered", "data": {"name": "Igor Krasnov"}})
+        + "\n"
+        + json.dumps(
+            {
+                "type": "designated",
+                "data": {
+                    "subject": "igor-krasnov",
+                    "authority": "UK",
+                    "regime": "Russia",
+                    "effective": "2021-07-07",
+                    "listed_after": "2021-08-01",
+                },
+            }
+        )
+        + "\n",
         encoding="utf-8",
     )
     sanctions.refused(

@@ -109,8 +109,18 @@ def test_long_answers_are_paged_and_next_pins_the_date_and_known_at(
     assert len(first["items"]) == 4
     assert "known_at=41" in first["next"] and "offset=4" in first["next"]
     # An event appended between two pages does not leak into the pages after it.
-    example.ok("designate", "pavel-popov", "--authority", "UK", "--regime", "Global HR",
-               "--effective", "2021-03-01", "--measure", "asset-freeze")
+    example.ok(
+        "designate",
+        "pavel-popov",
+        "--authority",
+        "UK",
+        "--regime",
+        "Global HR",
+        "--effective",
+        "2021-03-01",
+        "--measure",
+        "asset-freeze",
+    )
     assert all_items(client, "/api/designations?at=2021-03-03&limit=4") != full  # now current
     rest = all_items(client, first["next"])
     assert first["items"] + rest == full
@@ -162,8 +172,10 @@ def test_an_unknown_subject_is_a_404_with_the_nearest_ids(client: TestClient) ->
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-@pytest.mark.parametrize("path", ["/api/designations", "/api/head", "/api/subjects/igor-krasnov",
-                                  "/subjects/igor-krasnov", "/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/designations", "/api/head", "/api/subjects/igor-krasnov", "/subjects/igor-krasnov", "/"],
+)
 def test_write_methods_are_refused_and_write_nothing(
     example: Sanctions, client: TestClient, method: str, path: str
 ) -> None:
@@ -196,8 +208,9 @@ def test_events_appended_by_the_cli_show_up_on_the_next_request(
     example: Sanctions, client: TestClient
 ) -> None:
     assert client.get("/api/subjects/igor-krasnov?at=2021-03-03").json()["designations"]
-    example.ok("delist", "igor-krasnov", "--authority", "EU", "--regime", GHR,
-               "--effective", "2021-03-03")
+    example.ok(
+        "delist", "igor-krasnov", "--authority", "EU", "--regime", GHR, "--effective", "2021-03-03"
+    )
     after = client.get("/api/subjects/igor-krasnov?at=2021-03-03").json()
     assert [d["authority"] for d in after["designations"]] == ["US-OFAC"]
     assert client.get("/api/head").json()["position"] == 42
@@ -242,8 +255,13 @@ def test_a_script_in_a_subject_name_is_shown_as_text(sanctions: Sanctions, tmp_p
     )  # fmt: skip
     sanctions.ok("import", str(events))
     with TestClient(create_app(sanctions.url)) as client:
-        for path in ["/subjects/hostile", "/?q=script", "/designations?at=2021-03-03",
-                     "/diff?from=2021-03-01&to=2021-03-31", "/log"]:
+        for path in [
+            "/subjects/hostile",
+            "/?q=script",
+            "/designations?at=2021-03-03",
+            "/diff?from=2021-03-01&to=2021-03-31",
+            "/log",
+        ]:
             page = client.get(path)
             assert page.status_code == 200, path
             assert "<script" not in page.text and "<img" not in page.text, path
@@ -269,8 +287,11 @@ def test_a_role_that_may_only_select_still_gets_answers(postgres_url: str) -> No
     role = f"reader_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
-        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
-            sql.Identifier(schema), sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+                sql.Identifier(schema), sql.Identifier(role)
+            )
+        )
         conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
             sql.Identifier(schema), sql.Identifier(role)))  # fmt: skip
     try:
@@ -282,8 +303,16 @@ def test_a_role_that_may_only_select_still_gets_answers(postgres_url: str) -> No
             assert len(got.json()["designations"]) == 2
             assert client.get("/subjects/igor-krasnov").status_code == 200
             # An event the projections cannot take in: an error, never a stale "not listed".
-            example.ok("delist", "igor-krasnov", "--authority", "EU", "--regime", GHR,
-                       "--effective", "2021-03-03")
+            example.ok(
+                "delist",
+                "igor-krasnov",
+                "--authority",
+                "EU",
+                "--regime",
+                GHR,
+                "--effective",
+                "2021-03-03",
+            )
             with psycopg.connect(base, autocommit=True) as conn:  # undo the CLI's catch-up
                 conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
                 conn.execute("UPDATE view_tracking SET position = 41")
@@ -303,15 +332,43 @@ def test_a_role_that_may_only_select_still_gets_answers(postgres_url: str) -> No
 def test_the_timeline_marks_amendments_delistings_rulings_and_annulments(
     example: Sanctions, client: TestClient
 ) -> None:
-    example.ok("amend", "igor-krasnov", "--authority", "EU", "--regime", GHR,
-               "--effective", "2022-03-01", "--remove-measure", "travel-ban")
-    example.ok("ruling", "igor-krasnov", "--court", "EU General Court", "--date", "2023-06-01",
-               "--outcome", "annulled", "--annuls", "--authority", "EU", "--regime", GHR)
+    example.ok(
+        "amend",
+        "igor-krasnov",
+        "--authority",
+        "EU",
+        "--regime",
+        GHR,
+        "--effective",
+        "2022-03-01",
+        "--remove-measure",
+        "travel-ban",
+    )
+    example.ok(
+        "ruling",
+        "igor-krasnov",
+        "--court",
+        "EU General Court",
+        "--date",
+        "2023-06-01",
+        "--outcome",
+        "annulled",
+        "--annuls",
+        "--authority",
+        "EU",
+        "--regime",
+        GHR,
+    )
     example.ok("delist", "igor-krasnov", "--authority", "US-OFAC", "--regime", "EO 13661",
                "--effective", "2024-01-01")  # fmt: skip
     page = client.get("/subjects/igor-krasnov?at=2022-06-01").text
-    for mark in ["mark-amended", "mark-annulled", "mark-annulment", "mark-delisted",
-                 "mark-announcement"]:
+    for mark in [
+        "mark-amended",
+        "mark-annulled",
+        "mark-annulment",
+        "mark-delisted",
+        "mark-announcement",
+    ]:
         assert f'class="mark {mark}"' in page, mark
     timeline = client.get("/api/subjects/igor-krasnov/timeline").json()
     eu = next(lane for lane in timeline["lanes"] if lane["authority"] == "EU")
@@ -322,9 +379,7 @@ def test_the_timeline_marks_amendments_delistings_rulings_and_annulments(
     # As known before those three events: one open stretch per lane again.
     before = client.get("/api/subjects/igor-krasnov/timeline?known_at=41").json()
     assert [len(lane["stretches"]) for lane in before["lanes"]] == [1, 1]
-    assert 'class="mark mark-annulled"' not in client.get(
-        "/subjects/igor-krasnov?known_at=41"
-    ).text
+    assert 'class="mark mark-annulled"' not in client.get("/subjects/igor-krasnov?known_at=41").text
 
 
 def test_an_uncertain_start_is_in_the_timeline_and_shaded_on_the_page(tmp_path: Path) -> None:

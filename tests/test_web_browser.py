@@ -149,9 +149,7 @@ def test_the_eu_list_on_3_march_2021_has_the_rows_of_sanctions_list(
     expect(page).to_have_url(f"{served}/designations?authority=EU&regime=&measure=&kind="
                              "&at=2021-03-03&known_at=")  # fmt: skip
     rows = page.locator("table.listings tbody tr")
-    shown = [
-        tuple(cell.inner_text() for cell in row.locator("td").all()[:7]) for row in rows.all()
-    ]
+    shown = [tuple(cell.inner_text() for cell in row.locator("td").all()[:7]) for row in rows.all()]
     cli = json.loads(ledger.ok("list", "--authority", "EU", "--at", "2021-03-03",
                                "--format", "json").stdout)  # fmt: skip
     expected = [

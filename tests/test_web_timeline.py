@@ -37,8 +37,20 @@ def test_an_uncertain_start_is_shaded_before_the_bar_and_ends_where_it_starts() 
 
 
 def test_the_picture_escapes_every_text_and_joins_announced_lanes() -> None:
-    announce = Fact(7, "announcement", date(2021, 3, 2), "<i>T</i>", None, None, None,
-                    ["US-OFAC", "EU"], ["x"], None, [], "2021-03-10T00:00:00.000000+00:00")
+    announce = Fact(
+        7,
+        "announcement",
+        date(2021, 3, 2),
+        "<i>T</i>",
+        None,
+        None,
+        None,
+        ["US-OFAC", "EU"],
+        ["x"],
+        None,
+        [],
+        "2021-03-10T00:00:00.000000+00:00",
+    )
     tl = Timeline(SUBJECT, 9, [
         Lane("EU", "<script>alert(1)</script>", [stretch(date(2021, 3, 2), None)]),
         Lane("US-OFAC", "EO 13661", [stretch(date(2021, 3, 2), None)]),

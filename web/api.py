@@ -134,8 +134,12 @@ def router(reader: Reader) -> APIRouter:
         if not words(q):
             raise BadParameter("q", f"q {q!r} has no letters or digits to search for; give a name")
         found = hits(
-            views, reader.name_index(views, k), q, limit=offset + limit + 1,
-            at=day(at), known_at=str(k),
+            views,
+            reader.name_index(views, k),
+            q,
+            limit=offset + limit + 1,
+            at=day(at),
+            known_at=str(k),
         )
         return paged(request, found[offset:], offset, limit, {"at": day(at), "known_at": k})
 
@@ -152,9 +156,7 @@ def router(reader: Reader) -> APIRouter:
         rows = views.subjects(known_at=str(k))
         return paged(request, _window(rows, offset, limit), offset, limit, {"known_at": k})
 
-    @api.get(
-        "/subjects/{subject_id}", response_model=queries.SubjectReport, responses=NOT_FOUND
-    )
+    @api.get("/subjects/{subject_id}", response_model=queries.SubjectReport, responses=NOT_FOUND)
     def subject(
         subject_id: SubjectPath, at: AtQuery = None, known_at: KnownAtQuery = None
     ) -> Response:

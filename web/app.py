@@ -73,6 +73,7 @@ def create_app(url: str) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         reader.close()
+
     app = FastAPI(
         title="sanctions-ledger",
         version=__version__,

@@ -87,15 +87,14 @@ def router(reader: Reader) -> APIRouter:
         }
 
     @pages.get("/", response_class=HTMLResponse)
-    def home(
-        q: str | None = None, at: str | None = None, known_at: str | None = None
-    ) -> Response:
+    def home(q: str | None = None, at: str | None = None, known_at: str | None = None) -> Response:
         s = state(known_at, at)
         found = None
         if q:
             views, k = s["views"], s["k"]
-            found = hits(views, reader.name_index(views, k), q, limit=25, at=s["at"],
-                         known_at=str(k))
+            found = hits(
+                views, reader.name_index(views, k), q, limit=25, at=s["at"], known_at=str(k)
+            )
         return render("home.html", title="Search", q=q or "", found=found, **s)
 
     @pages.get("/subjects/{subject_id}", response_class=HTMLResponse)
@@ -134,8 +133,11 @@ def router(reader: Reader) -> APIRouter:
         limit = _int(params.get("limit"), "limit", PAGE_SIZE, 1, MAX_PAGE_SIZE)
         args = _listing_args(params, s)
         rows = s["views"].listings(**args, offset=offset, limit=limit + 1)
-        pinned = {**{k: v for k, v in params.items() if k not in ("offset", "limit")},
-                  "at": s["at"].isoformat(), "known_at": s["k"]}
+        pinned = {
+            **{k: v for k, v in params.items() if k not in ("offset", "limit")},
+            "at": s["at"].isoformat(),
+            "known_at": s["k"],
+        }
         return render(
             "designations.html",
             title="Designations in force",
@@ -148,8 +150,9 @@ def router(reader: Reader) -> APIRouter:
             authorities=sorted(BUILTIN_AUTHORITIES),
             offset=offset,
             limit=limit,
-            previous_url=url("/designations", **pinned, offset=max(0, offset - limit),
-                             limit=limit) if offset else None,
+            previous_url=url("/designations", **pinned, offset=max(0, offset - limit), limit=limit)
+            if offset
+            else None,
             next_url=url("/designations", **pinned, offset=offset + limit, limit=limit)
             if len(rows) > limit
             else None,

@@ -115,8 +115,9 @@ def layout(tl: Timeline, at: date) -> Picture:
     lane_y: dict[str, list[float]] = {}
     for index, lane in enumerate(tl.lanes):
         y = TOP + FACT_LANE + index * LANE
-        box = LaneBox(lane.authority, lane.regime, y, min(s.period_start for s in lane.stretches)
-                      .isoformat())
+        box = LaneBox(
+            lane.authority, lane.regime, y, min(s.period_start for s in lane.stretches).isoformat()
+        )
         lane_y.setdefault(lane.authority, []).append(y)
         for s in lane.stretches:
             end = s.valid_to + timedelta(days=1) if s.valid_to is not None else last
@@ -159,8 +160,9 @@ def layout(tl: Timeline, at: date) -> Picture:
         facts.append(Mark(x(f.date), "announcement", _fact_label(f), f"#position-{f.position}"))
         ys = [y for a in f.authorities for y in lane_y.get(a, [])]
         if ys:
-            links.append(Link(x(f.date), TOP + FACT_LANE / 2, max(ys) + BAR_Y + BAR_H,
-                              _fact_label(f)))
+            links.append(
+                Link(x(f.date), TOP + FACT_LANE / 2, max(ys) + BAR_Y + BAR_H, _fact_label(f))
+            )
     height = TOP + FACT_LANE + max(1, len(lanes)) * LANE + 8
     return Picture(
         width=WIDTH,
@@ -206,8 +208,6 @@ def _describe(tl: Timeline) -> str:
         return f"{tl.subject.name}: no designation as known at position {tl.known_at}."
     parts = []
     for lane in tl.lanes:
-        spans = ", ".join(
-            f"{s.valid_from} to {s.valid_to or 'open'}" for s in lane.stretches
-        )
+        spans = ", ".join(f"{s.valid_from} to {s.valid_to or 'open'}" for s in lane.stretches)
         parts.append(f"{lane.authority} ({lane.regime}): {spans}")
     return f"{tl.subject.name}: " + "; ".join(parts)

@@ -447,7 +447,7 @@ def _subject(b: UnitOfWork, entry: Entry, tag: list[str], report: ImportReport) 
         return
     handle(
         b,
-            AmendSubject(
+        AmendSubject(
             subject_id=entry.subject_id,
             add_aliases=add,
             remove_aliases=remove,
