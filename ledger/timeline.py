@@ -78,6 +78,7 @@ def segments(steps: Iterable[Step]) -> list[Segment]:
     # possible_from (only on a piece that starts a run)].
     raw: list[list[Any]] = []
     run = 0
+    first = 0  # index in raw of the current run's first piece
     active = False
     for step in sorted(steps, key=_order):
         kind = step.kind
@@ -86,9 +87,16 @@ def segments(steps: Iterable[Step]) -> list[Segment]:
             if active:
                 raw[-1][2] = step.effective - ONE_DAY
                 raw[-1][7] = None
+                # A later designation of the same period whose start the source does not
+                # give may have begun before the period did: the period's window widens.
+                possible = step.possible_from
+                if possible is not None and possible < raw[first][1]:
+                    held = raw[first][8]
+                    raw[first][8] = possible if held is None else min(held, possible)
             else:
                 run += 1
                 active = True
+                first = len(raw)
                 if step.possible_from is not None and step.possible_from < step.effective:
                     window = step.possible_from
             raw.append(
@@ -133,13 +141,21 @@ def segments(steps: Iterable[Step]) -> list[Segment]:
     # Expiry clips a piece; a piece ending before it starts is dropped. Contiguous pieces of
     # one run form a period; a gap (expiry, later revived) starts another.
     groups: list[list[list[Any]]] = []
+    carried: dict[int, date] = {}  # the window of a dropped piece, for the next of its run
     for r in raw:
         until = r[4]
         if until is not None and (r[2] is None or until < r[2]):
             r[2] = until
             r[7] = "expired"
         if r[2] is not None and r[2] < r[1]:
+            # Amended on its first day: the window of the start stays with the period.
+            if r[8] is not None:
+                held = carried.get(r[0])
+                carried[r[0]] = r[8] if held is None else min(held, r[8])
             continue
+        if r[0] in carried:
+            window = carried.pop(r[0])
+            r[8] = window if r[8] is None else min(r[8], window)
         if groups:
             prev_r = groups[-1][-1]
             if prev_r[0] == r[0] and prev_r[2] is not None and prev_r[2] + ONE_DAY == r[1]:

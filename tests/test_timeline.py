@@ -134,3 +134,21 @@ def test_a_later_period_keeps_its_own_window() -> None:
     assert [s.possible_from for s in segs] == [None, D("2021-06-02")]
     assert possibly_in_force(segs, D("2021-05-15")) is None
     assert possibly_in_force(segs, D("2021-06-15")) is segs[1]
+
+
+def test_an_uncertain_start_amended_on_its_first_day_keeps_its_window() -> None:
+    segs = segments(
+        [
+            window("2021-07-07", 1, "2021-06-02"),
+            Step("amended", D("2021-07-07"), 2, add_measures=frozenset({"travel-ban"})),
+        ]
+    )
+    assert [(s.valid_from, s.possible_from) for s in segs] == [(D("2021-07-07"), D("2021-06-02"))]
+    assert possibly_in_force(segs, D("2021-06-15")) is not None
+
+
+def test_a_later_uncertain_start_in_the_same_period_widens_its_window() -> None:
+    segs = segments([Step("designated", D("2021-06-20"), 1), window("2021-07-07", 2, "2021-06-02")])
+    assert segs[0].period_start == D("2021-06-20")
+    assert possibly_in_force(segs, D("2021-06-10")) is not None
+    assert possibly_in_force(segs, D("2021-06-01")) is None
