@@ -128,7 +128,6 @@ def _bench() -> ModuleType:
     return module
 
 
-@pytest.mark.slow
 def test_measured_recall_and_false_matches_on_the_real_lists() -> None:
     """A small run of bench/matching.py: the figures the default threshold was chosen for."""
     need(UN_FILE)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,7 +30,6 @@ CHECKS = [
 ]
 
 
-@pytest.mark.slow
 def test_over_a_thousand_generated_requests_get_no_5xx_and_match_the_schema(
     tmp_path: Path,
 ) -> None:
