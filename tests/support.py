@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
@@ -140,3 +141,29 @@ def dump_views(views: Views) -> dict[str, list[tuple[Any, ...]]]:
             for t in VIEW_TABLES
             if t is not tracking
         }
+
+
+NOBODY = 65534
+SANCTIONS = Path(sys.executable).with_name("sanctions")
+
+
+def as_nobody(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``sanctions`` run by the user nobody, who may not write what root made."""
+    return subprocess.run(
+        [
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+            str(SANCTIONS),
+            "--db",
+            url,
+            "--by",
+            "reader",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "LANG": "C.UTF-8"},
+    )

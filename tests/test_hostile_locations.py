@@ -20,8 +20,6 @@ import shutil
 import socket
 import sqlite3
 import stat
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import chdir
@@ -34,13 +32,18 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 from sqlalchemy.engine import make_url
-from support import EXAMPLE, Sanctions, postgres_schema, sqlite_url_in
+from support import (
+    EXAMPLE,
+    NOBODY,
+    Sanctions,
+    as_nobody,
+    postgres_schema,
+    sqlite_url_in,
+)
 
 from cli.main import cli
 from ledger.store import Database
 
-NOBODY = 65534
-SANCTIONS = Path(sys.executable).with_name("sanctions")
 QUESTION = ("list", "--authority", "EU", "--at", "2021-03-03")
 READS = [QUESTION, ("log", "--from", "40"), ("head",)]
 
@@ -276,27 +279,6 @@ def can(mode: int, owned: bool, bit: str) -> bool:
     """Whether the user nobody has this permission (r, w or x) under this mode."""
     shift = 6 if owned else 0  # nobody is not in root's group: the "other" bits
     return bool(mode >> shift & {"r": 4, "w": 2, "x": 1}[bit])
-
-
-def as_nobody(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            "setpriv",
-            f"--reuid={NOBODY}",
-            f"--regid={NOBODY}",
-            "--clear-groups",
-            str(SANCTIONS),
-            "--db",
-            url,
-            "--by",
-            "reader",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "LANG": "C.UTF-8"},
-    )
 
 
 _ANSWERS: dict[tuple[str, ...], str] = {}

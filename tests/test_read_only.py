@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -26,13 +25,17 @@ import psycopg
 import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
-from support import EXAMPLE, FIXTURES, POSTGRES_ENV, Sanctions, sqlite_url_in
+from support import (
+    EXAMPLE,
+    FIXTURES,
+    POSTGRES_ENV,
+    Sanctions,
+    as_nobody,
+    sqlite_url_in,
+)
 
 from ledger import Ledger
 from projections import Views
-
-NOBODY = 65534
-SANCTIONS = Path(sys.executable).with_name("sanctions")
 
 QUESTIONS = [
     ("list", "--authority", "EU", "--at", "2021-03-03"),
@@ -50,28 +53,6 @@ needs_another_user = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("setpriv") is None,
     reason="a read-only SQLite ledger needs a real non-root process: root and setpriv",
 )
-
-
-def as_nobody(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """``sanctions`` run by the user nobody, who may not write what root made."""
-    return subprocess.run(
-        [
-            "setpriv",
-            f"--reuid={NOBODY}",
-            f"--regid={NOBODY}",
-            "--clear-groups",
-            str(SANCTIONS),
-            "--db",
-            url,
-            "--by",
-            "reader",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "LANG": "C.UTF-8"},
-    )
 
 
 def the_error(done: subprocess.CompletedProcess[str]) -> str:
