@@ -103,7 +103,12 @@ def test_peak_memory_is_the_commands_own_not_the_benchmarks(tmp_path: Path) -> N
     ballast = bytearray(200 * 2**20)
     for i in range(0, len(ballast), 4096):
         ballast[i] = 1
-    grow = "x = bytearray(40 * 2**20)\nfor i in range(0, len(x), 4096): x[i] = 1"
+    # The child holds its peak a moment: the watcher reads it every 20 ms, and on a loaded
+    # machine a child that exits at once can be gone before the first read.
+    grow = (
+        "import time\nx = bytearray(40 * 2**20)\n"
+        "for i in range(0, len(x), 4096): x[i] = 1\ntime.sleep(0.5)"
+    )
     run = bench.run_child([sys.executable, "-c", grow], tmp_path)
     assert run.returncode == 0
     assert 40 < run.peak_rss_mb < 120, run.peak_rss_mb
