@@ -32,13 +32,12 @@ limit included, and writes nothing.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.utils import get_topic
 
@@ -47,7 +46,6 @@ from ledger.adapters.snapshot import (
     InvalidSnapshot,
     ProgressFn,
     Snapshot,
-    parse_tag,
     source_tag,
 )
 from ledger.commands import (
@@ -293,14 +291,11 @@ def _held(b: UnitOfWork, list_name: str, authority: str) -> dict[tuple[str, str]
     """(subject, regime) -> list reference of every designation an import of the list made."""
     topics = [get_topic(Designation.Designated), get_topic(Designation.Redesignated)]
     held: dict[tuple[str, str], str] = {}
-    for n in b.scan(topics):
-        state = json.loads(n.state)
-        if state.get("authority") != authority:
-            continue
-        for source in state.get("sources", []):
-            tag = parse_tag(source)
-            if tag is not None and tag[0] == list_name:
-                held[(state["subject"], state["regime"])] = tag[2]
+    for _, event in b.events(topics):
+        designated = cast(Designation.Designated, event)
+        entry = designated.list_entry
+        if entry is not None and entry.list_name == list_name and designated.authority == authority:
+            held[(designated.subject, designated.regime)] = entry.ref
     return held
 
 
