@@ -132,6 +132,24 @@ class LedgerAggregate(Aggregate):
         )
 
 
+class FromList(LedgerAggregate.Event):
+    """An event that a list import may have made: of a subject or a designation."""
+
+    list_entry: ListEntry | None
+    """The list entry it comes from, None when entered by hand. Stored as the tag that
+    ``sources`` cites (the form of events before version 2 and of JSON Lines)."""
+    class_version: ClassVar[int] = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        upcast_entry(state)
+
+    def stored_form(self, state: dict[str, Any]) -> int:
+        if state.pop("list_entry") != entry_of(state["sources"]):
+            raise LedgerError("internal: an event's list entry must be the one its sources cite")
+        return 1
+
+
 # --------------------------------------------------------------------------- subjects
 
 
@@ -147,7 +165,7 @@ class SubjectState:
 
 
 class Subject(LedgerAggregate):
-    class Registered(LedgerAggregate.Event, Aggregate.Created):
+    class Registered(FromList, Aggregate.Created):
         subject_id: str
         name: str
         kind: str
@@ -157,7 +175,7 @@ class Subject(LedgerAggregate):
         position: str | None
         type_name: ClassVar[str] = "subject_registered"
 
-    class Reregistered(LedgerAggregate.Event):
+    class Reregistered(FromList):
         """Registered again after the first registration was retracted."""
 
         subject_id: str
@@ -169,7 +187,7 @@ class Subject(LedgerAggregate):
         position: str | None
         type_name: ClassVar[str] = "subject_registered"
 
-    class Amended(LedgerAggregate.Event):
+    class Amended(FromList):
         subject_id: str
         name: str | None
         kind: str | None
@@ -185,7 +203,8 @@ class Subject(LedgerAggregate):
 
     @classmethod
     def register(cls, **fields: Any) -> Subject:
-        return cls._create(cls.Registered, id=subject_uuid(fields["subject_id"]), **fields)
+        key, entry = subject_uuid(fields["subject_id"]), entry_of(fields["sources"])
+        return cls._create(cls.Registered, id=key, list_entry=entry, **fields)
 
     def register_again(self, **fields: Any) -> None:
         """Registered again: only after the registration standing was retracted."""
@@ -195,7 +214,7 @@ class Subject(LedgerAggregate):
                 f"subject id {state.subject_id!r} is already taken ({state.name}); "
                 "choose another with --id"
             )
-        self.trigger_event(self.Reregistered, **fields)
+        self.trigger_event(self.Reregistered, list_entry=entry_of(fields["sources"]), **fields)
 
     def amend(self, **fields: Any) -> None:
         """Change some attributes; an alias removed must be one it has."""
@@ -209,7 +228,7 @@ class Subject(LedgerAggregate):
                 "nothing to amend: give --name, --kind, --alias, --remove-alias, "
                 "--birth-date, --nationality or --position"
             )
-        self.trigger_event(self.Amended, **fields)
+        self.trigger_event(self.Amended, list_entry=entry_of(fields["sources"]), **fields)
 
 
 _NOT_CHANGES = frozenset({"subject_id", "recorded_by", "sources"})
@@ -281,25 +300,7 @@ class Authority(LedgerAggregate):
 # --------------------------------------------------------------------------- designations
 
 
-class DesignationEvent(LedgerAggregate.Event):
-    """An event of a designation: one a list import may have made."""
-
-    list_entry: ListEntry | None
-    """The list entry it comes from, None when entered by hand. Stored as the tag that
-    ``sources`` cites (the form of events before version 2 and of JSON Lines)."""
-    class_version: ClassVar[int] = 2
-
-    @staticmethod
-    def upcast_v1_v2(state: dict[str, Any]) -> None:
-        upcast_entry(state)
-
-    def stored_form(self, state: dict[str, Any]) -> int:
-        if state.pop("list_entry") != entry_of(state["sources"]):
-            raise LedgerError("internal: an event's list entry must be the one its sources cite")
-        return 1
-
-
-class _Designated(DesignationEvent):
+class _Designated(FromList):
     """Designated, first or again: the window is a field since version 2, the list entry
     since version 3. One without a window of its own (none, or read from its reason) is
     stored in version 1 form, as ledgers wrote it before windows were data, so that
@@ -352,7 +353,7 @@ class Designation(LedgerAggregate):
     class Redesignated(_Designated):
         """Designated again (after a delisting, an expiry or a retraction)."""
 
-    class Amended(DesignationEvent):
+    class Amended(FromList):
         subject: str
         authority: str
         regime: str
@@ -364,7 +365,7 @@ class Designation(LedgerAggregate):
         reason: str | None
         type_name: ClassVar[str] = "amended"
 
-    class Delisted(DesignationEvent):
+    class Delisted(FromList):
         subject: str
         authority: str
         regime: str
