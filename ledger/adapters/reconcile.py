@@ -19,8 +19,9 @@ importing user:
 - last, ``list_imported``: the list, its publication date, the digest of the file(s), counts.
 
 Each event cites the snapshot and the entry in ``sources`` (``un-consolidated@2018-10-29/
-QDi.001``); the designations that imports of a list created are found by that tag, and only
-those are amended or delisted: a hand-entered designation with the same key is left alone.
+QDi.001``), which its events read as the field ``list_entry`` (``ledger.facts``); the
+designations that imports of a list created are found by that field, and only those are
+amended or delisted: a hand-entered designation with the same key is left alone.
 Importing the same snapshot again adds nothing; another file with an imported publication
 date, or a snapshot older than the latest imported, is refused.
 

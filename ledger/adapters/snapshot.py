@@ -6,8 +6,9 @@ per listed subject, each with the regimes it is listed under and the measures th
 
 Every event an import records cites the snapshot and the entry in its ``sources``, as a tag
 ``LIST@PUBLISHED/REFERENCE`` (``un-consolidated@2018-10-29/QDi.001``, ``ofac-sdn@2021-06-01/
-31252``): that tag is how the next import of the same list recognises the designations that
-imports of that list created, and never touches hand-entered ones.
+31252``); events read it as their field ``list_entry`` (``ledger.facts.ListEntry``). That is
+how the next import of the same list recognises the designations that imports of that list
+created, and never touches hand-entered ones.
 """
 
 from __future__ import annotations
