@@ -52,6 +52,10 @@ URL_FORMS = "use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+IDLE_IN_TRANSACTION = 600
+"""Seconds a PostgreSQL write transaction may wait on this process between statements."""
+
+
 def connect_timeout() -> int:
     """Seconds to wait for a PostgreSQL server ($SANCTIONS_CONNECT_TIMEOUT, default 5).
 
@@ -424,6 +428,10 @@ class Database:
             "POSTGRES_SCHEMA": self.schema,
             "POSTGRES_LOCK_TIMEOUT": str(lock_timeout()),
             "POSTGRES_CONNECT_TIMEOUT": str(connect_timeout()),
+            # The library ends a transaction idle for 5 s; an import keeps its one transaction
+            # open while it checks the next chunk of events, which takes longer on a busy
+            # machine. A dead client still ends its transaction with its connection.
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(IDLE_IN_TRANSACTION),
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "4",
             "CREATE_TABLE": create,
