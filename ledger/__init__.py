@@ -8,8 +8,8 @@ from ledger.application import (
     RecordedEvent,
     default_user,
 )
+from ledger.database import DEFAULT_URL, Database
 from ledger.errors import LedgerError
-from ledger.store import DEFAULT_URL, Database
 
 __version__ = "0.1.0"
 

@@ -12,22 +12,14 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import (
-    IntegrityError,
-    JSONTranscoder,
-    Mapper,
-    PersistenceError,
-    StoredEvent,
-    Transcoding,
-)
-from eventsourcing.utils import Environment, EnvType, get_topic
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, PersistenceError
+from eventsourcing.utils import Environment, EnvType
 
 from ledger.commands import (
     COMMANDS,
@@ -43,8 +35,6 @@ from ledger.commands import (
     Retract,
 )
 from ledger.domain import (
-    WINDOW_FIELDS,
-    Designation,
     LedgerAggregate,
     authority_uuid,
     designation_uuid,
@@ -53,6 +43,7 @@ from ledger.domain import (
 )
 from ledger.errors import CannotOpen, InvalidImport, LedgerError, ReadOnly
 from ledger.handlers import authority_names, handle
+from ledger.mapper import LedgerMapper, register_transcodings
 from ledger.records import InputRecord, check_text
 from ledger.store import (
     DEFAULT_URL,
@@ -72,42 +63,6 @@ __all__ = ["AuthorityInfo", "ImportSummary", "Ledger", "Receipt", "RecordedEvent
 
 IMPORT_CHUNK = 5000
 """Events an import writes at a time, inside its one transaction."""
-
-
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
-
-
-class LedgerMapper(Mapper[UUID]):
-    """The library's mapper, except that a designation without a window of its own is
-    stored in version 1 form (no window fields, no class_version): the bytes that ledgers
-    wrote before windows were data, so that restoring an older export reproduces its
-    digests, and a certain designation is stored as it always was."""
-
-    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        if isinstance(domain_event, Designation.Designated | Designation.Redesignated) and (
-            domain_event.window_in_reason
-            or (domain_event.listed_after is None and not domain_event.start_unknown)
-        ):
-            state = dict(vars(domain_event))
-            originator_id = state.pop("originator_id")
-            originator_version = state.pop("originator_version")
-            for name in (*WINDOW_FIELDS, "window_in_reason"):
-                state.pop(name, None)
-            return StoredEvent(
-                originator_id=originator_id,
-                originator_version=originator_version,
-                topic=get_topic(type(domain_event)),
-                state=self.transcoder.encode(state),
-            )
-        return super().to_stored_event(domain_event)
 
 
 def default_user() -> str:
@@ -241,7 +196,11 @@ class Ledger(Application[UUID]):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
+        register_transcodings(transcoder)
+
+    @property
+    def ledger_mapper(self) -> LedgerMapper:
+        return cast(LedgerMapper, self.mapper)
 
     @property
     def ledger_recorder(self) -> LedgerRecorderMixin:
@@ -257,7 +216,7 @@ class Ledger(Application[UUID]):
 
     def _reader(self) -> UnitOfWork:
         head = self.recorder.max_notification_id() or 0
-        return UnitOfWork(self.ledger_recorder, self.mapper, head=head, by=self.user)
+        return UnitOfWork(self.ledger_recorder, self.ledger_mapper, head=head, by=self.user)
 
     def execute(self, *commands: Command) -> list[Receipt]:
         """Check the commands in order and append their events, all or nothing."""
@@ -328,10 +287,9 @@ class Ledger(Application[UUID]):
         """
         restore: bool | None = None
         try:
-            with self.ledger_recorder.appending() as writer:
-                b = UnitOfWork(
-                    self.ledger_recorder, self.mapper, writer.head, self.user, writer=writer
-                )
+            mapper = self.ledger_mapper
+            with self.ledger_recorder.appending(encode=mapper.stored) as writer:
+                b = UnitOfWork(self.ledger_recorder, mapper, writer.head, self.user, writer=writer)
                 for count, record in enumerate(self._prefetched(b, records), start=1):
                     is_restore = record.position is not None
                     if restore is None:

@@ -8,7 +8,6 @@ only through ``class_version`` and ``upcast_*``.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
@@ -23,10 +22,12 @@ from ledger.errors import (
     AuthorityExists,
     CannotRetract,
     InvalidValue,
+    LedgerError,
     NotDesignated,
     SnapshotConflict,
     SubjectExists,
 )
+from ledger.facts import WINDOW_FIELDS, ListEntry, entry_of, upcast_entry, upcast_window
 from ledger.timeline import UNKNOWN_START, Segment, Step, in_force, segments
 
 UNSTAMPED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,9 +75,14 @@ class LedgerAggregate(Aggregate):
 
         @staticmethod
         def create_timestamp() -> datetime:
-            # Not a record time: the store replaces it with the ledger's clock, read while
-            # holding the write lock (see ledger.store.stamp_state).
+            # Not a record time: the store's appender reads the ledger's clock while holding
+            # the write lock and has the mapper encode the event with it (ledger.mapper).
             return UNSTAMPED
+
+        def stored_form(self, state: dict[str, Any]) -> int:
+            """Take out of ``state`` what this event's stored form leaves to its upcasters
+            (``ledger.facts``); the class version that form is written in."""
+            return getattr(type(self), "class_version", 1)
 
         def apply(self, aggregate: Any) -> None:
             agg = cast(LedgerAggregate, aggregate)
@@ -126,6 +132,24 @@ class LedgerAggregate(Aggregate):
         )
 
 
+class FromList(LedgerAggregate.Event):
+    """An event that a list import may have made: of a subject or a designation."""
+
+    list_entry: ListEntry | None
+    """The list entry it comes from, None when entered by hand. Stored as the tag that
+    ``sources`` cites (the form of events before version 2 and of JSON Lines)."""
+    class_version: ClassVar[int] = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        upcast_entry(state)
+
+    def stored_form(self, state: dict[str, Any]) -> int:
+        if state.pop("list_entry") != entry_of(state["sources"]):
+            raise LedgerError("internal: an event's list entry must be the one its sources cite")
+        return 1
+
+
 # --------------------------------------------------------------------------- subjects
 
 
@@ -141,7 +165,7 @@ class SubjectState:
 
 
 class Subject(LedgerAggregate):
-    class Registered(LedgerAggregate.Event, Aggregate.Created):
+    class Registered(FromList, Aggregate.Created):
         subject_id: str
         name: str
         kind: str
@@ -151,7 +175,7 @@ class Subject(LedgerAggregate):
         position: str | None
         type_name: ClassVar[str] = "subject_registered"
 
-    class Reregistered(LedgerAggregate.Event):
+    class Reregistered(FromList):
         """Registered again after the first registration was retracted."""
 
         subject_id: str
@@ -163,7 +187,7 @@ class Subject(LedgerAggregate):
         position: str | None
         type_name: ClassVar[str] = "subject_registered"
 
-    class Amended(LedgerAggregate.Event):
+    class Amended(FromList):
         subject_id: str
         name: str | None
         kind: str | None
@@ -179,7 +203,8 @@ class Subject(LedgerAggregate):
 
     @classmethod
     def register(cls, **fields: Any) -> Subject:
-        return cls._create(cls.Registered, id=subject_uuid(fields["subject_id"]), **fields)
+        key, entry = subject_uuid(fields["subject_id"]), entry_of(fields["sources"])
+        return cls._create(cls.Registered, id=key, list_entry=entry, **fields)
 
     def register_again(self, **fields: Any) -> None:
         """Registered again: only after the registration standing was retracted."""
@@ -189,7 +214,7 @@ class Subject(LedgerAggregate):
                 f"subject id {state.subject_id!r} is already taken ({state.name}); "
                 "choose another with --id"
             )
-        self.trigger_event(self.Reregistered, **fields)
+        self.trigger_event(self.Reregistered, list_entry=entry_of(fields["sources"]), **fields)
 
     def amend(self, **fields: Any) -> None:
         """Change some attributes; an alias removed must be one it has."""
@@ -203,7 +228,7 @@ class Subject(LedgerAggregate):
                 "nothing to amend: give --name, --kind, --alias, --remove-alias, "
                 "--birth-date, --nationality or --position"
             )
-        self.trigger_event(self.Amended, **fields)
+        self.trigger_event(self.Amended, list_entry=entry_of(fields["sources"]), **fields)
 
 
 _NOT_CHANGES = frozenset({"subject_id", "recorded_by", "sources"})
@@ -275,60 +300,60 @@ class Authority(LedgerAggregate):
 # --------------------------------------------------------------------------- designations
 
 
+class _Designated(FromList):
+    """Designated, first or again: the window is a field since version 2, the list entry
+    since version 3. One without a window of its own (none, or read from its reason) is
+    stored in version 1 form, as ledgers wrote it before windows were data, so that
+    restoring an older export reproduces its digests."""
+
+    subject: str
+    authority: str
+    regime: str
+    effective: date
+    measures: list[str]
+    until: date | None
+    legal_act: str | None
+    reason: str | None
+    listed_after: date | None
+    """Certain from ``effective``, possibly listed since the day after this one (the
+    previous snapshot of the list that did not carry the entry)."""
+    start_unknown: bool
+    """Certain from ``effective``, possibly listed on any day before it."""
+    type_name: ClassVar[str] = "designated"
+    window_in_reason: ClassVar[bool] = False
+    """True on an event stored in version 1, whose window the upcast read from its
+    reason: it is exported and stored again as it was (``stored_form``)."""
+    class_version: ClassVar[int] = 3
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        upcast_window(state)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        upcast_entry(state)
+
+    def stored_form(self, state: dict[str, Any]) -> int:
+        super().stored_form(state)
+        if state.pop("window_in_reason", False) or (
+            state["listed_after"] is None and not state["start_unknown"]
+        ):
+            for name in WINDOW_FIELDS:
+                del state[name]
+            return 1
+        return 2
+
+
 class Designation(LedgerAggregate):
     """One subject listed by one authority under one regime, over any number of periods."""
 
-    class Designated(LedgerAggregate.Event, Aggregate.Created):
-        subject: str
-        authority: str
-        regime: str
-        effective: date
-        measures: list[str]
-        until: date | None
-        legal_act: str | None
-        reason: str | None
-        listed_after: date | None
-        """Certain from ``effective``, possibly listed since the day after this one (the
-        previous snapshot of the list that did not carry the entry)."""
-        start_unknown: bool
-        """Certain from ``effective``, possibly listed on any day before it."""
-        type_name: ClassVar[str] = "designated"
-        class_version: ClassVar[int] = 2
-        window_in_reason: ClassVar[bool] = False
-        """True on an event stored in version 1, whose window the upcast read from its
-        reason: it is exported and stored again as it was (see ledger.application)."""
+    class Designated(_Designated, Aggregate.Created):
+        """Designated for the first time under this key."""
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            upcast_window(state)
-
-    class Redesignated(LedgerAggregate.Event):
+    class Redesignated(_Designated):
         """Designated again (after a delisting, an expiry or a retraction)."""
 
-        subject: str
-        authority: str
-        regime: str
-        effective: date
-        measures: list[str]
-        until: date | None
-        legal_act: str | None
-        reason: str | None
-        listed_after: date | None
-        """Certain from ``effective``, possibly listed since the day after this one (the
-        previous snapshot of the list that did not carry the entry)."""
-        start_unknown: bool
-        """Certain from ``effective``, possibly listed on any day before it."""
-        type_name: ClassVar[str] = "designated"
-        class_version: ClassVar[int] = 2
-        window_in_reason: ClassVar[bool] = False
-        """True on an event stored in version 1, whose window the upcast read from its
-        reason: it is exported and stored again as it was (see ledger.application)."""
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            upcast_window(state)
-
-    class Amended(LedgerAggregate.Event):
+    class Amended(FromList):
         subject: str
         authority: str
         regime: str
@@ -340,7 +365,7 @@ class Designation(LedgerAggregate):
         reason: str | None
         type_name: ClassVar[str] = "amended"
 
-    class Delisted(LedgerAggregate.Event):
+    class Delisted(FromList):
         subject: str
         authority: str
         regime: str
@@ -366,7 +391,7 @@ class Designation(LedgerAggregate):
         """The first designation under this key."""
         check_designation_dates(fields)
         key = designation_uuid(fields["subject"], fields["authority"], fields["regime"])
-        return cls._create(cls.Designated, id=key, **fields)
+        return cls._create(cls.Designated, id=key, list_entry=entry_of(fields["sources"]), **fields)
 
     def designate_again(self, **fields: Any) -> None:
         """Designated again: only on a day it is not in force."""
@@ -377,7 +402,7 @@ class Designation(LedgerAggregate):
                 f"{describe(fields)} is already designated on {fields['effective']} "
                 f"(since {seg.period_start})"
             )
-        self.trigger_event(self.Redesignated, **fields)
+        self.trigger_event(self.Redesignated, list_entry=entry_of(fields["sources"]), **fields)
 
     def in_force_on(self, fields: dict[str, Any], doing: str) -> Segment:
         """The period in force on the effective date; refused when there is none."""
@@ -407,12 +432,12 @@ class Designation(LedgerAggregate):
                 "nothing to amend: give --add-measure, --remove-measure, --until, "
                 "--legal-act or --reason"
             )
-        self.trigger_event(self.Amended, **fields)
+        self.trigger_event(self.Amended, list_entry=entry_of(fields["sources"]), **fields)
 
     def delist(self, **fields: Any) -> None:
         """End the period in force on the effective date."""
         self.in_force_on(fields, "delist")
-        self.trigger_event(self.Delisted, **fields)
+        self.trigger_event(self.Delisted, list_entry=entry_of(fields["sources"]), **fields)
 
     def annul(self, **fields: Any) -> None:
         """A ruling ends the designation from its date; there must be one standing."""
@@ -466,37 +491,6 @@ def check_designation_dates(fields: dict[str, Any]) -> None:
                 f"the listed-after date {listed_after} is not before the effective date "
                 f"{effective}; give the last date on which it was known not listed"
             )
-
-
-WINDOW_FIELDS = ("listed_after", "start_unknown")
-"""The fields of a designation whose start the source left uncertain."""
-
-_DAY = r"(\d{4}-\d{2}-\d{2})"
-# The prose of ledger.adapters.reconcile before the window became data (version 1 events).
-_ADDED_BETWEEN = re.compile(
-    rf"; not on the list of {_DAY}, on that of {_DAY}"
-    rf"(?: \(its listing date is older: restored\))?: added between {_DAY} and {_DAY}\Z"
-)
-_FIRST_SEEN = re.compile(rf"; on the list published {_DAY}\Z")
-_LIST_TAG = re.compile(r"^[a-z0-9][a-z0-9-]*@\d{4}-\d{2}-\d{2}/")
-
-
-def upcast_window(state: dict[str, Any]) -> None:
-    """A version 1 designation: the window its list import wrote as prose, as data."""
-    listed_after: date | None = None
-    unknown = False
-    reason = state.get("reason") or ""
-    effective = state["effective"]
-    day = effective.isoformat() if isinstance(effective, date) else str(effective)
-    from_list = any(_LIST_TAG.match(s) for s in state.get("sources") or ())
-    if from_list and (m := _ADDED_BETWEEN.search(reason)) and m.group(2) == m.group(4) == day:
-        listed_after = date.fromisoformat(m.group(1))
-    elif from_list and (m := _FIRST_SEEN.search(reason)) and m.group(1) == day:
-        unknown = True
-    state["listed_after"] = listed_after
-    state["start_unknown"] = unknown
-    if listed_after is not None or unknown:
-        state["window_in_reason"] = True
 
 
 def window_of(event: LedgerAggregate.Event) -> tuple[date | None, bool] | None:
@@ -646,7 +640,7 @@ def check_snapshot_order(
 _INTERNAL_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "recorded_by"}
 )
-_HIDDEN_FIELDS = frozenset({"target_version"})
+_HIDDEN_FIELDS = frozenset({"target_version", "list_entry"})  # list_entry: in sources
 
 
 @cache

@@ -8,7 +8,6 @@ aggregate's method. The new events wait in the :class:`UnitOfWork` until it is c
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -486,9 +485,9 @@ def references(
         return False
 
     found: dict[UUID, int] = {}
-    for n in uow.scan(None):
-        if about(json.loads(n.state)):
-            found.setdefault(UUID(str(n.originator_id)), n.id)
+    for n, event in uow.events(None):
+        if about(vars(event)):
+            found.setdefault(event.originator_id, n.id)
     for position, p in uow.pending_positions():
         if about(vars(p.event)):
             found.setdefault(p.event.originator_id, position)

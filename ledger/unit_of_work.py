@@ -9,18 +9,18 @@ earlier one of the same unit), and appends them in one transaction.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError
 from eventsourcing.utils import get_topic
 
 from ledger.domain import Authority, LedgerAggregate, Subject
 from ledger.errors import ConcurrentWrite, LedgerError
+from ledger.mapper import LedgerMapper
 from ledger.store import Appender, LedgerNotification, LedgerRecorderMixin, Restored
 
 A = TypeVar("A", bound=LedgerAggregate)
@@ -72,7 +72,7 @@ class UnitOfWork:
     """Aggregates loaded once, new events kept in command order, appended all or nothing."""
 
     recorder: LedgerRecorderMixin
-    mapper: Mapper[UUID]
+    mapper: LedgerMapper
     head: int
     by: str = ""
     """Who records the events collected from now on."""
@@ -145,6 +145,14 @@ class UnitOfWork:
             yield from page
             position = page[-1].id + 1
 
+    def events(
+        self, topics: Sequence[str] | None
+    ) -> Iterator[tuple[LedgerNotification, LedgerAggregate.Event]]:
+        """Every stored event (of these topics), decoded and upcast by the mapper."""
+        decode = self.mapper.to_domain_event
+        for n in self.scan(topics):
+            yield n, cast(LedgerAggregate.Event, decode(n))
+
     def pending_positions(self) -> Iterator[tuple[int, Pending]]:
         first = self.head + self.written + 1
         for i, p in enumerate(self.pending):
@@ -153,7 +161,7 @@ class UnitOfWork:
     def subject_ids(self) -> list[str]:
         """Every subject id ever registered (for hints; scans the log)."""
         topics = [get_topic(Subject.Registered), get_topic(Subject.Reregistered)]
-        ids = {str(json.loads(n.state)["subject_id"]) for n in self.scan(topics)}
+        ids = {cast(Subject.Registered, e).subject_id for _, e in self.events(topics)}
         ids |= {
             p.event.subject_id
             for p in self.pending
@@ -164,7 +172,7 @@ class UnitOfWork:
     def authority_codes(self) -> list[str]:
         """Every authority code ever registered (scans the log)."""
         topics = [get_topic(Authority.Registered), get_topic(Authority.Reregistered)]
-        codes = {str(json.loads(n.state)["code"]) for n in self.scan(topics)}
+        codes = {cast(Authority.Registered, e).code for _, e in self.events(topics)}
         codes |= {
             p.event.code
             for p in self.pending
@@ -188,8 +196,7 @@ class UnitOfWork:
     def flush(self) -> None:
         """Write the pending events inside the held transaction; forget what is not needed."""
         assert self.writer is not None
-        to_stored = self.mapper.to_stored_event
-        self.writer.write([(to_stored(p.event), p.restored) for p in self.pending])
+        self.writer.write([(p.event, p.restored) for p in self.pending])
         self.written += len(self.pending)
         self.pending.clear()
         self.located.clear()
@@ -203,16 +210,16 @@ class UnitOfWork:
         """Append every pending event in one transaction; a receipt per event."""
         if not self.pending:
             return []
-        pending, to_stored = self.pending, self.mapper.to_stored_event
+        pending = self.pending
 
-        def chunks() -> Iterator[list[tuple[StoredEvent, Restored | None]]]:
+        def chunks() -> Iterator[list[tuple[LedgerAggregate.Event, Restored | None]]]:
             for i in range(0, len(pending), COMMIT_CHUNK):
-                yield [(to_stored(p.event), p.restored) for p in pending[i : i + COMMIT_CHUNK]]
+                yield [(p.event, p.restored) for p in pending[i : i + COMMIT_CHUNK]]
 
         restoring = pending[0].restored is not None
         expect = self.head if (self.predicted_positions_used or restoring) else None
         try:
-            appended = self.recorder.append(chunks(), expect_head=expect)
+            appended = self.recorder.append(chunks(), self.mapper.stored, expect_head=expect)
         except IntegrityError:
             raise concurrent_write() from None
         assert appended.recorded_at is not None

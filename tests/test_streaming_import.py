@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,31 @@ def test_a_subject_whose_registration_was_retracted_earlier_in_the_import_is_ref
     assert code == 1
     assert output.splitlines()[-1] == "Error: line 5: unknown subject 's-0'"
     assert Ledger(db_url).head()[0] == 0
+
+
+@pytest.mark.postgres
+def test_an_import_that_pauses_between_statements_on_a_busy_machine_still_commits(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library's PostgreSQL connections end a transaction idle for 5 s; an import's one
+    transaction waits on the importing process between chunks (longer on a busy machine)."""
+    path = tmp_path / "two.jsonl"
+    path.write_text("\n".join(lines(1)[:2]) + "\n", encoding="utf-8")
+    handled = ledger.application.handle
+    calls: list[object] = []
+
+    def slow(uow: ledger.unit_of_work.UnitOfWork, command: object) -> None:
+        calls.append(command)
+        if len(calls) == 2:  # the transaction has read the head and the first aggregate
+            time.sleep(6)
+        handled(uow, command)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ledger.application, "handle", slow)
+    result = CliRunner().invoke(cli, ["--db", postgres_url, "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Imported 2 events (positions 1..2)\n"
+    opened = Ledger(postgres_url)
+    try:
+        assert [e.type for e in opened.read_log()] == ["subject_registered", "designated"]
+    finally:
+        opened.close()

@@ -19,8 +19,9 @@ importing user:
 - last, ``list_imported``: the list, its publication date, the digest of the file(s), counts.
 
 Each event cites the snapshot and the entry in ``sources`` (``un-consolidated@2018-10-29/
-QDi.001``); the designations that imports of a list created are found by that tag, and only
-those are amended or delisted: a hand-entered designation with the same key is left alone.
+QDi.001``), which its events read as the field ``list_entry`` (``ledger.facts``); the
+designations that imports of a list created are found by that field, and only those are
+amended or delisted: a hand-entered designation with the same key is left alone.
 Importing the same snapshot again adds nothing; another file with an imported publication
 date, or a snapshot older than the latest imported, is refused.
 
@@ -32,13 +33,12 @@ limit included, and writes nothing.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.utils import get_topic
 
@@ -47,7 +47,6 @@ from ledger.adapters.snapshot import (
     InvalidSnapshot,
     ProgressFn,
     Snapshot,
-    parse_tag,
     source_tag,
 )
 from ledger.commands import (
@@ -293,14 +292,11 @@ def _held(b: UnitOfWork, list_name: str, authority: str) -> dict[tuple[str, str]
     """(subject, regime) -> list reference of every designation an import of the list made."""
     topics = [get_topic(Designation.Designated), get_topic(Designation.Redesignated)]
     held: dict[tuple[str, str], str] = {}
-    for n in b.scan(topics):
-        state = json.loads(n.state)
-        if state.get("authority") != authority:
-            continue
-        for source in state.get("sources", []):
-            tag = parse_tag(source)
-            if tag is not None and tag[0] == list_name:
-                held[(state["subject"], state["regime"])] = tag[2]
+    for _, event in b.events(topics):
+        designated = cast(Designation.Designated, event)
+        entry = designated.list_entry
+        if entry is not None and entry.list_name == list_name and designated.authority == authority:
+            held[(designated.subject, designated.regime)] = entry.ref
     return held
 
 

@@ -6,8 +6,9 @@ per listed subject, each with the regimes it is listed under and the measures th
 
 Every event an import records cites the snapshot and the entry in its ``sources``, as a tag
 ``LIST@PUBLISHED/REFERENCE`` (``un-consolidated@2018-10-29/QDi.001``, ``ofac-sdn@2021-06-01/
-31252``): that tag is how the next import of the same list recognises the designations that
-imports of that list created, and never touches hand-entered ones.
+31252``); events read it as their field ``list_entry`` (``ledger.facts.ListEntry``). That is
+how the next import of the same list recognises the designations that imports of that list
+created, and never touches hand-entered ones.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ledger.errors import LedgerError
+from ledger.facts import ListEntry
+from ledger.facts import source_tag as source_tag
 
 ProgressFn = Callable[[int, int], None]
 """progress(done, total): bytes of the file(s) read so far, for a progress bar."""
@@ -85,25 +88,13 @@ class Snapshot:
         return ", ".join(f"{n} {kind}" for kind, n in self.counts.items())
 
 
-TAG = re.compile(r"^(?P<list>[a-z0-9][a-z0-9-]*)@(?P<published>\d{4}-\d{2}-\d{2})/(?P<ref>\S.*)$")
 LISTED_ON = re.compile(r"listed on (\d{4}-\d{2}-\d{2})")
-
-
-def source_tag(list_name: str, published: date, ref: str) -> str:
-    """``un-consolidated@2018-10-29/QDi.001``: the snapshot and entry an event comes from."""
-    return f"{list_name}@{published.isoformat()}/{ref}"
 
 
 def parse_tag(text: str) -> tuple[str, date, str] | None:
     """(list, publication date, reference) of a source tag; None for any other source."""
-    m = TAG.match(text)
-    if m is None:
-        return None
-    try:
-        published = date.fromisoformat(m["published"])
-    except ValueError:
-        return None
-    return m["list"], published, m["ref"]
+    entry = ListEntry.parse(text)
+    return None if entry is None else (entry.list_name, entry.published, entry.ref)
 
 
 def listed_on_of(reason: str | None) -> date | None:
