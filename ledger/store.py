@@ -19,24 +19,23 @@ import json
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
-from psycopg.sql import SQL, Identifier, Literal
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from ledger import DEFAULT_URL as DEFAULT_URL  # defined where --help reads it cheaply
 from ledger.errors import (
     CannotOpen,
     ConcurrentWrite,
@@ -47,6 +46,9 @@ from ledger.errors import (
     NoLedger,
     ReadOnly,
 )
+
+if TYPE_CHECKING:  # the driver loads only for a PostgreSQL URL (start-up time)
+    import psycopg
 
 EVENTS_TABLE = "ledger_events"
 
@@ -60,7 +62,6 @@ def lock_timeout() -> int:
 
 
 GENESIS = "0" * 64
-DEFAULT_URL = "sqlite:///sanctions.db"
 
 
 # --------------------------------------------------------------------------- URLs
@@ -347,6 +348,8 @@ class Database:
         return self.sqlite_uri("ro", immutable=True)
 
     def _connect_postgres(self) -> psycopg.Connection[Any]:
+        import psycopg
+
         timeout = connect_timeout()
         try:
             return psycopg.connect(
@@ -369,6 +372,9 @@ class Database:
             ) from None
 
     def _open_postgres(self, create: bool) -> Access:
+        import psycopg
+        from psycopg.sql import SQL, Identifier
+
         events = f'"{self.schema}".{EVENTS_TABLE}'
         meta = f'"{self.schema}".{META_TABLE}'
         with self._connect_postgres() as conn:
@@ -441,7 +447,7 @@ class Database:
             }
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "APPLICATION_RECORDER_TOPIC": "ledger.store:PostgresLedgerRecorder",
+            "APPLICATION_RECORDER_TOPIC": "ledger.store_postgres:PostgresLedgerRecorder",
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": self.port,
@@ -465,6 +471,13 @@ class Database:
             port=int(self.port),
             database=self.dbname,
         )
+
+
+def driver_errors() -> tuple[type[Exception], ...]:
+    """The database drivers' error classes; psycopg's only once it is loaded (for a
+    PostgreSQL URL): none of its errors can have been raised before."""
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.Error,) if psycopg is None else (sqlite3.Error, psycopg.Error)
 
 
 def postgres_cause(error: psycopg.Error) -> str:
@@ -949,130 +962,6 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
                 originator_version=row["originator_version"],
                 topic=row["topic"],
                 state=_as_bytes(row["state"]),
-            )
-            for row in rows
-        ]
-
-
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = EVENTS_TABLE):
-        super().__init__(datastore, events_table_name=EVENTS_TABLE)
-        schema, table = Identifier(datastore.schema), Identifier(EVENTS_TABLE)
-        fmt = {
-            "schema": schema,
-            "table": table,
-            "meta": Identifier(META_TABLE),
-            "version": Literal(str(LEDGER_VERSION)),
-        }
-        self.sql_create_statements = [
-            SQL("CREATE SCHEMA IF NOT EXISTS {schema}").format(**fmt),
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
-                "position bigint PRIMARY KEY, "
-                "originator_id uuid NOT NULL, "
-                "originator_version bigint NOT NULL, "
-                "topic text NOT NULL, "
-                "state bytea NOT NULL, "
-                "recorded_at timestamptz NOT NULL, "
-                "digest text NOT NULL, "
-                "UNIQUE (originator_id, originator_version))"
-            ).format(**fmt),
-            SQL(
-                "CREATE OR REPLACE FUNCTION {schema}.ledger_refuse_change() RETURNS trigger "
-                "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
-                "'the ledger is append-only: % refused', TG_OP; END $$"
-            ).format(**fmt),
-            SQL(
-                "CREATE OR REPLACE TRIGGER ledger_events_append_only "
-                "BEFORE UPDATE OR DELETE ON {schema}.{table} "
-                "FOR EACH ROW EXECUTE FUNCTION {schema}.ledger_refuse_change()"
-            ).format(**fmt),
-            SQL(
-                "CREATE OR REPLACE TRIGGER ledger_events_no_truncate "
-                "BEFORE TRUNCATE ON {schema}.{table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.ledger_refuse_change()"
-            ).format(**fmt),
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.{meta} (name text PRIMARY KEY, "
-                "value text NOT NULL)"
-            ).format(**fmt),
-            SQL(
-                "INSERT INTO {schema}.{meta} VALUES ('schema_version', {version}) "
-                "ON CONFLICT DO NOTHING"
-            ).format(**fmt),
-            # Every role that may use the ledger must know its version: it is no secret.
-            SQL("GRANT SELECT ON {schema}.{meta} TO PUBLIC").format(**fmt),
-        ]
-        quoted = datastore.schema.replace('"', '""')
-        self.sql = EventsSql(f'"{quoted}".{EVENTS_TABLE}', "%s", "position + 0")
-        # A transaction-scoped advisory lock serialises writers: unlike LOCK TABLE it needs
-        # no privilege beyond INSERT and SELECT on the event table.
-        self._lock_sql = SQL("SELECT pg_advisory_xact_lock(hashtext({name}))").format(
-            name=Literal(f"{datastore.schema}.{EVENTS_TABLE}")
-        )
-
-    def create_table(self) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            # An existing ledger needs nothing created: a role with only INSERT and SELECT
-            # on the event table can then work with it.
-            curs.execute(
-                "SELECT to_regclass(%s) AS t", (f'"{self.datastore.schema}".{EVENTS_TABLE}',)
-            )
-            row = curs.fetchone()
-            if row is not None and row["t"] is not None:
-                return
-            # Serialise concurrent first runs: CREATE ... IF NOT EXISTS races otherwise.
-            curs.execute("SELECT pg_advisory_xact_lock(4242424242)")
-            for statement in self.sql_create_statements:
-                curs.execute(statement, prepare=False)
-
-    @contextmanager
-    def _write_transaction(self) -> Iterator[Any]:
-        with self.datastore.get_connection() as conn:
-            try:
-                with conn.transaction(), conn.cursor() as cur:
-                    cur.execute(
-                        SQL("SET LOCAL lock_timeout = {}").format(Literal(f"{lock_timeout()}s"))
-                    )
-                    cur.execute(self._lock_sql)
-                    yield _TupleCursor(cur)
-            except psycopg.errors.UniqueViolation as e:
-                raise IntegrityError(e) from e
-            except psycopg.errors.LockNotAvailable as e:
-                raise LedgerBusy(
-                    "the ledger is busy: another process has been writing for a while (an "
-                    f"import?); nothing was written, try again ({e})"
-                ) from None
-
-    @contextmanager
-    def _reading(self) -> Iterator[Any]:
-        with self.datastore.get_connection() as conn, conn.cursor() as cur:
-            yield cur
-
-    def _notifications(self, rows: Iterable[Any]) -> list[LedgerNotification]:
-        return [
-            LedgerNotification(
-                id=row["position"],
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
-                recorded_at=row["recorded_at"].astimezone(UTC),
-                digest=row["digest"],
-            )
-            for row in rows
-        ]
-
-    def _stored_events(self, rows: Iterable[Any]) -> list[StoredEvent]:
-        return [
-            StoredEvent(
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
             )
             for row in rows
         ]
