@@ -213,20 +213,27 @@ def _table15_rows(t: Any, x: dict[str, Any]) -> None:
     def ratio(v: float | None) -> str:
         return "n/a" if v is None else f"x{v:.2f}"
 
-    for name in ("search", "diff"):
-        q = x[name]
-        s, f = q["small"], q["full"]
-        us = (
-            f"{s['us_per_row']:.0f} -> {f['us_per_row']:.0f} µs/row"
-            if s["us_per_row"] and f["us_per_row"]
-            else ""
-        )
-        t.add_row(
-            f"{name}: p50 / p95 (ms), small -> full",
-            f"{ms(s)} -> {ms(f)}",
-            f"rows {s['mean_rows']:.0f} -> {f['mean_rows']:.0f} {us}",
-            f"{ratio(q['ratio_p50'])} / per row {ratio(q['ratio_us_per_row'])}",
-        )
+    q = x["search"]
+    s, f = q["small"], q["full"]
+    t.add_row(
+        "search NAME: p50 / p95 (ms), small -> full",
+        f"{ms(s)} -> {ms(f)}",
+        f"found {s['found']}/{s['queries']} -> {f['found']}/{f['queries']}",
+        ratio(q["ratio_p50"]),
+    )
+    q = x["diff"]
+    s, f = q["small"], q["full"]
+    us = (
+        f" ({s['us_per_row']:.0f} -> {f['us_per_row']:.0f} µs/row)"
+        if s["us_per_row"] and f["us_per_row"]
+        else ""
+    )
+    t.add_row(
+        "diff FROM TO (30 days): p50 / p95 (ms), small -> full",
+        f"{ms(s)} -> {ms(f)}",
+        f"rows {s['mean_rows']:.1f} -> {f['mean_rows']:.1f}{us}",
+        f"{ratio(q['ratio_p50'])} / per row {ratio(q['ratio_us_per_row'])}",
+    )
     lst = x["list"]
     s, f = lst["small"], lst["full"]
 
