@@ -67,6 +67,19 @@ class LedgerGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def shell_complete(
+        self, ctx: click.Context, incomplete: str
+    ) -> list[click.shell_completion.CompletionItem]:
+        """Command names from the table (completing one loads nothing), then the options."""
+        from click.shell_completion import CompletionItem
+
+        items = [
+            CompletionItem(name, help=click.Command(name, help=summary).get_short_help_str())
+            for name, (_, summary) in sorted(COMMANDS.items())
+            if name.startswith(incomplete)
+        ]
+        return items + click.Command.shell_complete(self, ctx, incomplete)
+
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:

@@ -229,3 +229,18 @@ def test_a_signal_while_a_command_loads_says_nothing_was_written(
     assert (out, err.strip()) == ("", "Error: interrupted; nothing was written")
     listed = Sanctions(example_ledger, init=False).ok("subject", "list").stdout
     assert "late-comer" not in listed
+
+
+def test_completing_a_command_name_loads_no_command(tmp_path: Path) -> None:
+    env = {"_SANCTIONS_COMPLETE": "bash_complete", "COMP_WORDS": "sanctions sh", "COMP_CWORD": "1"}
+    out = tmp_path / "modules.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+    assert done.stdout.split() == ["plain,show"], done.stdout
+    modules = set(out.read_text().split())
+    assert packages(modules, DATABASE_ETC | {"cli.queries", "rich"}) == set()
