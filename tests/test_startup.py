@@ -142,7 +142,15 @@ def test_a_query_on_postgresql_loads_its_driver_and_not_the_web_or_the_matcher(
 def test_a_search_loads_the_matcher_and_not_the_web(tmp_path: Path, example_ledger: str) -> None:
     modules = loaded(tmp_path, "--db", example_ledger, "search", "Krasnov")
     assert {"rapidfuzz", "anyascii"} <= packages(modules, {"rapidfuzz", "anyascii"})
-    assert packages(modules, {"fastapi", "uvicorn", "psycopg", "jinja2"}) == set()
+    others = {"fastapi", "uvicorn", "psycopg", "jinja2", "ledger.adapters", "ledger.domain"}
+    assert packages(modules, others) == set()
+
+
+def test_import_list_offers_exactly_the_lists_there_are_importers_for() -> None:
+    from cli.lists import LIST_KINDS
+    from ledger.adapters import PARSERS
+
+    assert list(LIST_KINDS) == sorted(PARSERS)
 
 
 # --------------------------------------------------------------------------- the table
