@@ -66,7 +66,12 @@ def main(argv: list[str] | None = None) -> None:
         "--small", type=int, default=10_000, help="size of the small history for latency ratios"
     )
     parser.add_argument("--queries", type=int, default=200, help="queries per kind and size")
-    parser.add_argument("--repeats", type=int, default=5, help="CLI appends per ledger")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="CLI appends, retracts, start-ups per ledger"
+    )
+    parser.add_argument(
+        "--search-queries", type=int, default=20, help="searches per size (slow before an index)"
+    )
     parser.add_argument(
         "--workdir",
         type=Path,
@@ -90,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         queries=args.queries,
         repeats=args.repeats,
         workdir=args.workdir,
+        search_queries=args.search_queries,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ from psycopg import sql
 
 from bench.generator import AUTHORITY_WEIGHTS, END, START, GenerationInfo, generate
 from bench.report import targets
+from bench.table15 import measure_table
 from ledger import Ledger
 from ledger.store import EVENTS_TABLE, Database
 from projections import Views
@@ -548,6 +549,7 @@ def run_benchmark(
     queries: int = 200,
     repeats: int = 5,
     workdir: Path | None = None,
+    search_queries: int = 20,
 ) -> dict[str, Any]:
     """The whole benchmark; returns every figure (what ``--out`` writes)."""
     own_dir = workdir is None
@@ -560,6 +562,7 @@ def run_benchmark(
             "small": small,
             "queries": queries,
             "repeats": repeats,
+            "search_queries": search_queries,
             "store": "sqlite" if db.startswith("sqlite") else "postgresql",
         },
         "environment": environment(db),
@@ -603,6 +606,17 @@ def run_benchmark(
                 }
                 for name in q_small
             }
+            log("list rows read, diff, search, retract, start-up (issue 15)")
+            results["table15"] = measure_table(
+                little.url,
+                full.url,
+                [sid for sid, _ in small_info.sample_subjects],
+                [sid for sid, _ in full_info.sample_subjects],
+                queries=queries,
+                search_queries=search_queries,
+                repeats=repeats,
+                seed=seed,
+            )
             log("CLI appends")
             results["append"] = measure_appends(little, full, small_info, full_info, repeats, work)
         results["targets"] = targets(results)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import click
 
-from ledger import Ledger, Receipt
-from projections import Views
+# Loaded when a command first opens the ledger: not for --help, nor for a malformed option.
+if TYPE_CHECKING:
+    from ledger import Ledger, Receipt
+    from projections import Views
 
 
 class Session:
@@ -18,17 +21,24 @@ class Session:
 
     @cached_property
     def ledger(self) -> Ledger:
+        from ledger import Ledger
+
         return Ledger(self.db, user=self.by)
 
     @cached_property
     def views(self) -> Views:
         """The read side, caught up with the log before any answer."""
+        from projections import Views
+
         views = Views(self.ledger)
         views.catch_up()
         return views
 
     def init(self) -> bool:
         """Create an empty ledger, with its projections, unless there is one; True if created."""
+        from ledger import Ledger
+        from projections import Views
+
         ledger = self.__dict__["ledger"] = Ledger.init(self.db, user=self.by)
         if ledger.created:
             # The projection tables from the start: a reader of the new ledger needs them.

@@ -17,12 +17,13 @@ from cli.interrupts import both, pause, pause_at
 from cli.queries import at_option, format_option, include_uncertain_option, known_at_option
 from cli.render import render, render_object
 from cli.types import DATE, KIND
-from ledger.adapters import PARSERS, DelistingLimit, ImportReport, parse
 from ledger.errors import InvalidValue
 from ledger.vocabulary import today
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the importers (and the aggregates they check) load for import-list only
     from click._termui_impl import ProgressBar
+
+    from ledger.adapters import DelistingLimit, ImportReport
 
 
 @contextmanager
@@ -97,12 +98,18 @@ def as_json(report: ImportReport) -> dict[str, Any]:
     }
 
 
-class DelistingLimitType(click.ParamType[DelistingLimit, Any]):
+LIST_KINDS = ("ofac-sdn", "un")
+"""The lists import-list reads: ``ledger.adapters.PARSERS``' names (a test compares them)."""
+
+
+class DelistingLimitType(click.ParamType["DelistingLimit", Any]):
     name = "N|N%"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> DelistingLimit:
+        from ledger.adapters import DelistingLimit
+
         if isinstance(value, DelistingLimit):
             return value
         try:
@@ -112,7 +119,7 @@ class DelistingLimitType(click.ParamType[DelistingLimit, Any]):
 
 
 @click.command("import-list")
-@click.argument("kind", metavar="LIST", type=click.Choice(sorted(PARSERS)))
+@click.argument("kind", metavar="LIST", type=click.Choice(LIST_KINDS))
 @click.argument("path", metavar="FILE", type=click.Path(exists=True))
 @click.option(
     "--published",
@@ -172,6 +179,8 @@ def import_list(
       sanctions import-list ofac-sdn ./sdn-2021-06-01 --published 2021-06-01
       sanctions import-list un consolidated.xml --max-delistings 25%
     """
+    from ledger.adapters import parse
+
     views = session.views  # caught up before the write: afterwards only the import is left
     with progress_bar("Reading") as advance:
         progress = both(advance, pause_at("reading"))

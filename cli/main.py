@@ -1,23 +1,95 @@
-"""The ``sanctions`` command: the root group, and the one place errors become exit codes."""
+"""The ``sanctions`` command: the root group, and the one place errors become exit codes.
+
+Start-up time: a command's module, and the libraries it needs (the database drivers,
+SQLAlchemy, the web framework, the matcher, rich), load only when that command runs;
+``sanctions --help`` lists the commands from ``cli.commands.COMMANDS``.
+"""
 
 from __future__ import annotations
 
 import signal
-from sqlite3 import DatabaseError
+import sys
+from importlib import import_module
 from typing import Any
 
 import click
-import psycopg
-from eventsourcing.persistence import OperationalError, PersistenceError
-from sqlalchemy.exc import SQLAlchemyError
 
 from cli import interrupts
+from cli.commands import COMMANDS
 from cli.context import Session
-from ledger import DEFAULT_URL, LedgerError, __version__
+from ledger import DEFAULT_URL, __version__
+from ledger.errors import LedgerError
+
+# The database failures said in one line, by module: a library that is not loaded cannot
+# have raised one, so none is imported to be caught (psycopg alone takes ~100 ms).
+DATABASE_ERRORS = (
+    ("sqlite3", "DatabaseError"),
+    ("eventsourcing.persistence", "PersistenceError"),  # its OperationalError too
+    ("sqlalchemy.exc", "SQLAlchemyError"),
+    ("psycopg", "Error"),
+)
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    loaded = [(sys.modules.get(module), name) for module, name in DATABASE_ERRORS]
+    return tuple(getattr(module, name) for module, name in loaded if module is not None)
 
 
 class LedgerGroup(click.Group):
-    """Runs a sub-command; a refusal from the ledger becomes ``Error: ...`` and exit 1."""
+    """Runs a sub-command; a refusal from the ledger becomes ``Error: ...`` and exit 1.
+
+    Sub-commands load on first use (click's "lazily loading subcommands" pattern).
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            interrupts.pause("loading")  # the test hook: a signal while the libraries load
+            module, _, attribute = COMMANDS[cmd_name][0].partition(":")
+            command = getattr(import_module(module), attribute)
+            if not isinstance(command, click.Command):  # pragma: no cover - a wrong table row
+                raise TypeError(f"{COMMANDS[cmd_name][0]} is not a click command")
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands and their summaries, from the table: no command module is loaded."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            summary = COMMANDS[name][1] if name in COMMANDS else None
+            shown = click.Command(name, help=summary) if summary else self.get_command(ctx, name)
+            if shown is not None and not shown.hidden:
+                rows.append((name, shown.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def shell_complete(
+        self, ctx: click.Context, incomplete: str
+    ) -> list[click.shell_completion.CompletionItem]:
+        """Command names from the table (completing one loads nothing), then the options."""
+        from click.shell_completion import CompletionItem
+
+        items = [
+            CompletionItem(name, help=click.Command(name, help=summary).get_short_help_str())
+            for name, (_, summary) in sorted(COMMANDS.items())
+            if name.startswith(incomplete)
+        ]
+        return items + click.Command.shell_complete(self, ctx, incomplete)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as e:
+            # click suggests from the commands loaded so far: suggest from all of them.
+            raise click.exceptions.NoSuchCommand(
+                e.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -28,13 +100,9 @@ class LedgerGroup(click.Group):
             raise interrupts.interrupted(ctx.obj, signum, rebuilding) from None
         except LedgerError as e:
             raise click.ClickException(str(e)) from None
-        except (
-            PersistenceError,
-            OperationalError,
-            SQLAlchemyError,
-            DatabaseError,
-            psycopg.Error,
-        ) as e:
+        except Exception as e:
+            if not isinstance(e, database_errors()):
+                raise
             # The database itself failed (unreachable, locked for too long, out of space).
             # One line: the driver's message, without SQLAlchemy's statement and links.
             lines = str(getattr(e, "orig", None) or e).strip().splitlines()
@@ -86,16 +154,6 @@ def cli(ctx: click.Context, db: str, by: str | None) -> None:
     session = Session(db, by)
     ctx.obj = session
     ctx.call_on_close(session.close)
-
-
-def _register() -> None:
-    from cli import commands
-
-    for command in commands.ALL:
-        cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from projections.serialize import cell, csv_text, dumps
 
@@ -36,6 +34,9 @@ def render(
         if not rows:
             click.echo(empty)
             return
+        from rich.console import Console  # here: only a table needs it (start-up time)
+        from rich.table import Table
+
         table = Table(show_header=True, header_style="bold", show_lines=False)
         for c in cols:
             table.add_column(c.replace("_", " "), overflow="fold")

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import getpass
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-import psycopg
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, PersistenceError
 from eventsourcing.utils import Environment, EnvType
@@ -34,15 +32,7 @@ from ledger.commands import (
     RegisterSubject,
     Retract,
 )
-from ledger.domain import (
-    LedgerAggregate,
-    authority_uuid,
-    designation_uuid,
-    event_data,
-    subject_uuid,
-)
 from ledger.errors import CannotOpen, InvalidImport, LedgerError, ReadOnly
-from ledger.handlers import authority_names, handle
 from ledger.mapper import LedgerMapper, register_transcodings
 from ledger.records import InputRecord, check_text
 from ledger.store import (
@@ -52,14 +42,19 @@ from ledger.store import (
     LedgerNotification,
     LedgerRecorderMixin,
     Restored,
+    driver_errors,
 )
-from ledger.unit_of_work import PAGE, Receipt, UnitOfWork, concurrent_write
 from ledger.vocabulary import BUILTIN_AUTHORITIES
 
 if TYPE_CHECKING:
     from ledger.adapters import DelistingLimit, ImportReport, Snapshot
+    from ledger.domain import LedgerAggregate
+    from ledger.unit_of_work import Receipt, UnitOfWork
 
-__all__ = ["AuthorityInfo", "ImportSummary", "Ledger", "Receipt", "RecordedEvent", "default_user"]
+# The aggregates, handlers and unit of work load inside the methods that write (start-up
+# time: a query answered from the projections never needs them).
+
+__all__ = ["AuthorityInfo", "ImportSummary", "Ledger", "RecordedEvent", "default_user"]
 
 IMPORT_CHUNK = 5000
 """Events an import writes at a time, inside its one transaction."""
@@ -100,6 +95,8 @@ class RecordedEvent:
 
     @property
     def data(self) -> dict[str, Any]:
+        from ledger.domain import event_data
+
         return event_data(self.event)
 
 
@@ -117,6 +114,8 @@ _NEED_SUBJECT_STATE = frozenset(
 
 def _aggregates_named(r: InputRecord, registered: set[UUID]) -> list[UUID]:
     """The aggregates a record will most likely read (a hint: others load on demand)."""
+    from ledger.domain import authority_uuid, designation_uuid, subject_uuid
+
     d = r.data
     ids: list[UUID] = []
     subject = d.get("subject") or (d.get("id") if r.type.startswith("subject_") else None)
@@ -154,8 +153,8 @@ class Ledger(Application[UUID]):
         self.access = self.database.open(create=create)
         try:
             super().__init__(env=self.database.eventsourcing_env(self.access))
-        except (PersistenceError, psycopg.Error, sqlite3.Error) as e:
-            if not self.access.created:
+        except Exception as e:
+            if not (isinstance(e, (PersistenceError, *driver_errors())) and self.access.created):
                 raise
             raise CannotOpen(
                 f"cannot create a ledger at {self.database.display}: {e}".splitlines()[0]
@@ -215,11 +214,15 @@ class Ledger(Application[UUID]):
         return self._reader()
 
     def _reader(self) -> UnitOfWork:
+        from ledger.unit_of_work import UnitOfWork
+
         head = self.recorder.max_notification_id() or 0
         return UnitOfWork(self.ledger_recorder, self.ledger_mapper, head=head, by=self.user)
 
     def execute(self, *commands: Command) -> list[Receipt]:
         """Check the commands in order and append their events, all or nothing."""
+        from ledger.handlers import handle
+
         uow = self.unit_of_work()
         for command in commands:
             handle(uow, command)
@@ -260,6 +263,8 @@ class Ledger(Application[UUID]):
 
     def authorities(self) -> list[AuthorityInfo]:
         """Built-in and registered authorities, by code."""
+        from ledger.handlers import authority_names
+
         names = authority_names(self._reader())
         return [AuthorityInfo(code, name, builtin) for code, (name, builtin) in names.items()]
 
@@ -285,6 +290,9 @@ class Ledger(Application[UUID]):
         Records with positions are a restore: the ledger must be empty and positions run
         1..n; record times and recorders are reproduced, and digests, where given, checked.
         """
+        from ledger.handlers import handle
+        from ledger.unit_of_work import UnitOfWork, concurrent_write
+
         restore: bool | None = None
         try:
             mapper = self.ledger_mapper
@@ -376,6 +384,8 @@ class Ledger(Application[UUID]):
         self, start: int = 1, limit: int | None = None, stop: int | None = None
     ) -> Iterator[RecordedEvent]:
         """The ledger in order of record, from a position."""
+        from ledger.unit_of_work import PAGE
+
         position = max(start, 1)
         remaining = limit
         while remaining is None or remaining > 0:
@@ -390,7 +400,7 @@ class Ledger(Application[UUID]):
                 remaining -= len(page)
 
     def decode(self, n: LedgerNotification) -> RecordedEvent:
-        event = cast(LedgerAggregate.Event, self.mapper.to_domain_event(n))
+        event = cast("LedgerAggregate.Event", self.mapper.to_domain_event(n))
         return RecordedEvent(
             position=n.id,
             type=event.type_name,

@@ -11,18 +11,21 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import sys
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-import psycopg
-from psycopg.sql import SQL, Identifier
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from ledger import DEFAULT_URL as DEFAULT_URL  # defined where --help reads it cheaply
 from ledger.errors import CannotOpen, LedgerError, NewerLedger, NoLedger
+
+if TYPE_CHECKING:  # the driver loads only for a PostgreSQL URL (start-up time)
+    import psycopg
 
 EVENTS_TABLE = "ledger_events"
 
@@ -34,8 +37,6 @@ def lock_timeout() -> int:
     except ValueError:
         return 60
 
-
-DEFAULT_URL = "sqlite:///sanctions.db"
 
 # --------------------------------------------------------------------------- URLs
 
@@ -325,6 +326,8 @@ class Database:
         return self.sqlite_uri("ro", immutable=True)
 
     def _connect_postgres(self) -> psycopg.Connection[Any]:
+        import psycopg
+
         timeout = connect_timeout()
         try:
             return psycopg.connect(
@@ -347,6 +350,9 @@ class Database:
             ) from None
 
     def _open_postgres(self, create: bool) -> Access:
+        import psycopg
+        from psycopg.sql import SQL, Identifier
+
         events = f'"{self.schema}".{EVENTS_TABLE}'
         meta = f'"{self.schema}".{META_TABLE}'
         with self._connect_postgres() as conn:
@@ -419,7 +425,7 @@ class Database:
             }
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "APPLICATION_RECORDER_TOPIC": "ledger.recorders:PostgresLedgerRecorder",
+            "APPLICATION_RECORDER_TOPIC": "ledger.store_postgres:PostgresLedgerRecorder",
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": self.port,
@@ -447,6 +453,13 @@ class Database:
             port=int(self.port),
             database=self.dbname,
         )
+
+
+def driver_errors() -> tuple[type[Exception], ...]:
+    """The database drivers' error classes; psycopg's only once it is loaded (for a
+    PostgreSQL URL): none of its errors can have been raised before."""
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.Error,) if psycopg is None else (sqlite3.Error, psycopg.Error)
 
 
 def postgres_cause(error: psycopg.Error) -> str:

@@ -13,15 +13,17 @@ Reading is the library's ``to_domain_event`` unchanged: its ``upcast_*`` chain r
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoding
 from eventsourcing.utils import get_topic
 
-from ledger.domain import LedgerAggregate
 from ledger.store import format_time
+
+if TYPE_CHECKING:  # the aggregates load when an event is written, not to read the log
+    from ledger.domain import LedgerAggregate
 
 
 class DateAsISO(Transcoding):
@@ -61,7 +63,7 @@ class LedgerMapper(Mapper[UUID]):
 
     def stored(self, domain_event: Any, recorded_at: datetime) -> StoredEvent:
         """The stored event, its ``timestamp`` the record time (the appender's ``encode``)."""
-        event = cast(LedgerAggregate.Event, domain_event)
+        event = cast("LedgerAggregate.Event", domain_event)
         state = dict(vars(event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
@@ -78,4 +80,4 @@ class LedgerMapper(Mapper[UUID]):
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         """The library's interface: the event with the time it carries."""
-        return self.stored(domain_event, cast(LedgerAggregate.Event, domain_event).timestamp)
+        return self.stored(domain_event, cast("LedgerAggregate.Event", domain_event).timestamp)

@@ -35,6 +35,7 @@ from ledger.database import LEDGER_VERSION as LEDGER_VERSION
 from ledger.database import META_TABLE as META_TABLE
 from ledger.database import Database as Database
 from ledger.database import connect_timeout as connect_timeout
+from ledger.database import driver_errors as driver_errors
 from ledger.database import hide_password as hide_password
 from ledger.database import lock_timeout as lock_timeout
 from ledger.errors import ConcurrentWrite, IntegrityFailure, ReadOnly

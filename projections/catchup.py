@@ -14,27 +14,20 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from sqlalchemy import JSON, Connection, Date, Table, and_, insert, select, update
 
 from ledger import Ledger, RecordedEvent
-from ledger.domain import (
-    Designation,
-    LedgerAggregate,
-    Subject,
-    SubjectState,
-    effective_date,
-    event_data,
-    subjects_of,
-    window_of,
-)
 from ledger.records import to_json
 from ledger.store import LedgerNotification, format_time
 from ledger.timeline import Segment
 from projections.dialect import dialect_of
 from projections.tables import SCHEMA_VERSION, event_subjects, log, periods, subjects, tracking
+
+if TYPE_CHECKING:  # loaded when events are applied: a query on current projections needs none
+    from ledger.domain import Designation, LedgerAggregate, SubjectState
 
 TRACKING_NAME = "views"
 BATCH = 2000
@@ -224,7 +217,7 @@ class Projector:
         if event.version == 1:
             return None
         return cast(
-            LedgerAggregate,
+            "LedgerAggregate",
             self.ledger.repository.get(event.aggregate_id, version=event.version - 1),
         )
 
@@ -260,11 +253,21 @@ class Projector:
             if stored.originator_version >= first[key]:
                 continue  # the batch applies it
             event = mapper.to_domain_event(stored)
-            built[key] = cast(LedgerAggregate, event.mutate(built.get(key)))  # type: ignore[attr-defined]
+            built[key] = cast("LedgerAggregate", event.mutate(built.get(key)))  # type: ignore[attr-defined]
         for agg in built.values():
             self._remember(agg)
 
     def _apply_one(self, w: _Writes, rec: RecordedEvent) -> None:
+        from ledger.domain import (
+            Designation,
+            LedgerAggregate,
+            Subject,
+            effective_date,
+            event_data,
+            subjects_of,
+            window_of,
+        )
+
         before = self._before(rec)
         event = rec.event
         old_segments = before.segments() if isinstance(before, Designation) else []

@@ -22,7 +22,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.expression import cast
@@ -77,6 +76,9 @@ class Postgres(Dialect):
     name = "postgresql"
 
     def json_array_has(self, column: Any, value: str) -> ColumnElement[bool]:
+        # Here, not at the top: SQLAlchemy's PostgreSQL dialect loads only for PostgreSQL.
+        from sqlalchemy.dialects.postgresql import JSONB
+
         return cast(column, JSONB).contains([value])
 
     def for_writing(self, conn: Connection) -> Connection:

@@ -10,11 +10,13 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger import RecordedEvent
 from ledger.records import to_json
 from projections.queries import Row
+
+if TYPE_CHECKING:
+    from ledger import RecordedEvent
 
 
 def json_value(value: Any) -> Any:

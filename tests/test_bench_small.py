@@ -35,6 +35,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
             queries=10,
             repeats=1,
             workdir=tmp_path_factory.mktemp(f"bench-{name}"),
+            search_queries=3,
         )
     return found
 
@@ -80,6 +81,17 @@ def test_the_benchmark_runs_end_to_end(results: dict[str, dict[str, Any]], store
     assert len(r["append"]["full_ms"]) == len(r["append"]["small_ms"]) == 1
     assert r["consistency"]["events"] == r["consistency"]["head"] == EVENTS
     assert {t["target"] for t in r["targets"]} >= {"import / raw insert", "import peak RSS (MB)"}
+    t = r["table15"]  # issue 15's rows, at both sizes
+    for name in ("list", "diff", "search"):
+        assert t[name]["small"]["p50_ms"] > 0 and t[name]["full"]["p50_ms"] > 0, name
+    assert t["search"]["full"]["found"] == 3  # each sampled subject's own name finds it
+    lst = t["list"]["full"]
+    assert lst["rows_read"] is not None and lst["rows_read"] >= lst["rows_returned"] > 0, lst
+    assert t["retract"]["full"]["subject_median_ms"] > 0
+    assert t["startup"]["show_median_ms"] > t["startup"]["python_median_ms"] > 0
+    names = {row["target"] for row in r["targets"]}
+    assert {"search p50 full/small", "list rows read / returned (full)"} <= names
+    assert {"sanctions show X, wall median (ms)", "retract of a registration full/small"} <= names
     json.dumps(r, default=str)  # what --out writes
     assert any(p["rows"] for p in r["consistency"]["probes"]), "probes found nothing"
 

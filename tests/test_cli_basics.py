@@ -13,7 +13,9 @@ from ledger import __version__
 
 def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the root loads its commands on demand
+        command = group.get_command(ctx, name)
         paths.append((*prefix, name))
         if isinstance(command, click.Group):
             paths += command_paths(command, (*prefix, name))

@@ -207,8 +207,11 @@ def test_an_import_waiting_for_the_write_lock_is_interrupted_cleanly(
         holder.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}.ledger_events",))
         proc = start(postgres_url, ["import", str(short)])
         deadline = time.monotonic() + 30
+        # This ledger's lock only: other test runs may share the server (the key's low 32 bits).
         while not holder.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND objid::bigint = (hashtext(%s)::bigint & 4294967295)",
+            (f"{schema}.ledger_events",),
         ).fetchone()[0]:  # type: ignore[index]
             assert time.monotonic() < deadline, "the import never waited for the lock"
             time.sleep(0.1)
