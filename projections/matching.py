@@ -33,10 +33,11 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Protocol
 
 from anyascii import anyascii
 from rapidfuzz.distance import Indel
@@ -136,6 +137,11 @@ def _latin(text: str) -> tuple[str, bool]:
 def _words(text: str) -> tuple[tuple[str, ...], bool]:
     latin, abjad = _latin(text)
     return tuple(fold(w) for w in _WORD.findall(latin.lower())), abjad
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """``words`` as a tuple (cached): what the search index stores for a name."""
+    return _words(text)[0]
 
 
 def words(text: str) -> list[str]:
@@ -307,10 +313,86 @@ def _abjad_keys(joined: str) -> list[str]:
     return ["t:" + c[i : i + 3] for i in range(len(c) - 2)]
 
 
+def index_keys(key: Sequence[str]) -> set[str]:
+    """The keys under which a name (as ``words``) is indexed."""
+    return {k for w in key for k in _keys(w)} | set(_abjad_keys("".join(key)))
+
+
+def query_keys(key: Sequence[str], abjad: bool) -> set[str]:
+    """The keys a query (as ``words``) looks up: its consonant trigrams only from an abjad."""
+    keys = {k for w in key for k in _keys(w)}
+    if abjad:
+        keys |= set(_abjad_keys("".join(key)))
+    return keys
+
+
+def key_weight(holders: int, names: int) -> float | None:
+    """A key's weight in the pre-selection (idf); None for a key too common to select by.
+
+    Common keys (``muhammad``, ``s:nov``) say little; keys held by more than a fifth of the
+    names (and more than 50) are left out of the pre-selection.
+    """
+    if holders <= 0 or holders > max(50, names // 5):
+        return None
+    return math.log(max(1, names) / holders) + 0.1
+
+
+def query_words(query: Query) -> tuple[tuple[str, ...], bool]:
+    """The query's name as ``words`` and whether it was written in an abjad; refused empty."""
+    key, abjad = _words(query.name)
+    if not key:
+        raise InvalidValue(
+            f"the name {query.name!r} has no letters or digits to match; give a name"
+        )
+    return key, abjad
+
+
+Named = tuple[SubjectRow, str, Sequence[str]]
+"""A candidate name: its subject, the name as written, the name as ``words``."""
+
+
+def rank(query: Query, candidates: Iterable[Named], *, floor: float, limit: int) -> list[Candidate]:
+    """Candidates scored exactly: subjects scoring at least ``floor``, best first (ties by
+    name), at most ``limit``; a subject counts once, by its best name."""
+    key, abjad = query_words(query)
+    best: dict[str, Candidate] = {}
+    for subject, name, name_key in candidates:
+        raw = name_score(key, name_key, abjad=abjad)
+        if raw < floor - 0.2:  # no birth date or country lifts it that far
+            continue
+        moved = adjust(query, subject, raw)
+        if moved is None:
+            continue
+        value, reasons = moved
+        value = round(value, 3)
+        if value < floor:
+            continue
+        held = best.get(subject.subject_id)
+        if held is None or value > held.score:
+            best[subject.subject_id] = Candidate(
+                subject, value, round(raw, 3), name, tuple(reasons)
+            )
+    ranked = sorted(best.values(), key=lambda c: (-c.score, c.subject.name.lower()))
+    return ranked[:limit]
+
+
+class Matcher(Protocol):
+    """What ``search`` and the web ask of an index: the in-memory ``MatchIndex`` or the
+    persistent one (``projections.name_index.StoredIndex``)."""
+
+    def match(self, query: Query, *, floor: float, limit: int = 5) -> list[Candidate]: ...
+
+
 class MatchIndex:
     """Every name and alias of some subjects, with an inverted index of their word keys."""
 
-    def __init__(self, subjects: Iterable[SubjectRow]) -> None:
+    def __init__(
+        self,
+        subjects: Iterable[SubjectRow],
+        stored: Mapping[str, Sequence[tuple[str, Sequence[str]]]] | None = None,
+    ) -> None:
+        """``stored``: the names of each subject already as ``words`` (by subject id), as the
+        persistent index keeps them; else each name is transliterated and folded here."""
         self.subjects: list[SubjectRow] = []
         self.owner: list[int] = []
         self.names: list[str] = []
@@ -319,34 +401,34 @@ class MatchIndex:
         for s in subjects:
             index = len(self.subjects)
             self.subjects.append(s)
-            for name in dict.fromkeys([s.name, *s.aliases]):
-                key = _words(name)[0]
+            own = dict.fromkeys([s.name, *s.aliases])
+            if stored is not None:
+                held = dict(stored.get(s.subject_id, ()))
+                named = [(n, tuple(held[n])) for n in own if n in held]
+            else:
+                named = [(n, _words(n)[0]) for n in own]
+            for name, key in named:
                 if not key:
                     continue
                 position = len(self.names)
                 self.owner.append(index)
                 self.names.append(name)
                 self.keys.append(key)
-                for k in {k for w in key for k in _keys(w)} | set(_abjad_keys("".join(key))):
+                for k in index_keys(key):
                     postings[k].append(position)
-        count = max(1, len(self.names))
-        # Common keys (``muhammad``, ``ov``) say little; idf weighs them down, and keys held
-        # by more than a fifth of the names are left out of the pre-selection.
-        self.postings = {
-            k: (v, math.log(count / len(v)) + 0.1)
-            for k, v in postings.items()
-            if len(v) <= max(50, count // 5)
-        }
+        count = len(self.names)
+        self.postings: dict[str, tuple[list[int], float]] = {}
+        for k, v in postings.items():
+            weight = key_weight(len(v), count)
+            if weight is not None:
+                self.postings[k] = (v, weight)
 
     def __len__(self) -> int:
         return len(self.subjects)
 
     def _preselect(self, key: Sequence[str], abjad: bool) -> list[int]:
         weights: dict[int, float] = defaultdict(float)
-        keys = {k for w in key for k in _keys(w)}
-        if abjad:
-            keys |= set(_abjad_keys("".join(key)))
-        for k in keys:
+        for k in query_keys(key, abjad):
             found = self.postings.get(k)
             if found is None:
                 continue
@@ -359,32 +441,14 @@ class MatchIndex:
 
     def match(self, query: Query, *, floor: float, limit: int = 5) -> list[Candidate]:
         """Subjects scoring at least ``floor``, best first (ties by name), at most ``limit``."""
-        key, abjad = _words(query.name)
-        if not key:
-            raise InvalidValue(
-                f"the name {query.name!r} has no letters or digits to match; give a name"
-            )
-        best: dict[int, Candidate] = {}
-        for position in self._preselect(key, abjad):
-            owner = self.owner[position]
-            subject = self.subjects[owner]
-            raw = name_score(key, self.keys[position], abjad=abjad)
-            if raw < floor - 0.2:  # no birth date or country lifts it that far
-                continue
-            moved = adjust(query, subject, raw)
-            if moved is None:
-                continue
-            value, reasons = moved
-            value = round(value, 3)
-            if value < floor:
-                continue
-            held = best.get(owner)
-            if held is None or value > held.score:
-                best[owner] = Candidate(
-                    subject, value, round(raw, 3), self.names[position], tuple(reasons)
-                )
-        ranked = sorted(best.values(), key=lambda c: (-c.score, c.subject.name.lower()))
-        return ranked[:limit]
+        key, abjad = query_words(query)
+        chosen = self._preselect(key, abjad)
+        return rank(
+            query,
+            ((self.subjects[self.owner[p]], self.names[p], self.keys[p]) for p in chosen),
+            floor=floor,
+            limit=limit,
+        )
 
 
 def build_index(subjects: Iterable[SubjectRow]) -> MatchIndex:
