@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from anyascii import anyascii
 from rapidfuzz.distance import Indel
@@ -63,8 +63,13 @@ ONE_WORD = 0.85
 ABJAD = 0.94
 """The factor on comparing consonants alone (a query in a script without short vowels)."""
 
+T = TypeVar("T")
+
 CANDIDATES = 60
-"""How many names the index hands to exact scoring for one query."""
+"""How many names the index hands to exact scoring for one query (and those tied with the
+last of them, up to ``TIES``)."""
+
+TIES = 4 * CANDIDATES
 
 # ------------------------------------------------------------------ words
 
@@ -326,7 +331,7 @@ def query_keys(key: Sequence[str], abjad: bool) -> set[str]:
     return keys
 
 
-def key_weight(holders: int, names: int) -> float | None:
+def key_weight(holders: int, names: int) -> int | None:
     """A key's weight in the pre-selection (idf); None for a key too common to select by.
 
     Common keys (``muhammad``, ``s:nov``) say little; keys held by more than a fifth of the
@@ -334,7 +339,18 @@ def key_weight(holders: int, names: int) -> float | None:
     """
     if holders <= 0 or holders > max(50, names // 5):
         return None
-    return math.log(max(1, names) / holders) + 0.1
+    # In thousandths, so that sums are exact and equal in SQL and here (ties matter below).
+    return round(1000 * (math.log(max(1, names) / holders) + 0.1))
+
+
+def preselected(weighed: Sequence[tuple[T, int]]) -> list[T]:
+    """The names to score exactly, from (name, weight) best first: the first ``CANDIDATES``
+    and every name tied with the last of them (up to ``TIES`` in all), so that which of
+    several equally weighed names are scored does not depend on the order of storage."""
+    if len(weighed) <= CANDIDATES:
+        return [n for n, _ in weighed]
+    last = weighed[CANDIDATES - 1][1]
+    return [n for n, w in weighed[:TIES] if w >= last]
 
 
 def query_words(query: Query) -> tuple[tuple[str, ...], bool]:
@@ -417,7 +433,7 @@ class MatchIndex:
                 for k in index_keys(key):
                     postings[k].append(position)
         count = len(self.names)
-        self.postings: dict[str, tuple[list[int], float]] = {}
+        self.postings: dict[str, tuple[list[int], int]] = {}
         for k, v in postings.items():
             weight = key_weight(len(v), count)
             if weight is not None:
@@ -427,7 +443,7 @@ class MatchIndex:
         return len(self.subjects)
 
     def _preselect(self, key: Sequence[str], abjad: bool) -> list[int]:
-        weights: dict[int, float] = defaultdict(float)
+        weights: dict[int, int] = defaultdict(int)
         for k in query_keys(key, abjad):
             found = self.postings.get(k)
             if found is None:
@@ -435,9 +451,7 @@ class MatchIndex:
             positions, weight = found
             for p in positions:
                 weights[p] += weight
-        if len(weights) <= CANDIDATES:
-            return list(weights)
-        return sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
+        return preselected(sorted(weights.items(), key=lambda pw: (-pw[1], pw[0])))
 
     def match(self, query: Query, *, floor: float, limit: int = 5) -> list[Candidate]:
         """Subjects scoring at least ``floor``, best first (ties by name), at most ``limit``."""

@@ -183,19 +183,19 @@ class StoredIndex:
     def match(self, query: Query, *, floor: float, limit: int = 5) -> list[Candidate]:
         """Subjects scoring at least ``floor``, best first (ties by name), at most ``limit``:
         the same answer as a ``MatchIndex`` of the subjects known at ``k``."""
-        from projections.matching import CANDIDATES, key_weight, query_keys, query_words, rank
+        from projections.matching import (
+            TIES,
+            key_weight,
+            preselected,
+            query_keys,
+            query_words,
+            rank,
+        )
 
         key, abjad = query_words(query)
         keys = sorted(query_keys(key, abjad))
         with self.engine.connect() as conn:
-            held: dict[str, int] = {
-                r.key: r.names
-                for r in conn.execute(
-                    select(search_terms.c.key, search_terms.c.names).where(
-                        search_terms.c.key.in_([*keys, ALL])
-                    )
-                )
-            }
+            held = _holders(conn, keys, self.k)
             total = held.get(ALL, 0)
             weights = {}
             for k in keys:
@@ -210,19 +210,52 @@ class StoredIndex:
                 .where(search_keys.c.key.in_(sorted(weights)), known(search_keys, self.k))
                 .group_by(search_keys.c.rec_from, search_keys.c.ordinal)
                 .order_by(weight_sum.desc(), search_keys.c.rec_from, search_keys.c.ordinal)
-                .limit(CANDIDATES)
+                .limit(TIES)
             ).all()
             if not chosen:
                 return []
+            picked = preselected([((r.rec_from, r.ordinal), int(r.weight)) for r in chosen])
             rows = conn.execute(
                 select(search_names.c.subject_id, search_names.c.name, search_names.c.words).where(
-                    tuple_(search_names.c.rec_from, search_names.c.ordinal).in_(
-                        [(r.rec_from, r.ordinal) for r in chosen]
-                    )
+                    tuple_(search_names.c.rec_from, search_names.c.ordinal).in_(picked)
                 )
             ).all()
             held_by = _subjects(conn, sorted({r.subject_id for r in rows}), self.k)
         return rank(query, _in_name_order(rows, held_by), floor=floor, limit=limit)
+
+
+def _holders(conn: Connection, keys: list[str], k: int) -> dict[str, int]:
+    """How many names held as known at ``k`` hold each key (``ALL``: how many names)."""
+    from projections.catchup import tracked_position
+
+    if k >= (tracked_position(conn) or 0):  # as of the head: counted as the index is kept
+        return {
+            r.key: r.names
+            for r in conn.execute(
+                select(search_terms.c.key, search_terms.c.names).where(
+                    search_terms.c.key.in_([*keys, ALL])
+                )
+            )
+        }
+    # Earlier: counted among the rows known then. The names, from the head's count and the
+    # rows opened or closed after ``k`` (few, for a recent ``k``).
+    out: dict[str, int] = {
+        r.key: r.names
+        for r in conn.execute(
+            select(search_keys.c.key, func.count().label("names"))
+            .where(search_keys.c.key.in_(keys), known(search_keys, k))
+            .group_by(search_keys.c.key)
+        )
+    }
+    now = conn.execute(select(search_terms.c.names).where(search_terms.c.key == ALL)).scalar()
+    opened_since = conn.execute(
+        select(func.count()).where(search_names.c.rec_from > k, search_names.c.rec_to.is_(None))
+    ).scalar()
+    closed_since = conn.execute(
+        select(func.count()).where(search_names.c.rec_to > k, search_names.c.rec_from <= k)
+    ).scalar()
+    out[ALL] = (now or 0) - (opened_since or 0) + (closed_since or 0)
+    return out
 
 
 def _subjects(conn: Connection, ids: list[str], k: int) -> dict[str, SubjectRow]:

@@ -115,6 +115,7 @@ search_names = Table(
     Column("name", Text, nullable=False),
     Column("words", Text, nullable=False),  # the matcher's words, space-separated
     Index("view_search_names_subject", "subject_id", "rec_to"),
+    Index("view_search_names_closed", "rec_to"),
 )
 
 search_keys = Table(
