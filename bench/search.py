@@ -109,14 +109,76 @@ def measure(url: str, count: int, seed: int, baseline: bool) -> dict[str, Any]:
         ledger.close()
 
 
+def add_index_from_views(path: str) -> int:
+    """On a copy of a ledger whose projections predate the search index (schema 2): add the
+    index from ``view_subjects`` (every state of every subject over record time), the same
+    rows a rebuild writes (``tests/test_name_index.py`` checks it), without the full
+    rebuild (hours for 1M events on a loaded machine); then mark the projections current.
+    Returns the names indexed."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import create_engine, select, text
+
+    from projections.catchup import TRACKING_NAME
+    from projections.name_index import IndexWriter
+    from projections.tables import SCHEMA_VERSION, search_keys, search_names, search_terms
+    from projections.tables import subjects as subject_table
+
+    engine = create_engine(f"sqlite:///{path}")
+    writer = IndexWriter()
+    with engine.begin() as conn:
+        for table in (search_names, search_keys, search_terms):
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
+        rows = conn.execute(
+            select(subject_table).order_by(subject_table.c.subject_id, subject_table.c.rec_from)
+        )
+        state: Any = None
+        last_id, last_end, pending = None, None, 0
+
+        def end_of(subject_state: Any, end: int | None) -> None:
+            if subject_state is not None and end is not None:
+                writer.subject_changed(end, subject_state, None)
+
+        for r in rows:
+            now = SimpleNamespace(subject_id=r.subject_id, name=r.name, aliases=tuple(r.aliases))
+            if r.subject_id != last_id:
+                end_of(state, last_end)
+                state = None
+                if pending > 20000:
+                    writer.flush(conn)
+                    pending = 0
+            elif last_end != r.rec_from:  # a gap: the subject was retracted meanwhile
+                end_of(state, last_end)
+                state = None
+            writer.subject_changed(r.rec_from, state, now)
+            pending += 1
+            state, last_id, last_end = now, r.subject_id, r.rec_to
+        end_of(state, last_end)
+        writer.flush(conn)
+        conn.execute(
+            text("UPDATE view_tracking SET schema_version = :v WHERE name = :n"),
+            {"v": SCHEMA_VERSION, "n": TRACKING_NAME},
+        )
+        return int(conn.execute(text("SELECT count(*) FROM view_search_names")).scalar() or 0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", action="append", required=True, help="a ledger; smallest first")
+    parser.add_argument("--db", action="append", default=[], help="a ledger; smallest first")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--baseline", action="store_true", help="also time build_index per call")
     parser.add_argument("--out", type=Path, default=None, help="write the results (JSON) here")
+    parser.add_argument(
+        "--add-index",
+        metavar="FILE",
+        help="only add the search index to this SQLite copy of an older ledger, and exit",
+    )
     args = parser.parse_args()
+    if args.add_index:
+        print(f"{add_index_from_views(args.add_index)} names indexed")
+        return
     runs = [measure(url, args.queries, args.seed, args.baseline) for url in args.db]
     first = runs[0]
     for r in runs[1:]:

@@ -3,9 +3,11 @@ the in-memory index of the subjects known at the same position would."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -14,13 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lists_support import real_ledger_template, with_views
 from sqlalchemy import func, select
+from support import load_bench
 
 from ledger import Ledger, LedgerError
+from ledger.records import read_jsonl
 from projections import Views
 from projections.matching import Candidate, MatchIndex, Query, build_index, words
 from projections.name_index import StoredIndex
 from projections.tables import search_keys, search_names, search_terms
 
+BENCH_SEARCH = Path(__file__).resolve().parent.parent / "bench" / "search.py"
 INDEX_TABLES = [search_names, search_keys, search_terms]
 
 NAMES = [
@@ -255,3 +260,35 @@ def test_the_stored_words_are_the_matchers_folding() -> None:
         "Ivanov": "ivanov",
         "-- !": "",
     }
+
+
+def test_the_benchmarks_index_from_the_subject_views_equals_the_catch_ups(tmp_path: Path) -> None:
+    """bench/search.py adds the index to a copy of an older 1M ledger from its subject views
+    (a full rebuild takes hours on a loaded machine): the rows must be the catch-up's."""
+    history = tmp_path / "history.jsonl"
+    load_bench().generate(history, 3000, 11)
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger = Ledger.init(url, user="test")
+    views = Views(ledger)
+    try:
+        with history.open("rb") as f:
+            ledger.import_events(read_jsonl(f))
+        views.catch_up()
+        caught_up = dump(views)
+        assert len(caught_up["view_search_names"]) > 200
+        assert any(r[2] is not None for r in caught_up["view_search_names"])  # some closed
+    finally:
+        views.close()
+        ledger.close()
+    spec = importlib.util.spec_from_file_location("bench_search", BENCH_SEARCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.add_index_from_views(str(tmp_path / "ledger.db"))
+    ledger = Ledger(url, user="test")
+    views = Views(ledger)
+    try:
+        assert dump(views) == caught_up
+    finally:
+        views.close()
+        ledger.close()
