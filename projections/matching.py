@@ -45,7 +45,7 @@ from rapidfuzz.distance import Indel
 from ledger.errors import InvalidValue
 from projections.queries import SubjectRow
 
-MATCHER_VERSION = "1"
+MATCHER_VERSION = "2"
 """Bump when any score may change: a certificate names the version that answered it."""
 
 DEFAULT_THRESHOLD = 0.87
@@ -79,10 +79,12 @@ _FOLDS = [
     (re.compile(r"ph"), "f"),
     (re.compile(r"ck"), "k"),
     (re.compile(r"q"), "k"),
+    (re.compile(r"c(?=[eiy])"), "s"),  # a soft c: Lounici / Lounissi
     (re.compile(r"c(?!h)"), "k"),
     (re.compile(r"w"), "v"),
     (re.compile(r"y"), "i"),
     (re.compile(r"dh"), "z"),
+    (re.compile(r"dj"), "j"),  # French transcription: Djamel / Jamal
     (re.compile(r"ou"), "u"),
     (re.compile(r"ee"), "i"),
     (re.compile(r"(.)\1+"), r"\1"),
@@ -160,6 +162,76 @@ def consonants(word: str) -> str:
     return _VOWELS.sub("", word)
 
 
+# Korean names in Cyrillic: Russian writes them by the Kontsevich system (김정은 is Ким Чен Ын,
+# 박영길 Пак Ён Гиль), whose letters read otherwise than Russian ones: ч is j or ch, е after
+# it o, ы is eu (u once folded), a final н is n or ng. A query of two or more Cyrillic words
+# that are each one Korean syllable in that system also gets these readings, word by word
+# (``a/b/c``: the scorer takes the best); lists write such names in McCune-Reischauer.
+_K_ONSET = r"(?P<onset>чх|кх|тх|пх|дж|чж|[чжкгтдпбсхрлнм])?"
+_K_SYLLABLE = re.compile(
+    _K_ONSET + r"(?P<vowel>ый|ой|ве|во|ва|[аяоёеэуюыи])(?P<coda>нъ|ль|[нмктпр])?$"
+)
+_K_ONSETS = {
+    "ч": ("j", "ch"), "чж": ("j",), "дж": ("j",), "ж": ("j",), "чх": ("ch",),
+    "к": ("k", "g"), "г": ("g", "k"), "кх": ("k",), "т": ("t", "d"), "д": ("d", "t"),
+    "тх": ("t",), "п": ("p", "b"), "б": ("b", "p"), "пх": ("p",), "с": ("s",), "х": ("h",),
+    "р": ("r",), "л": ("r",), "н": ("n",), "м": ("m",), "": ("",),
+}  # fmt: skip
+_K_VOWELS = {
+    "а": ("a",), "я": ("ya",), "о": ("o",), "ё": ("yo",), "е": ("o", "e", "yo"), "э": ("e",),
+    "у": ("u",), "ю": ("yu",), "ы": ("u",), "и": ("i",), "ый": ("ui",), "ой": ("oe",),
+    "ве": ("we", "wo"), "во": ("wo",), "ва": ("wa",),
+}  # fmt: skip
+_K_CODAS = {
+    "н": ("n", "ng"), "нъ": ("ng",), "ль": ("l",), "р": ("l",), "м": ("m",), "к": ("k",),
+    "т": ("t",), "п": ("p",), "": ("",),
+}  # fmt: skip
+
+
+def _korean_syllable(word: str) -> tuple[str, ...] | None:
+    m = _K_SYLLABLE.match(word)
+    if m is None:
+        return None
+    onset, vowel, coda = m.group("onset") or "", m.group("vowel"), m.group("coda") or ""
+    out = dict.fromkeys(
+        fold(o + v + c) for o in _K_ONSETS[onset] for v in _K_VOWELS[vowel] for c in _K_CODAS[coda]
+    )
+    return tuple(out)
+
+
+def korean_readings(text: str, key: tuple[str, ...]) -> tuple[str, ...]:
+    """``key`` (the words of ``text``) with the Korean readings of a Cyrillic name whose
+    every word is one Korean syllable (``Ким Чен Ын``: kim, chen/jon/jong/..., in/un/ung);
+    ``key`` itself otherwise."""
+    tokens = re.findall(r"[а-яё]+", text.lower())
+    if len(tokens) < 2 or len(tokens) != len(key) or re.search(r"[a-z]", text.lower()):
+        return key
+    readings = [_korean_syllable(t) for t in tokens]
+    if any(r is None for r in readings):
+        return key
+    return tuple(
+        "/".join(dict.fromkeys([w, *r]))  # type: ignore[misc]
+        for w, r in zip(key, readings, strict=True)
+    )
+
+
+# Arabic letters that Persian, Urdu and Pashto names (and the lists' spellings of them)
+# read otherwise: ض, ظ and ذ as z (Fazl, not Fadl), ث as s (Wasiq), ص stays s.
+_PERSIAN = str.maketrans({"ض": "ز", "ظ": "ز", "ذ": "ز", "ث": "س"})
+
+
+def abjad_readings(text: str, key: tuple[str, ...]) -> tuple[str, ...]:
+    """``key`` with a second reading of each word holding such letters (``a/b``)."""
+    tokens = text.split()
+    if len(tokens) != len(key) or not any(c in text for c in "ضظذث"):
+        return key
+    out = []
+    for word, token in zip(key, tokens, strict=True):
+        other = _words(token.translate(_PERSIAN))[0]
+        out.append(f"{word}/{other[0]}" if len(other) == 1 and other[0] != word else word)
+    return tuple(out)
+
+
 # ------------------------------------------------------------------ scoring
 
 
@@ -174,6 +246,8 @@ def _devoiced(word: str) -> str:
 def _similarity(q: str, n: str) -> float:
     if q == n:
         return 1.0
+    if "/" in q:  # a query word with other readings (``korean_readings``): the best one
+        return max(_similarity(a, n) for a in q.split("/"))
     if len(q) == 1 or len(n) == 1:  # an initial
         return 0.9 if q[0] == n[0] else 0.0
     if min(len(q), len(n)) <= 3:
@@ -204,7 +278,8 @@ def _tokens_score(query: Sequence[str], name: Sequence[str]) -> float:
         used_n[j] = sim
     if not used_q:
         return 0.0
-    m_q = sum(s * len(query[i]) for i, s in used_q.items()) / sum(len(q) for q in query)
+    lengths = [len(_first(q)) for q in query]
+    m_q = sum(s * lengths[i] for i, s in used_q.items()) / sum(lengths)
     m_n = sum(s * len(name[j]) for j, s in used_n.items()) / sum(len(n) for n in name)
     value = WEIGHT_MAX * max(m_q, m_n) + (1 - WEIGHT_MAX) * min(m_q, m_n)
     if len(used_q) == 1 and max(len(query), len(name)) > 1:
@@ -212,25 +287,79 @@ def _tokens_score(query: Sequence[str], name: Sequence[str]) -> float:
     return value
 
 
+def _first(word: str) -> str:
+    """A query word's first reading (the plain transliteration)."""
+    return word.split("/", 1)[0]
+
+
 def name_score(query: Sequence[str], name: Sequence[str], *, abjad: bool = False) -> float:
     """How well a name answers a query, 0..1 (both as ``words``)."""
     if not query or not name:
         return 0.0
     value = _tokens_score(query, name)
-    joined_q, joined_n = "".join(query), "".join(name)
+    joined_q, joined_n = "".join(map(_first, query)), "".join(name)
     if len(joined_q) >= 8 and len(joined_n) >= 8:
         value = max(value, 0.97 * Indel.normalized_similarity(joined_q, joined_n))
     if abjad:
         cq, cn = consonants(joined_q), consonants(joined_n)
         if len(cq) >= 4 and len(cn) >= 4:
             value = max(value, ABJAD * Indel.normalized_similarity(cq, cn))
+        value = max(value, ABJAD * _tokens_score(_skeletons(query), _skeletons(name)))
     return min(1.0, value)
 
 
+def _skeleton(word: str) -> str:
+    c = consonants(word)
+    return c if len(c) >= 2 else word
+
+
+def _skeletons(key: Sequence[str]) -> tuple[str, ...]:
+    """Words by their consonants, as a script without short vowels writes them (Fazl and
+    Fazal, Rahim and Rhim, are one word there); too short a skeleton keeps the word."""
+    return tuple("/".join(dict.fromkeys(_skeleton(a) for a in w.split("/"))) for w in key)
+
+
+MIDDLE = 0.88
+"""The score of a query naming a person by the given name and surname of a listed name that
+has middle names or a patronymic besides (``Ibrahim al-Samarrai`` for ``IBRAHIM AWWAD IBRAHIM
+ALI AL-BADRI AL-SAMARRAI``, ``Igor Krasnov`` for ``KRASNOV, Igor Viktorovich``), times how
+well the words match."""
+
+
+@lru_cache(maxsize=1 << 16)
+def _edges(name: str) -> tuple[str, ...]:
+    """What is left of a name without its middle names: the surname part and first given
+    name of ``SURNAME, Given Middle``; else the first and last word as written. Empty when
+    there is no middle to leave out."""
+    surname, comma, given = name.partition(",")
+    if comma:
+        parts = [surname, *given.split()[:1]]
+        rest = given.split()[1:]
+    else:
+        tokens = name.split()
+        parts, rest = [tokens[0], tokens[-1]] if len(tokens) >= 3 else [], tokens[1:-1]
+    if not parts or not any(_words(r)[0] for r in rest):
+        return ()
+    return tuple(w for p in parts for w in _words(p)[0])
+
+
+def _middle_score(query: Sequence[str], name: str) -> float:
+    edges = _edges(name)
+    if len(query) < 2 or len(query) != len(edges):
+        return 0.0
+    value = _tokens_score(query, edges)
+    return MIDDLE * value if value >= 0.95 else 0.0
+
+
+def full_score(query: Sequence[str], name: str, name_key: Sequence[str], abjad: bool) -> float:
+    """``name_score``, or more when the query is the name without its middle names."""
+    return max(name_score(query, name_key, abjad=abjad), _middle_score(query, name))
+
+
 def score(query: str, name: str) -> float:
-    """``name_score`` of two names as written."""
-    q, abjad = _words(query)
-    return round(name_score(q, _words(name)[0], abjad=abjad), 3)
+    """The score of a name as written for a query as written."""
+    q, abjad = query_words(Query(query))
+    return round(full_score(q, name, _words(name)[0], abjad), 3)
 
 
 # ------------------------------------------------------------------ queries and candidates
@@ -304,6 +433,8 @@ def check_threshold(threshold: float) -> float:
 
 
 def _keys(word: str) -> list[str]:
+    if "/" in word:
+        return [k for a in word.split("/") for k in _keys(a)]
     keys = [word]
     c = consonants(word)
     if len(c) >= 2:
@@ -327,7 +458,7 @@ def query_keys(key: Sequence[str], abjad: bool) -> set[str]:
     """The keys a query (as ``words``) looks up: its consonant trigrams only from an abjad."""
     keys = {k for w in key for k in _keys(w)}
     if abjad:
-        keys |= set(_abjad_keys("".join(key)))
+        keys |= set(_abjad_keys("".join(map(_first, key))))
     return keys
 
 
@@ -360,7 +491,9 @@ def query_words(query: Query) -> tuple[tuple[str, ...], bool]:
         raise InvalidValue(
             f"the name {query.name!r} has no letters or digits to match; give a name"
         )
-    return key, abjad
+    if abjad:
+        return abjad_readings(query.name, key), abjad
+    return korean_readings(query.name, key), abjad
 
 
 Named = tuple[SubjectRow, str, Sequence[str]]
@@ -373,7 +506,7 @@ def rank(query: Query, candidates: Iterable[Named], *, floor: float, limit: int)
     key, abjad = query_words(query)
     best: dict[str, Candidate] = {}
     for subject, name, name_key in candidates:
-        raw = name_score(key, name_key, abjad=abjad)
+        raw = full_score(key, name, name_key, abjad)
         if raw < floor - 0.2:  # no birth date or country lifts it that far
             continue
         moved = adjust(query, subject, raw)
