@@ -35,6 +35,7 @@ memory (``build_index``, for screening many names against the same subjects) or 
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -71,14 +72,14 @@ ABJAD = 0.94
 
 T = TypeVar("T")
 
-SKELETON = 0.92
+SKELETON = 0.93
 """The factor on comparing words by their consonants alone (``_skeletons``)."""
 
 CANDIDATES = 60
 """How many names the index hands to exact scoring for one query (and those tied with the
 last of them, up to ``TIES``)."""
 
-TIES = 4 * CANDIDATES
+TIES = 2 * CANDIDATES
 
 # ------------------------------------------------------------------ words
 
@@ -592,7 +593,11 @@ class MatchIndex:
             positions, weight = found
             for p in positions:
                 weights[p] += weight
-        return preselected(sorted(weights.items(), key=lambda pw: (-pw[1], pw[0])))
+        if len(weights) <= CANDIDATES:
+            return list(weights)
+        # The best TIES by weight (ties by position), without sorting every name found.
+        best = heapq.nsmallest(TIES, weights.items(), key=lambda pw: (-pw[1], pw[0]))
+        return preselected(best)
 
     def match(self, query: Query, *, floor: float, limit: int = 5) -> list[Candidate]:
         """Subjects scoring at least ``floor``, best first (ties by name), at most ``limit``."""
