@@ -514,8 +514,12 @@ def rank(query: Query, candidates: Iterable[Named], *, floor: float, limit: int)
     name), at most ``limit``; a subject counts once, by its best name."""
     key, abjad = query_words(query)
     best: dict[str, Candidate] = {}
+    scored: dict[tuple[str, tuple[str, ...]], float] = {}  # namesakes are scored once
     for subject, name, name_key in candidates:
-        raw = full_score(key, name, name_key, abjad)
+        held_score = scored.get((name, tuple(name_key)))
+        if held_score is None:
+            held_score = scored[name, tuple(name_key)] = full_score(key, name, name_key, abjad)
+        raw = held_score
         if raw < floor - 0.2:  # no birth date or country lifts it that far
             continue
         moved = adjust(query, subject, raw)
