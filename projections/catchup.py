@@ -24,6 +24,7 @@ from ledger.records import to_json
 from ledger.store import LedgerNotification, format_time
 from ledger.timeline import Segment
 from projections.dialect import dialect_of
+from projections.name_index import IndexWriter
 from projections.tables import SCHEMA_VERSION, event_subjects, log, periods, subjects, tracking
 
 if TYPE_CHECKING:  # loaded when events are applied: a query on current projections needs none
@@ -207,6 +208,7 @@ class Projector:
         self.ledger = ledger
         self.cache: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
         self.cache_size = CACHE_SIZE
+        self.names = IndexWriter()  # the search index, one more projection
 
     def _before(self, event: RecordedEvent) -> LedgerAggregate | None:
         """The event's aggregate just before it: cached, or read from the store."""
@@ -229,10 +231,12 @@ class Projector:
 
     def apply(self, conn: Connection, notifications: Sequence[LedgerNotification]) -> None:
         writes = _Writes()
+        self.names.clear()
         self._load_missing(notifications)
         for n in notifications:
             self._apply_one(writes, self.ledger.decode(n))
         writes.flush(conn)
+        self.names.flush(conn)
 
     def _load_missing(self, notifications: Sequence[LedgerNotification]) -> None:
         """Aggregates of a batch that are not cached, read with one query, not one each."""
@@ -316,6 +320,7 @@ class Projector:
         elif isinstance(agg, Subject):
             new_subject = agg.state()
             if new_subject != old_subject:
+                self.names.subject_changed(p, old_subject, new_subject)
                 sid = (old_subject or new_subject).subject_id  # type: ignore[union-attr]
                 if old_subject is not None:
                     w.close_subject(sid, p)

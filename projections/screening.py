@@ -35,10 +35,10 @@ from projections.matching import (
     POSSIBLE_MARGIN,
     MatchIndex,
     Query,
-    build_index,
     check_threshold,
     status,
 )
+from projections.name_index import stored_match_index
 from projections.queries import Row
 from projections.time import KnownAt
 from projections.views import Views
@@ -294,7 +294,8 @@ class Screening:
             subjects = [
                 s for s in queries.subjects_known(conn, k=k) if s.subject_id in self.designations
             ]
-        self.index: MatchIndex = build_index(subjects)
+            # Many names against the same subjects: their stored words, in memory once.
+            self.index: MatchIndex = stored_match_index(conn, k, subjects)
 
     def screen(self, row: InputRow) -> Screened:
         def answer(

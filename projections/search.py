@@ -20,7 +20,7 @@ from projections import queries
 from projections.matching import (
     DEFAULT_THRESHOLD,
     POSSIBLE_MARGIN,
-    MatchIndex,
+    Matcher,
     Query,
     build_index,
     check_threshold,
@@ -28,6 +28,7 @@ from projections.matching import (
     status,
     words,
 )
+from projections.name_index import StoredIndex
 from projections.queries import Row
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def search(
     """Ranked subjects whose names or aliases match, with where each is sanctioned on ``at``."""
     if limit < 1:
         raise InvalidValue("--limit must be at least 1")
-    index = build_index(views.subjects(known_at=known_at))
+    index = StoredIndex(views.engine, views.resolve_known_at(known_at))
     return hits(
         views, index, query, limit=limit, at=at, known_at=known_at, threshold=threshold, kind=kind
     )
@@ -76,7 +77,7 @@ def search(
 
 def hits(
     views: Views,
-    index: MatchIndex,
+    index: Matcher,
     query: str,
     *,
     limit: int = 10,
@@ -85,7 +86,8 @@ def hits(
     threshold: float = DEFAULT_THRESHOLD,
     kind: str | None = None,
 ) -> list[SearchHit]:
-    """Search a prepared index (several queries against one ledger state)."""
+    """Search an index: the persistent one as known at a position (``StoredIndex``), or an
+    in-memory one (``build_index``)."""
     check_threshold(threshold)
     floor = min(threshold - POSSIBLE_MARGIN, PARTIAL_FLOOR)
     found = index.match(Query(query, kind=kind), floor=floor, limit=limit)

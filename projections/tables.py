@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump when a table changes: projections older than this are rebuilt from the log."""
 
 metadata = MetaData()
@@ -101,4 +101,49 @@ periods = Table(
     Index("view_periods_subject", "subject_id", "valid_from"),
 )
 
-VIEW_TABLES = [tracking, log, event_subjects, subjects, periods]
+# The search index (``projections/name_index.py``): every name and alias a subject has held,
+# over the record time it held it, as the matcher's folded words; and its keys.
+search_names = Table(
+    "view_search_names",
+    metadata,
+    # (rec_from, ordinal) names a row: one event changes one subject, ordinal counts its
+    # names opened by that event.
+    Column("rec_from", BigInteger, primary_key=True, autoincrement=False),
+    Column("ordinal", Integer, primary_key=True, autoincrement=False),
+    Column("rec_to", BigInteger),
+    Column("subject_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("words", Text, nullable=False),  # the matcher's words, space-separated
+    Index("view_search_names_subject", "subject_id", "rec_to"),
+    Index("view_search_names_closed", "rec_to"),
+)
+
+search_keys = Table(
+    "view_search_keys",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("rec_from", BigInteger, primary_key=True, autoincrement=False),
+    Column("ordinal", Integer, primary_key=True, autoincrement=False),
+    Column("rec_to", BigInteger),  # its name's, so that a search filters without a join
+    sqlite_with_rowid=False,
+)
+
+search_terms = Table(
+    "view_search_terms",
+    metadata,
+    # How many names held as of the head hold the key ('' counts every name): its weight.
+    Column("key", Text, primary_key=True),
+    Column("names", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+VIEW_TABLES = [
+    tracking,
+    log,
+    event_subjects,
+    subjects,
+    periods,
+    search_names,
+    search_keys,
+    search_terms,
+]

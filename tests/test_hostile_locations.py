@@ -362,7 +362,16 @@ def test_generated_permissions_answer_exactly_or_refuse_in_one_line(
 
 # ---------------------------------------------------------------------------- PostgreSQL grants
 
-VIEW_TABLES = ["view_tracking", "view_log", "view_event_subjects", "view_subjects", "view_periods"]
+VIEW_TABLES = [
+    "view_tracking",
+    "view_log",
+    "view_event_subjects",
+    "view_subjects",
+    "view_periods",
+    "view_search_names",
+    "view_search_keys",
+    "view_search_terms",
+]
 
 
 @pytest.mark.postgres

@@ -97,6 +97,9 @@ def test_postgres_ledger_works_with_only_insert_and_select_on_the_event_table(
             "view_event_subjects",
             "view_subjects",
             "view_periods",
+            "view_search_names",
+            "view_search_keys",
+            "view_search_terms",
         ):
             conn.execute(f'GRANT ALL ON "{schema}".{table} TO "{role}"')
     try:

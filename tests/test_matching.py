@@ -36,6 +36,12 @@ SAME_NAME = [
     ("Alexandr Kalashnikkov", "KALASHNIKOV, Aleksandr"),  # typos
     ("A. Kalashnikov", "KALASHNIKOV, Aleksandr"),  # an initial
     ("Viktor Zolotoff", "ZOLOTOV, Viktor"),
+    ("Ким Чен Ын", "KIM, Jong Un"),  # Korean in Cyrillic (the Kontsevich system)
+    ("Пак Ён Гиль", "PAK Yong Gil"),
+    ("فضل رحيم", "FAZAL RAHIM"),  # Arabic script, a Persian name: ض read as z
+    ("Jamal Lounici", "DJAMEL LOUNICI"),  # French transcription: dj
+    ("Ibrahim al-Samarrai", "IBRAHIM AWWAD IBRAHIM ALI AL-BADRI AL-SAMARRAI"),  # no middle
+    ("Igor Krasnov", "KRASNOV, Igor Viktorovich"),  # no patronymic
 ]
 
 
@@ -51,6 +57,21 @@ def test_a_missing_middle_name_is_at_least_possible() -> None:
     ]:
         assert score(query, name) >= DEFAULT_THRESHOLD - POSSIBLE_MARGIN
         assert score(query, name) < 1.0
+
+
+def test_the_given_name_and_surname_stand_for_a_name_with_middle_names() -> None:
+    name = "KRASNOV, Igor Viktorovich"
+    assert status(score("Igor Krasnov", name), DEFAULT_THRESHOLD) == "match"
+    assert score("Igor Krasnof", name) < score("Igor Krasnov", name)  # spelt alike only
+    far = "IBRAHIM AWWAD IBRAHIM ALI AL-BADRI AL-SAMARRAI"
+    assert status(score("Ibrahim Ali", far), DEFAULT_THRESHOLD) == "clear"
+
+
+def test_korean_readings_apply_only_to_names_of_korean_syllables() -> None:
+    assert score("Ким Чен Ын", "KIM Jong Un") == 1.0
+    # Russian names are read as Russian: no Korean reading makes them another name.
+    assert score("Иван Петров", "KIM Jong Un") < 0.5
+    assert status(score("Ким Ир Сен", "KIM Jong Un"), DEFAULT_THRESHOLD) != "match"
 
 
 @pytest.mark.parametrize(

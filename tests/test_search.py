@@ -33,6 +33,8 @@ KNOWN = {
     "Kalashnikov Concern": {"ofac-16911"},
     "aerocaribean airlines": {"ofac-36"},
     "Zolotov Wiktor": {"ofac-24326"},
+    "Ким Чен Ын": {"ofac-20157"},  # Kim Jong Un as Russian writes Korean (Kontsevich)
+    "Kim Jong Un": {"ofac-20157"},
 }
 
 

@@ -19,7 +19,7 @@ from projections import Views
 from projections.time import parse_known_at
 
 if TYPE_CHECKING:
-    from projections.matching import MatchIndex
+    from projections.name_index import StoredIndex
 
 
 class BadParameter(LedgerError):
@@ -43,8 +43,6 @@ class Reader:
         self.ledger = Ledger(url, user="sanctions-serve")
         self.views = Views(self.ledger)
         self._catching_up = threading.Lock()
-        self._index: tuple[int, MatchIndex] | None = None
-        self._index_lock = threading.Lock()
 
     def current(self) -> Views:
         head = self.ledger.recorder.max_notification_id() or 0
@@ -74,15 +72,11 @@ class Reader:
         # A position beyond the head knows what the head knows (and pins as the head).
         return min(k, views.position())
 
-    def name_index(self, views: Views, k: int) -> MatchIndex:
-        """The name index at position ``k``; the last one is kept (building it reads every
-        subject, which costs a second on a large ledger)."""
-        from projections.matching import build_index
+    def name_index(self, views: Views, k: int) -> StoredIndex:
+        """The persistent name index as known at position ``k``."""
+        from projections.name_index import StoredIndex
 
-        with self._index_lock:
-            if self._index is None or self._index[0] != k:
-                self._index = (k, build_index(views.subjects(known_at=str(k))))
-            return self._index[1]
+        return StoredIndex(views.engine, k)
 
     def close(self) -> None:
         self.views.close()

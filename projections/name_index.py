@@ -1,0 +1,308 @@
+"""The persistent search index: one more projection, kept by the catch-up.
+
+Every name and alias a subject has held is a row of ``view_search_names`` over the record
+time it held it (``rec_from``/``rec_to``, like the other views), stored as the matcher's
+folded words; ``view_search_keys`` holds its index keys (``matching.index_keys``) with the
+same record time; ``view_search_terms`` counts the names holding each key as of the head
+(the key's weight). The catch-up writes them in the same transaction as the view rows
+(``IndexWriter``, fed by the subject's state before and after each event), and ``rebuild``
+makes them again from the log like every view. Only a change of a subject's names writes
+here: an amendment of its position or nationality does not.
+
+A search (``StoredIndex``) asks for the keys of the query, sums their weights per name in
+SQL among the names held as known at K, and scores the best ``matching.CANDIDATES`` exactly,
+as the in-memory ``MatchIndex`` does; ``screen`` loads the stored words of the subjects it
+screens against into a ``MatchIndex`` once (``stored_match_index``).
+
+The stored words are the matcher's folding of the names: a change to ``matching.words``
+must bump ``tables.SCHEMA_VERSION``, so that every ledger rebuilds its index once
+(``tests/test_name_index.py`` pins the folding of sample names to remind whoever changes it).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, and_, case, func, select, tuple_, update
+
+from projections.queries import SubjectRow, known
+from projections.tables import search_keys, search_names, search_terms, subjects
+
+if TYPE_CHECKING:
+    from ledger.domain import SubjectState
+    from projections.matching import Candidate, MatchIndex, Query
+
+ALL = ""
+"""The ``view_search_terms`` key that counts every name."""
+
+
+def _named(state: SubjectState | None) -> dict[str, tuple[str, ...]]:
+    """A subject's names, each as ``words`` (names without a letter or digit left out)."""
+    if state is None:
+        return {}
+    from projections.matching import words_of  # the matcher's libraries, only when needed
+
+    out = {}
+    for name in dict.fromkeys([state.name, *state.aliases]):
+        key = words_of(name)
+        if key:
+            out[name] = key
+    return out
+
+
+class IndexWriter:
+    """The index rows of one catch-up batch, gathered event by event, written by ``flush``."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.opened: dict[tuple[str, str], dict[str, Any]] = {}  # held at the batch's end
+        self.done: list[dict[str, Any]] = []  # opened and closed within the batch
+        self.closes: list[tuple[str, str, int]] = []  # rows of earlier batches to close
+        self.deltas: Counter[str] = Counter()
+
+    def subject_changed(
+        self, position: int, before: SubjectState | None, after: SubjectState | None
+    ) -> None:
+        """A subject's state changed at ``position``: open and close its names' rows."""
+        old, new = _named(before), _named(after)
+        if old == new:
+            return
+        from projections.matching import index_keys
+
+        subject_id = (before or after).subject_id  # type: ignore[union-attr]
+        for name, key in old.items():
+            if new.get(name) == key:
+                continue
+            row = self.opened.pop((subject_id, name), None)
+            if row is not None:
+                row["rec_to"] = position
+                self.done.append(row)
+            else:
+                self.closes.append((subject_id, name, position))
+            self._count(index_keys(key), -1)
+        ordinal = 0
+        for name, key in new.items():
+            if old.get(name) == key:
+                continue
+            self.opened[(subject_id, name)] = {
+                "rec_from": position,
+                "ordinal": ordinal,
+                "rec_to": None,
+                "subject_id": subject_id,
+                "name": name,
+                "words": " ".join(key),
+            }
+            ordinal += 1
+            self._count(index_keys(key), 1)
+
+    def _count(self, keys: Iterable[str], delta: int) -> None:
+        # Every key touched gets a row, even at a net 0: the same rows however the log is
+        # cut into batches (a rebuild and an incremental catch-up write the same table).
+        for k in keys:
+            self.deltas[k] += delta
+        self.deltas[ALL] += delta
+
+    def flush(self, conn: Connection) -> None:
+        from projections.catchup import bulk_insert
+        from projections.matching import index_keys
+
+        self._close_earlier(conn)
+        rows = self.done + list(self.opened.values())
+        bulk_insert(conn, search_names, rows)
+        bulk_insert(
+            conn,
+            search_keys,
+            [
+                {
+                    "key": k,
+                    "rec_from": r["rec_from"],
+                    "ordinal": r["ordinal"],
+                    "rec_to": r["rec_to"],
+                }
+                for r in rows
+                for k in sorted(index_keys(r["words"].split()))
+            ],
+        )
+        if self.deltas:
+            conn.execute(_upsert(conn), [{"key": k, "names": d} for k, d in self.deltas.items()])
+        self.clear()
+
+    def _close_earlier(self, conn: Connection) -> None:
+        from projections.matching import index_keys
+
+        for subject_id, name, position in self.closes:
+            row = conn.execute(
+                select(search_names.c.rec_from, search_names.c.ordinal, search_names.c.words).where(
+                    search_names.c.subject_id == subject_id,
+                    search_names.c.name == name,
+                    search_names.c.rec_to.is_(None),
+                )
+            ).first()
+            if row is None:  # cannot be: the row was opened by an earlier event
+                raise RuntimeError(f"no open search index row for {subject_id} {name!r}")
+            where = and_(
+                search_names.c.rec_from == row.rec_from, search_names.c.ordinal == row.ordinal
+            )
+            conn.execute(update(search_names).where(where).values(rec_to=position))
+            conn.execute(
+                update(search_keys)
+                .where(
+                    search_keys.c.rec_from == row.rec_from,
+                    search_keys.c.ordinal == row.ordinal,
+                    search_keys.c.key.in_(sorted(index_keys(row.words.split()))),
+                )
+                .values(rec_to=position)
+            )
+
+
+def _upsert(conn: Connection) -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(search_terms)
+    return stmt.on_conflict_do_update(
+        index_elements=[search_terms.c.key],
+        set_={"names": search_terms.c.names + stmt.excluded.names},
+    )
+
+
+# ------------------------------------------------------------------ reading
+
+
+class StoredIndex:
+    """The persistent index as known at position ``k``: what ``search`` and the web ask."""
+
+    def __init__(self, engine: Engine, k: int) -> None:
+        self.engine = engine
+        self.k = k
+
+    def match(self, query: Query, *, floor: float, limit: int = 5) -> list[Candidate]:
+        """Subjects scoring at least ``floor``, best first (ties by name), at most ``limit``:
+        the same answer as a ``MatchIndex`` of the subjects known at ``k``."""
+        from projections.matching import (
+            TIES,
+            key_weight,
+            preselected,
+            query_keys,
+            query_words,
+            rank,
+        )
+
+        key, abjad = query_words(query)
+        keys = sorted(query_keys(key, abjad))
+        with self.engine.connect() as conn:
+            held = _holders(conn, keys, self.k)
+            total = held.get(ALL, 0)
+            weights = {}
+            for k in keys:
+                weight = key_weight(held.get(k, 0), total)
+                if weight is not None:
+                    weights[k] = weight
+            if not weights:
+                return []
+            weight_sum = func.sum(case(weights, value=search_keys.c.key)).label("weight")
+            chosen = conn.execute(
+                select(search_keys.c.rec_from, search_keys.c.ordinal, weight_sum)
+                .where(search_keys.c.key.in_(sorted(weights)), known(search_keys, self.k))
+                .group_by(search_keys.c.rec_from, search_keys.c.ordinal)
+                .order_by(weight_sum.desc(), search_keys.c.rec_from, search_keys.c.ordinal)
+                .limit(TIES)
+            ).all()
+            if not chosen:
+                return []
+            picked = preselected([((r.rec_from, r.ordinal), int(r.weight)) for r in chosen])
+            rows = conn.execute(
+                select(search_names.c.subject_id, search_names.c.name, search_names.c.words).where(
+                    tuple_(search_names.c.rec_from, search_names.c.ordinal).in_(picked)
+                )
+            ).all()
+            held_by = _subjects(conn, sorted({r.subject_id for r in rows}), self.k)
+        return rank(query, _in_name_order(rows, held_by), floor=floor, limit=limit)
+
+
+def _holders(conn: Connection, keys: list[str], k: int) -> dict[str, int]:
+    """How many names held as known at ``k`` hold each key (``ALL``: how many names)."""
+    from projections.catchup import tracked_position
+
+    if k >= (tracked_position(conn) or 0):  # as of the head: counted as the index is kept
+        return {
+            r.key: r.names
+            for r in conn.execute(
+                select(search_terms.c.key, search_terms.c.names).where(
+                    search_terms.c.key.in_([*keys, ALL])
+                )
+            )
+        }
+    # Earlier: counted among the rows known then. The names, from the head's count and the
+    # rows opened or closed after ``k`` (few, for a recent ``k``).
+    out: dict[str, int] = {
+        r.key: r.names
+        for r in conn.execute(
+            select(search_keys.c.key, func.count().label("names"))
+            .where(search_keys.c.key.in_(keys), known(search_keys, k))
+            .group_by(search_keys.c.key)
+        )
+    }
+    now = conn.execute(select(search_terms.c.names).where(search_terms.c.key == ALL)).scalar()
+    opened_since = conn.execute(
+        select(func.count()).where(search_names.c.rec_from > k, search_names.c.rec_to.is_(None))
+    ).scalar()
+    closed_since = conn.execute(
+        select(func.count()).where(search_names.c.rec_to > k, search_names.c.rec_from <= k)
+    ).scalar()
+    out[ALL] = (now or 0) - (opened_since or 0) + (closed_since or 0)
+    return out
+
+
+def _subjects(conn: Connection, ids: list[str], k: int) -> dict[str, SubjectRow]:
+    found = conn.execute(select(subjects).where(subjects.c.subject_id.in_(ids), known(subjects, k)))
+    return {
+        r.subject_id: SubjectRow(
+            r.subject_id,
+            r.name,
+            r.kind,
+            list(r.aliases),
+            r.birth_date,
+            r.nationality,
+            r.position_title,
+        )
+        for r in found
+    }
+
+
+def _in_name_order(
+    rows: Sequence[Any], subjects: dict[str, SubjectRow]
+) -> list[tuple[SubjectRow, str, tuple[str, ...]]]:
+    """Candidates in their subject's own order of names (the name before the aliases), so
+    that of two names scoring alike the same one is reported as matched every time."""
+    out = []
+    for r in rows:
+        s = subjects.get(r.subject_id)
+        if s is None:
+            continue
+        order = list(dict.fromkeys([s.name, *s.aliases]))
+        rank_in = order.index(r.name) if r.name in order else len(order)
+        out.append((rank_in, s, r.name, tuple(r.words.split())))
+    out.sort(key=lambda c: (c[1].subject_id, c[0]))
+    return [(s, name, key) for _, s, name, key in out]
+
+
+def stored_match_index(conn: Connection, k: int, subjects: Sequence[SubjectRow]) -> MatchIndex:
+    """An in-memory index of ``subjects`` (as known at ``k``) from their stored words: for
+    screening many names against the same subjects."""
+    from projections.matching import MatchIndex
+
+    wanted = {s.subject_id for s in subjects}
+    stored: dict[str, list[tuple[str, Sequence[str]]]] = {}
+    for r in conn.execute(
+        select(search_names.c.subject_id, search_names.c.name, search_names.c.words).where(
+            known(search_names, k)
+        )
+    ):
+        if r.subject_id in wanted:
+            stored.setdefault(r.subject_id, []).append((r.name, r.words.split()))
+    return MatchIndex(subjects, stored=stored)
