@@ -62,7 +62,7 @@ from ledger.store import (
     LedgerRecorderMixin,
     Restored,
 )
-from ledger.unit_of_work import PAGE, Receipt, UnitOfWork, concurrent_write
+from ledger.unit_of_work import PAGE, Receipt, ReferenceIndex, UnitOfWork, concurrent_write
 from ledger.vocabulary import BUILTIN_AUTHORITIES
 
 if TYPE_CHECKING:
@@ -207,6 +207,8 @@ class Ledger(Application[UUID]):
             ) from None
         if not isinstance(self.recorder, LedgerRecorderMixin):  # never the in-memory default
             raise LedgerError(f"internal: unexpected event recorder {type(self.recorder)}")
+        self.reference_index: ReferenceIndex | None = None
+        """Set by the read side when it is open (see ``UnitOfWork.references``)."""
         if self.access.read_only:
             self.ledger_recorder.refusal = (
                 f"the ledger at {self.database.display} is read-only here "
@@ -257,7 +259,13 @@ class Ledger(Application[UUID]):
 
     def _reader(self) -> UnitOfWork:
         head = self.recorder.max_notification_id() or 0
-        return UnitOfWork(self.ledger_recorder, self.mapper, head=head, by=self.user)
+        return UnitOfWork(
+            self.ledger_recorder,
+            self.mapper,
+            head=head,
+            by=self.user,
+            references=self.reference_index,
+        )
 
     def execute(self, *commands: Command) -> list[Receipt]:
         """Check the commands in order and append their events, all or nothing."""
@@ -330,7 +338,12 @@ class Ledger(Application[UUID]):
         try:
             with self.ledger_recorder.appending() as writer:
                 b = UnitOfWork(
-                    self.ledger_recorder, self.mapper, writer.head, self.user, writer=writer
+                    self.ledger_recorder,
+                    self.mapper,
+                    writer.head,
+                    self.user,
+                    writer=writer,
+                    references=self.reference_index,
                 )
                 for count, record in enumerate(self._prefetched(b, records), start=1):
                     is_restore = record.position is not None

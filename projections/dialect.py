@@ -169,9 +169,7 @@ class Dialect:
         """Periods rows whose ``stab.name`` interval holds ``stab.day`` and whose record
         interval holds ``stab.k``: a condition that reads only those rows."""
         p = tables.periods
-        where = "v0 <= :stab_day AND v1 >= :stab_day AND r0 <= :stab_k AND r1 >= :stab_k"
-        if stab.authority_key is not None:
-            where += " AND a0 <= :stab_a AND a1 >= :stab_a"
+        where = " AND ".join(_sqlite_stab(stab, "stab_"))
         sql = f"SELECT id FROM {p.name}_{stab.name} WHERE {where}"  # noqa: S608 - constant names, bound values
         ids = text(sql).bindparams(**_params(stab))
         return p.c.id.in_(ids)
@@ -182,13 +180,9 @@ class Dialect:
         SQLite: each id the R*Tree yields is one row read by its key (that the plan is this
         is checked by ``tests/test_list_stabs.py``); they are counted by running the stab.
         """
-        where = "v0 <= :day AND v1 >= :day AND r0 <= :k AND r1 >= :k"
-        params: dict[str, int] = {"day": stab.day.toordinal(), "k": stab.k}
-        if stab.authority_key is not None:
-            where += " AND a0 <= :a AND a1 >= :a"
-            params["a"] = stab.authority_key
+        where = " AND ".join(_sqlite_stab(stab, "stab_"))
         sql = f"SELECT count(*) FROM {tables.periods.name}_{stab.name} WHERE {where}"  # noqa: S608 - constant names, bound values
-        return int(conn.execute(text(sql), params).scalar() or 0)
+        return int(conn.execute(text(sql), _params(stab)).scalar() or 0)
 
     # ------------------------------------------------------------------ rebuilds
 
@@ -270,12 +264,19 @@ class Postgres(Dialect):
     def stab(self, tables: Tables, stab: Stab) -> ColumnElement[bool]:
         p = f"{tables.periods.name}."
         box, where = _PG_BOXES[stab.name]
-        sql = f"{box.format(p=p)} && box(point(:stab_day, :stab_k), point(:stab_day, :stab_k))"
+        terms = []
         if stab.authority_key is not None:
-            sql += f" AND {_PG_AUTHORITY.format(p=p)} && box(point(:stab_a, 0), point(:stab_a, 0))"
+            terms.append(
+                f"{_PG_AUTHORITY.format(p=p)} && box(point(:stab_a, 0), point(:stab_a, 0))"
+            )
+        if stab.day is not None or stab.k is not None:
+            # Unbounded sides stretch over every day or position the index can hold.
+            corner = "point(:stab_day0, :stab_k0), point(:stab_day1, :stab_k1)"
+            terms.append(f"{box.format(p=p)} && box({corner})")
         if where:
-            sql += f" AND {where.format(p=p)}"  # the partial index's own predicate
-        return text(sql).bindparams(**_params(stab))  # type: ignore[return-value]
+            terms.append(where.format(p=p))  # the partial index's own predicate
+        sql = " AND ".join(terms)
+        return text(sql).bindparams(**_pg_params(stab))  # type: ignore[return-value]
 
     def rows_read(self, conn: Connection, stmt: Any, tables: Tables, stab: Stab) -> int:
         """PostgreSQL: the heap rows of the periods table the executed plan fetched, from
@@ -352,15 +353,46 @@ class Stab:
     and the authority (its ``authority_key``; None for every authority)."""
 
     name: str
-    day: date
-    k: int
+    day: date | None  # None: every day
+    k: int | None  # None: every position
     authority_key: int | None = None
 
 
+def _sqlite_stab(stab: Stab, prefix: str) -> list[str]:
+    """The R*Tree's constraints for a stab (bound as ``_params`` names them)."""
+    terms = []
+    if stab.day is not None:
+        terms.append(f"v0 <= :{prefix}day AND v1 >= :{prefix}day")
+    if stab.k is not None:
+        terms.append(f"r0 <= :{prefix}k AND r1 >= :{prefix}k")
+    if stab.authority_key is not None:
+        terms.append(f"a0 <= :{prefix}a AND a1 >= :{prefix}a")
+    return terms or ["1"]
+
+
 def _params(stab: Stab) -> dict[str, int]:
-    params = {"stab_day": stab.day.toordinal(), "stab_k": stab.k}
+    """SQLite's bound values for ``_sqlite_stab``."""
+    params: dict[str, int] = {}
+    if stab.day is not None:
+        params["stab_day"] = stab.day.toordinal()
+    if stab.k is not None:
+        params["stab_k"] = stab.k
     if stab.authority_key is not None:
         params["stab_a"] = stab.authority_key
+    return params
+
+
+def _pg_params(stab: Stab) -> dict[str, int]:
+    """PostgreSQL's: the stab as a box's corners, an unbounded side as the whole range."""
+    params: dict[str, int] = {}
+    if stab.authority_key is not None:
+        params["stab_a"] = stab.authority_key
+    if stab.day is not None or stab.k is not None:
+        day = stab.day.toordinal() if stab.day is not None else None
+        params["stab_day0"] = day if day is not None else 0
+        params["stab_day1"] = day if day is not None else OPEN_DAY
+        params["stab_k0"] = stab.k if stab.k is not None else 0
+        params["stab_k1"] = stab.k if stab.k is not None else OPEN_POSITION
     return params
 
 

@@ -49,7 +49,9 @@ tracking = Table(
 log = Table(
     "view_log",
     metadata,
-    Column("position", Key, primary_key=True, autoincrement=False),
+    # Not a rowid alias: a rebuild writes the log aggregate by aggregate, and a table keyed
+    # by position would then fill its pages at random (measured: 15% larger at 100k events).
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("type", String(40), nullable=False),
     Column("aggregate_id", String(36), nullable=False),
     Column("version", Integer, nullable=False),

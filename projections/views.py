@@ -27,15 +27,18 @@ from projections.catchup import (
     set_tracked,
     tracked_position,
 )
-from projections.dialect import dialect_of, ledger_engine
+from projections.dialect import Stab, dialect_of, ledger_engine
 from projections.tables import (
     LIVE,
     SCHEMA_VERSION,
     VIEW_TABLES,
     Tables,
+    authority_key,
+    event_subjects,
     fresh_tables,
     log,
     metadata,
+    periods,
     tracking,
 )
 from projections.time import KnownAt, parse_known_at
@@ -66,6 +69,8 @@ class Views:
         self.projector = Projector(ledger)
         self.rebuild_token: int | None = None
         self._ensure_schema()
+        if self._own_tables:
+            ledger.reference_index = self  # retractions look references up here
 
     # ------------------------------------------------------------------ read-only ledgers
 
@@ -324,7 +329,54 @@ class Views:
             return tracked_position(conn)
 
     def close(self) -> None:
+        if self.ledger.reference_index is self:
+            self.ledger.reference_index = None
         self.engine.dispose()
+
+    # ------------------------------------------------------------------ references
+
+    def referencing(
+        self, *, subject: str | None = None, authority: str | None = None
+    ) -> tuple[int, dict[UUID, int]]:
+        """The write side's ``ReferenceIndex``: of positions 1..P (what the projections
+        hold), the aggregates with events about ``subject`` or by ``authority``, each with
+        its first such position; indexed, instead of a scan of the whole log."""
+        found: dict[UUID, int] = {}
+        with self.engine.connect() as conn:
+            # First the position: rows committed after it only add to what is found.
+            covered = tracked_position(conn) or 0
+            if covered == 0:
+                return 0, found
+            if subject is not None:
+                rows = conn.execute(
+                    select(log.c.aggregate_id, func.min(log.c.position))
+                    .join(event_subjects, event_subjects.c.position == log.c.position)
+                    .where(event_subjects.c.subject_id == subject)
+                    .group_by(log.c.aggregate_id)
+                )
+                found.update((UUID(a), int(p)) for a, p in rows)
+            if authority is not None:
+                # Designations through their periods (every designation has some, closed
+                # ones included), by the spatial index's authority; announcements and list
+                # imports, few, by their type.
+                stab = Stab("in_force", None, None, authority_key(authority))
+                rows = conn.execute(
+                    select(periods.c.designation_id, func.min(periods.c.rec_from))
+                    .where(self.dialect.stab(LIVE, stab), periods.c.authority == authority)
+                    .group_by(periods.c.designation_id)
+                )
+                found.update((UUID(a), int(p)) for a, p in rows)
+                for r in conn.execute(
+                    select(log.c.aggregate_id, log.c.position, log.c.data).where(
+                        log.c.type.in_(["announced", "list_imported"])
+                    )
+                ):
+                    if r.data.get("authority") == authority or authority in r.data.get(
+                        "authorities", []
+                    ):
+                        key = UUID(r.aggregate_id)
+                        found[key] = min(found.get(key, r.position), r.position)
+        return covered, found
 
     # ------------------------------------------------------------------ time
 

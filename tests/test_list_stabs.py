@@ -247,3 +247,37 @@ def test_a_period_open_at_the_largest_position_is_refused_not_lost(tmp_path: Pat
             Projector(ledger).apply(None, [Late()])  # type: ignore[arg-type,list-item]
     finally:
         ledger.close()
+
+
+# --------------------------------------------------------------------------- references
+
+
+def test_references_of_a_registration_come_from_the_index_and_equal_a_scan(views: Views) -> None:
+    """Retracting a subject's or authority's registration needs the aggregates still about
+    it: looked up in the projections, with only the log after them scanned."""
+    from ledger.handlers import references
+
+    ledger = views.ledger
+    ledger.reference_index = views
+    rows, _ = everything(views)
+    authorities = sorted({r.authority for r in rows})
+    subjects = sorted({r.subject_id for r in rows})[::25]
+    uow = ledger.unit_of_work()
+    assert uow.references is views
+    starts: list[int] = []
+    scan = uow.scan
+
+    def spy(topics: Any, start: int = 1) -> Any:
+        starts.append(start)
+        return scan(topics, start)
+
+    uow.scan = spy  # type: ignore[method-assign]
+    indexed = {("a", a): references(uow, authority=a) for a in authorities}
+    indexed |= {("s", s): references(uow, subject=s) for s in subjects}
+    assert set(starts) == {views.position() + 1}  # nothing before the tail was scanned
+    uow.references = None
+    uow.scan = scan  # type: ignore[method-assign]
+    scanned = {("a", a): references(uow, authority=a) for a in authorities}
+    scanned |= {("s", s): references(uow, subject=s) for s in subjects}
+    assert indexed == scanned
+    assert sum(map(len, indexed.values())) > 500
