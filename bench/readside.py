@@ -89,3 +89,26 @@ def read_model_size(url: str) -> dict[str, Any]:
         "bytes": int(size or 0),
         "bytes_per_event": int(size or 0) / max(events, 1),
     }
+
+
+def main() -> None:
+    """``python -m bench.readside URL [COUNT]``: the figures above for one existing ledger
+    (open a copy: a ledger whose projections are older is rebuilt on first open)."""
+    import json
+    import sys
+    import time
+
+    url = sys.argv[1]
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    started = time.perf_counter()
+    figures = {
+        "rows_read": measure_rows_read(url, count, 7),
+        "read_model": read_model_size(url),
+        "seconds": 0.0,
+    }
+    figures["seconds"] = time.perf_counter() - started
+    print(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()
