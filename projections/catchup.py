@@ -312,7 +312,6 @@ class Projector:
             "recorded_at": format_time(rec.recorded_at),
             "recorded_by": rec.recorded_by,
             "data": data,  # dates become ISO text as the row is written
-            "digest": rec.digest,
             "retracts": event.position if isinstance(event, LedgerAggregate.Retracted) else None,
             "retracted_by": None,
         }

@@ -59,7 +59,8 @@ log = Table(
     Column("recorded_at", String(32), nullable=False),  # UTC ISO, fixed width: sorts as time
     Column("recorded_by", Text, nullable=False),
     Column("data", JSON, nullable=False),
-    Column("digest", String(64), nullable=False),
+    # No copy of the event's digest: nothing reads it here (the store has it), and it was
+    # 64 bytes an event.
     Column("retracts", BigInteger),
     Column("retracted_by", BigInteger),
     Index("view_log_recorded_at", "recorded_at"),
