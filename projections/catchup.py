@@ -30,6 +30,7 @@ from ledger.domain import (
     subjects_of,
     window_of,
 )
+from ledger.errors import LedgerError
 from ledger.records import to_json
 from ledger.store import LedgerNotification, format_time
 from ledger.timeline import Segment
@@ -253,7 +254,9 @@ class Projector:
         if notifications and notifications[-1].id >= OPEN_POSITION:
             # The spatial indexes store positions as 32-bit integers, the open end as the
             # largest: a later position would fall outside every open period.
-            raise ValueError(f"position {notifications[-1].id} is beyond what projections hold")
+            raise LedgerError(
+                f"position {notifications[-1].id} is beyond what the projections can hold"
+            )
         writes = _Writes(tables)
         self._load_missing(notifications)
         for n in notifications:

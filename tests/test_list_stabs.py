@@ -21,6 +21,7 @@ from sqlalchemy import event, select
 from support import load_bench, postgres_schema, sqlite_url_in
 
 from ledger import Ledger
+from ledger.errors import LedgerError
 from ledger.records import read_jsonl
 from projections import Views
 from projections.dialect import Stab, dialect_of
@@ -244,7 +245,7 @@ def test_a_period_open_at_the_largest_position_is_refused_not_lost(tmp_path: Pat
 
     ledger = Ledger.init(sqlite_url_in(tmp_path))
     try:
-        with pytest.raises(ValueError, match="beyond what projections hold"):
+        with pytest.raises(LedgerError, match="beyond what the projections can hold"):
             Projector(ledger).apply(None, [Late()])  # type: ignore[arg-type,list-item]
     finally:
         ledger.close()
