@@ -48,7 +48,7 @@ def rebuild_command(session: Session) -> None:
     Example:
       sanctions rebuild
     """
-    views = session.views
+    views = session.views_as_they_are()
     total = session.ledger.recorder.max_notification_id() or 0
     if sys.stdout.isatty() and total:
         with click.progressbar(length=total, label="Rebuilding") as bar:
