@@ -109,6 +109,12 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     rows.append(
         ("CLI append full/small", r["append"]["ratio"], "<= 1.5", r["append"]["ratio"] <= 1.5)
     )
+    if "rows_read" in r:  # issue 15: a list reads what it returns
+        for name, x in r["rows_read"]["full"].items():
+            rows.append((f"{name}: rows read / returned", x["ratio"], "<= 2", x["ratio"] <= 2))
+        diff = q["diff"]
+        per_row = diff["full"]["us_per_row"] / diff["small"]["us_per_row"]
+        rows.append(("diff µs per row full/small", per_row, "<= 2 (flat)", per_row <= 2))
     return [{"target": t, "value": v, "goal": g, "met": m} for t, v, g, m in rows]
 
 
@@ -176,6 +182,24 @@ def render(r: dict[str, Any]) -> None:
             f"{s['p50_ms']:.2f}/{s['p95_ms']:.2f} -> {f['p50_ms']:.2f}/{f['p95_ms']:.2f}",
             f"rows {s['mean_rows']:.0f} -> {f['mean_rows']:.0f}" + per_row(s, f),
             f"x{q['ratio_p50']:.2f} / x{q['ratio_p95']:.2f}",
+        )
+    for name, rr in r.get("rows_read", {}).get("full", {}).items():
+        small = r["rows_read"]["small"][name]
+        t.add_row(
+            f"{name}: periods rows read / returned, small -> full",
+            f"{small['rows_read']:,} / {small['rows_returned']:,} -> "
+            f"{rr['rows_read']:,} / {rr['rows_returned']:,}",
+            f"worst one {rr['worst_ratio']:.2f}",
+            f"x{rr['ratio']:.2f}",
+        )
+    if "read_model" in r:
+        m = r["read_model"]["full"]
+        t.add_row(
+            "read model: rows / state rows / bytes per event",
+            f"{m['rows_per_event']:.2f} / {m['state_rows_per_event']:.2f} / "
+            f"{m['bytes_per_event']:,.0f}",
+            "",
+            "",
         )
     a = r["append"]
     t.add_row(

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import psycopg
 from psycopg import sql
 
 from bench.generator import AUTHORITY_WEIGHTS, END, START, GenerationInfo, generate
+from bench.readside import measure_rows_read, read_model_size
 from bench.report import targets
 from bench.table15 import measure_table
 from ledger import Ledger
@@ -362,6 +363,7 @@ def measure_queries(store: Store, info: GenerationInfo, count: int, seed: int) -
             at=random_day(rng),
             known_at=KnownAt(position=rng.randint(1, head)),
         ),
+        "diff": lambda: _diff_month(views, rng),
     }
     results: dict[str, Any] = {}
     try:
@@ -383,6 +385,12 @@ def measure_queries(store: Store, info: GenerationInfo, count: int, seed: int) -
         views.close()
         ledger.close()
     return results
+
+
+def _diff_month(views: Views, rng: random.Random) -> Any:
+    """``diff`` of every authority over 30 days (per returned row: flat in the ledger's size)."""
+    start = random_day(rng)
+    return views.diff(start, start + timedelta(days=30))
 
 
 def _show_known(
@@ -617,6 +625,15 @@ def run_benchmark(
                 repeats=repeats,
                 seed=seed,
             )
+            log("rows read by a list, and the read model's size")
+            results["rows_read"] = {
+                "small": measure_rows_read(little.url, queries, seed),
+                "full": measure_rows_read(full.url, queries, seed),
+            }
+            results["read_model"] = {
+                "small": read_model_size(little.url),
+                "full": read_model_size(full.url),
+            }
             log("CLI appends")
             results["append"] = measure_appends(little, full, small_info, full_info, repeats, work)
         results["targets"] = targets(results)

@@ -38,16 +38,17 @@ def init_command(session: Session) -> None:
 @click.command("rebuild")
 @pass_session
 def rebuild_command(session: Session) -> None:
-    """Drop every projection and rebuild it from the event log.
+    """Rebuild every projection from the event log, and swap it in at the end.
 
-    The answers afterwards are identical: projections are derived data. It is one
-    transaction: interrupted, it leaves the projections as they were.
+    The answers afterwards are identical: projections are derived data. Queries go on
+    answering from the old projections while it runs; interrupted before the swap, it
+    leaves them as they were.
 
     \b
     Example:
       sanctions rebuild
     """
-    views = session.views
+    views = session.views_as_they_are()
     total = session.ledger.recorder.max_notification_id() or 0
     if sys.stdout.isatty() and total:
         with click.progressbar(length=total, label="Rebuilding") as bar:
@@ -57,9 +58,11 @@ def rebuild_command(session: Session) -> None:
                 bar.update(position - done[0])
                 done[0] = position
 
-            count = views.rebuild(both(step, pause_at("rebuilding")))
+            count = views.rebuild(
+                both(step, pause_at("rebuilding")), swapping=lambda: pause("swapping")
+            )
     else:
-        count = views.rebuild(pause_at("rebuilding"))
+        count = views.rebuild(pause_at("rebuilding"), swapping=lambda: pause("swapping"))
     pause("rebuilt")
     click.echo(f"Rebuilt the projections from {count} events.")
 

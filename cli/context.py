@@ -34,6 +34,13 @@ class Session:
         views.catch_up()
         return views
 
+    def views_as_they_are(self) -> Views:
+        """The read side without catching it up first: for ``rebuild``, which replaces it
+        (catching up a ledger whose projections are far behind would build them twice)."""
+        if "views" not in self.__dict__:
+            self.__dict__["views"] = Views(self.ledger)
+        return self.__dict__["views"]  # type: ignore[no-any-return]
+
     def init(self) -> bool:
         """Create an empty ledger, with its projections, unless there is one; True if created."""
         from ledger import Ledger

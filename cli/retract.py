@@ -24,4 +24,6 @@ def retract(session: Session, position: int, reason: str, sources: tuple[str, ..
       sanctions retract 42 --reason "wrong regime; recorded again at position 43"
     """
     command = Retract(position=position, reason=reason, sources=sources)
+    if not session.ledger.read_only:  # (a read-only ledger refuses the command itself)
+        session.views  # noqa: B018 - open first: a registration's references are looked up there
     session.recorded([session.ledger.run(command)])

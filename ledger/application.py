@@ -49,7 +49,7 @@ from ledger.vocabulary import BUILTIN_AUTHORITIES
 if TYPE_CHECKING:
     from ledger.adapters import DelistingLimit, ImportReport, Snapshot
     from ledger.domain import LedgerAggregate
-    from ledger.unit_of_work import Receipt, UnitOfWork
+    from ledger.unit_of_work import Receipt, ReferenceIndex, UnitOfWork
 
 # The aggregates, handlers and unit of work load inside the methods that write (start-up
 # time: a query answered from the projections never needs them).
@@ -161,6 +161,8 @@ class Ledger(Application[UUID]):
             ) from None
         if not isinstance(self.recorder, LedgerRecorderMixin):  # never the in-memory default
             raise LedgerError(f"internal: unexpected event recorder {type(self.recorder)}")
+        self.reference_index: ReferenceIndex | None = None
+        """Set by the read side when it is open (see ``UnitOfWork.references``)."""
         if self.access.read_only:
             self.ledger_recorder.refusal = (
                 f"the ledger at {self.database.display} is read-only here "
@@ -217,7 +219,13 @@ class Ledger(Application[UUID]):
         from ledger.unit_of_work import UnitOfWork
 
         head = self.recorder.max_notification_id() or 0
-        return UnitOfWork(self.ledger_recorder, self.ledger_mapper, head=head, by=self.user)
+        return UnitOfWork(
+            self.ledger_recorder,
+            self.ledger_mapper,
+            head=head,
+            by=self.user,
+            references=self.reference_index,
+        )
 
     def execute(self, *commands: Command) -> list[Receipt]:
         """Check the commands in order and append their events, all or nothing."""
@@ -297,7 +305,14 @@ class Ledger(Application[UUID]):
         try:
             mapper = self.ledger_mapper
             with self.ledger_recorder.appending(encode=mapper.stored) as writer:
-                b = UnitOfWork(self.ledger_recorder, mapper, writer.head, self.user, writer=writer)
+                b = UnitOfWork(
+                    self.ledger_recorder,
+                    mapper,
+                    writer.head,
+                    self.user,
+                    writer=writer,
+                    references=self.reference_index,
+                )
                 for count, record in enumerate(self._prefetched(b, records), start=1):
                     is_restore = record.position is not None
                     if restore is None:

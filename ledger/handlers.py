@@ -468,8 +468,9 @@ def references(
 ) -> list[int]:
     """Aggregates with standing events about a subject or by an authority, by position.
 
-    Scans the log: retracting a registration is rare, and keeping an index of references
-    on the write side would cost every append.
+    Looked up in the read side's index when it is at hand (``uow.references``), scanning
+    only the log after what it covers; without one, the whole log is scanned (an index on
+    the write side would cost every append).
     """
 
     def about(fields: dict[str, Any]) -> bool:
@@ -485,7 +486,11 @@ def references(
         return False
 
     found: dict[UUID, int] = {}
-    for n, event in uow.events(None):
+    start = 1
+    if uow.references is not None:
+        covered, found = uow.references.referencing(subject=subject, authority=authority)
+        found, start = dict(found), covered + 1
+    for n, event in uow.events(None, start):
         if about(vars(event)):
             found.setdefault(event.originator_id, n.id)
     for position, p in uow.pending_positions():

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar, cast
+from typing import Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError
@@ -67,6 +67,19 @@ def scan(
         position = page[-1].id + 1
 
 
+class ReferenceIndex(Protocol):
+    """Where the aggregates about a subject or by an authority can be looked up, rather
+    than found by scanning the log (the read side offers one: ``projections.Views``)."""
+
+    def referencing(
+        self, *, subject: str | None = None, authority: str | None = None
+    ) -> tuple[int, dict[UUID, int]]:
+        """(P, found): of the events at positions 1..P, the aggregates of those about the
+        subject (or by the authority), each with the first such position. A superset is
+        fine (each aggregate is loaded and checked); a missing aggregate is not."""
+        ...
+
+
 @dataclass
 class UnitOfWork:
     """Aggregates loaded once, new events kept in command order, appended all or nothing."""
@@ -88,6 +101,9 @@ class UnitOfWork:
     registered: set[UUID] = field(default_factory=set)
     """Subjects found registered in this unit and not changed since: most events of an
     import only need to know that, and re-reading evicted subjects for it dominated."""
+    references: ReferenceIndex | None = None
+    """Set when the read side is at hand: the aggregates referring to a subject or an
+    authority are looked up there, and only the log after what it covers is scanned."""
 
     def next_position(self) -> int:
         return self.head + self.written + len(self.pending) + 1
@@ -135,22 +151,24 @@ class UnitOfWork:
             return None
         return UUID(str(found[0].originator_id)), found[0].originator_version
 
-    def scan(self, topics: Sequence[str] | None) -> Iterator[LedgerNotification]:
-        """Every stored event (of these topics), including those this unit wrote."""
+    def scan(self, topics: Sequence[str] | None, start: int = 1) -> Iterator[LedgerNotification]:
+        """Every stored event (of these topics) from ``start``, including those this unit
+        wrote."""
         if self.writer is None:
-            yield from scan(self.recorder, topics)
+            yield from scan(self.recorder, topics, start)
             return
-        position = 1
+        position = start
         while page := self.writer.scan(position, PAGE, topics or ()):
             yield from page
             position = page[-1].id + 1
 
     def events(
-        self, topics: Sequence[str] | None
+        self, topics: Sequence[str] | None, start: int = 1
     ) -> Iterator[tuple[LedgerNotification, LedgerAggregate.Event]]:
-        """Every stored event (of these topics), decoded and upcast by the mapper."""
+        """Every stored event (of these topics) from ``start``, decoded and upcast by the
+        mapper."""
         decode = self.mapper.to_domain_event
-        for n in self.scan(topics):
+        for n in self.scan(topics, start):
             yield n, cast(LedgerAggregate.Event, decode(n))
 
     def pending_positions(self) -> Iterator[tuple[int, Pending]]:

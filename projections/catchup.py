@@ -17,15 +17,16 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from sqlalchemy import JSON, Connection, Date, Table, and_, insert, select, update
+from sqlalchemy import JSON, Connection, Date, Table, and_, func, insert, select, update
 
 from ledger import Ledger, RecordedEvent
+from ledger.errors import LedgerError
 from ledger.records import to_json
 from ledger.store import LedgerNotification, format_time
 from ledger.timeline import Segment
-from projections.dialect import dialect_of
+from projections.dialect import OPEN_POSITION, dialect_of
 from projections.name_index import IndexWriter
-from projections.tables import SCHEMA_VERSION, event_subjects, log, periods, subjects, tracking
+from projections.tables import LIVE, SCHEMA_VERSION, Tables, authority_key
 
 if TYPE_CHECKING:  # loaded when events are applied: a query on current projections needs none
     from ledger.domain import Designation, LedgerAggregate, SubjectState
@@ -48,6 +49,7 @@ def segment_row(
         "rec_to": None,
         "subject_id": subject,
         "authority": authority,
+        "authority_key": authority_key(authority),
         "regime": regime,
         "period_start": seg.period_start,
         "period_end": seg.period_end,
@@ -83,6 +85,7 @@ def subject_row(position: int, state: SubjectState) -> dict[str, Any]:
 class _Writes:
     """The rows one batch writes, kept in memory so the batch is a few executemany calls."""
 
+    tables: Tables
     log_rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     log_retracted: list[dict[str, Any]] = field(default_factory=list)
     subject_links: list[dict[str, Any]] = field(default_factory=list)
@@ -114,6 +117,8 @@ class _Writes:
             self.close_subjects.append({"s": subject_id, "p": position})
 
     def flush(self, conn: Connection) -> None:
+        t = self.tables
+        periods, subjects, log = t.periods, t.subjects, t.log
         # Closing targets rows from earlier batches only, so it may run before the inserts.
         if self.close_periods:
             conn.execute(
@@ -135,10 +140,16 @@ class _Writes:
                 .values(rec_to=_bind("p")),
                 self.close_subjects,
             )
-        bulk_insert(conn, periods, self.done_periods + list(self.new_periods.values()))
+        new_periods = self.done_periods + list(self.new_periods.values())
+        if new_periods:
+            # Under the write lock: no other process numbers rows meanwhile.
+            last = conn.execute(select(func.max(periods.c.id))).scalar() or 0
+            for number, row in enumerate(new_periods, start=last + 1):
+                row["id"] = number
+        bulk_insert(conn, periods, new_periods)
         bulk_insert(conn, subjects, self.done_subjects + list(self.new_subjects.values()))
         bulk_insert(conn, log, list(self.log_rows.values()))
-        bulk_insert(conn, event_subjects, self.subject_links)
+        bulk_insert(conn, t.event_subjects, self.subject_links)
         if self.log_retracted:
             conn.execute(
                 update(log)
@@ -229,14 +240,25 @@ class Projector:
         while len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
 
-    def apply(self, conn: Connection, notifications: Sequence[LedgerNotification]) -> None:
-        writes = _Writes()
+    def apply(
+        self,
+        conn: Connection,
+        notifications: Sequence[LedgerNotification],
+        tables: Tables = LIVE,
+    ) -> None:
+        if notifications and notifications[-1].id >= OPEN_POSITION:
+            # The spatial indexes store positions as 32-bit integers, the open end as the
+            # largest: a later position would fall outside every open period.
+            raise LedgerError(
+                f"position {notifications[-1].id} is beyond what the projections can hold"
+            )
+        writes = _Writes(tables)
         self.names.clear()
         self._load_missing(notifications)
         for n in notifications:
             self._apply_one(writes, self.ledger.decode(n))
         writes.flush(conn)
-        self.names.flush(conn)
+        self.names.flush(conn, tables)
 
     def _load_missing(self, notifications: Sequence[LedgerNotification]) -> None:
         """Aggregates of a batch that are not cached, read with one query, not one each."""
@@ -300,7 +322,6 @@ class Projector:
             "recorded_at": format_time(rec.recorded_at),
             "recorded_by": rec.recorded_by,
             "data": data,  # dates become ISO text as the row is written
-            "digest": rec.digest,
             "retracts": event.position if isinstance(event, LedgerAggregate.Retracted) else None,
             "retracted_by": None,
         }
@@ -328,7 +349,8 @@ class Projector:
                     w.new_subjects[sid] = subject_row(p, new_subject)
 
 
-def tracked_position(conn: Connection, *, lock: bool = False) -> int | None:
+def tracked_position(conn: Connection, *, lock: bool = False, tables: Tables = LIVE) -> int | None:
+    tracking = tables.tracking
     stmt = select(tracking.c.position, tracking.c.schema_version).where(
         tracking.c.name == TRACKING_NAME
     )
@@ -340,7 +362,8 @@ def tracked_position(conn: Connection, *, lock: bool = False) -> int | None:
     return int(row.position)
 
 
-def set_tracked(conn: Connection, position: int) -> None:
+def set_tracked(conn: Connection, position: int, tables: Tables = LIVE) -> None:
+    tracking = tables.tracking
     conn.execute(
         update(tracking)
         .where(tracking.c.name == TRACKING_NAME)

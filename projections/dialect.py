@@ -7,8 +7,11 @@ differences are its two recorders in ``ledger/store.py``.)
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -27,6 +30,54 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.expression import cast
 
 from ledger.store import Database, connect_timeout, lock_timeout
+
+if TYPE_CHECKING:
+    from projections.tables import Tables
+
+OPEN_DAY = date.max.toordinal()
+"""Valid time of an open period's end in the spatial indexes (days as ``date.toordinal``)."""
+
+OPEN_POSITION = 2**31 - 1
+"""Record time of a row still current in the spatial indexes (32-bit in SQLite's R*Tree)."""
+
+STABS = ("in_force", "window")
+"""The two spatial indexes of the periods: the days a period's row holds (``valid_from`` to
+``valid_to``), and the window before a period's first row in which it may have begun
+(``possible_from`` to the day before ``period_start``)."""
+
+# SQLite: a stored ISO date as a day number, without a function of ours (any process may
+# write the tables, and triggers run there too).
+_SQLITE_DAY = "CAST(julianday({}) - 1721424.5 AS INTEGER)"
+_SQLITE_RECORD = f"new.rec_from, COALESCE(MAX(new.rec_from, new.rec_to - 1), {OPEN_POSITION})"
+_SQLITE_ROWS = {
+    "in_force": (
+        f"{_SQLITE_DAY.format('{p}valid_from')}, "
+        f"COALESCE({_SQLITE_DAY.format('{p}valid_to')}, {OPEN_DAY})",
+        "",
+    ),
+    "window": (
+        f"{_SQLITE_DAY.format('{p}possible_from')}, {_SQLITE_DAY.format('{p}period_start')} - 1",
+        "WHERE {p}possible_from < {p}period_start AND {p}valid_from = {p}period_start",
+    ),
+}
+
+# PostgreSQL: GiST over boxes (built in; no extension to install): authority first, so each
+# authority's rows form their own subtrees, then (valid day, record position).
+_PG_DAY = "({} - DATE '0001-01-01' + 1)"
+_PG_AUTHORITY = "box(point({p}authority_key, 0), point({p}authority_key, 0))"
+_PG_RECORD = f"COALESCE({{p}}rec_to - 1, {OPEN_POSITION})"
+_PG_BOXES = {
+    "in_force": (
+        f"box(point({_PG_DAY.format('{p}valid_from')}, {{p}}rec_from), "
+        f"point(COALESCE({_PG_DAY.format('{p}valid_to')}, {OPEN_DAY}), {_PG_RECORD}))",
+        "",
+    ),
+    "window": (
+        f"box(point({_PG_DAY.format('{p}possible_from')}, {{p}}rec_from), "
+        f"point({_PG_DAY.format('{p}period_start')} - 1, {_PG_RECORD}))",
+        "{p}possible_from < {p}period_start AND {p}valid_from = {p}period_start",
+    ),
+}
 
 
 class Dialect:
@@ -70,6 +121,85 @@ class Dialect:
     def positional_params(self) -> bool:
         """Whether the driver takes a tuple per row (``?``) rather than a dict (``%(name)s``)."""
         return True
+
+    # ------------------------------------------------------------------ spatial indexes
+
+    def create_stabs(self, conn: Connection, tables: Tables) -> None:
+        """The spatial indexes of ``tables.periods``, filled from its rows.
+
+        SQLite: an R*Tree table per index, keyed by the period's ``id``, kept by triggers in
+        the transaction that writes the period (so no code path can forget it).
+        """
+        p = tables.periods.name
+        for stab, (days, where) in _SQLITE_ROWS.items():
+            conn.exec_driver_sql(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {p}_{stab} "
+                "USING rtree_i32(id, a0, a1, v0, v1, r0, r1)"
+            )
+            conn.exec_driver_sql(
+                f"INSERT INTO {p}_{stab} SELECT id, authority_key, authority_key, "  # noqa: S608 - constant names
+                f"{days.format(p='')}, rec_from, "
+                f"COALESCE(MAX(rec_from, rec_to - 1), {OPEN_POSITION}) FROM {p} "
+                f"{where.format(p='')}"
+            )
+        inserts = " ".join(
+            f"INSERT INTO {p}_{stab} SELECT new.id, new.authority_key, new.authority_key, "
+            f"{days.format(p='new.')}, {_SQLITE_RECORD} {where.format(p='new.')};"
+            for stab, (days, where) in _SQLITE_ROWS.items()
+        )
+        updates = " ".join(
+            f"UPDATE {p}_{stab} SET r1 = COALESCE(MAX(new.rec_from, new.rec_to - 1), "  # noqa: S608 - constant names
+            f"{OPEN_POSITION}) WHERE id = new.id;"
+            for stab in STABS
+        )
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER IF NOT EXISTS {p}_stabs_insert AFTER INSERT ON {p} BEGIN {inserts} END"
+        )
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER IF NOT EXISTS {p}_stabs_update AFTER UPDATE OF rec_to ON {p} "
+            f"BEGIN {updates} END"
+        )
+
+    def drop_stabs(self, conn: Connection, tables: Tables) -> None:
+        for stab in STABS:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tables.periods.name}_{stab}")
+
+    def stab(self, tables: Tables, stab: Stab) -> ColumnElement[bool]:
+        """Periods rows whose ``stab.name`` interval holds ``stab.day`` and whose record
+        interval holds ``stab.k``: a condition that reads only those rows."""
+        p = tables.periods
+        where = " AND ".join(_sqlite_stab(stab, "stab_"))
+        sql = f"SELECT id FROM {p.name}_{stab.name} WHERE {where}"  # noqa: S608 - constant names, bound values
+        ids = text(sql).bindparams(**_params(stab))
+        return p.c.id.in_(ids)
+
+    def rows_read(self, conn: Connection, stmt: Any, tables: Tables, stab: Stab) -> int:
+        """The periods rows ``stmt``, a query whose access path is ``stab``, reads.
+
+        SQLite: each id the R*Tree yields is one row read by its key (that the plan is this
+        is checked by ``tests/test_list_stabs.py``); they are counted by running the stab.
+        """
+        where = " AND ".join(_sqlite_stab(stab, "stab_"))
+        sql = f"SELECT count(*) FROM {tables.periods.name}_{stab.name} WHERE {where}"  # noqa: S608 - constant names, bound values
+        return int(conn.execute(text(sql), _params(stab)).scalar() or 0)
+
+    # ------------------------------------------------------------------ rebuilds
+
+    def before_swap(self, conn: Connection, fresh: Tables, live: Tables) -> None:
+        """Nothing before the swap: SQLite indexes the swapped tables in the swap's own
+        transaction (readers see the old tables until it commits)."""
+
+    def swap(self, conn: Connection, fresh: Tables, live: Tables) -> None:
+        """Replace the live tables by the fresh ones, inside the caller's transaction."""
+        self.drop_stabs(conn, live)
+        for table in reversed(live.all()):
+            table.drop(conn, checkfirst=True)
+        for new, old in zip(fresh.all(), live.all(), strict=True):
+            conn.exec_driver_sql(f"ALTER TABLE {new.name} RENAME TO {old.name}")
+        for table in live.all():
+            for index in table.indexes:
+                index.create(conn)
+        self.create_stabs(conn, live)
 
 
 class Postgres(Dialect):
@@ -118,6 +248,154 @@ class Postgres(Dialect):
     @property
     def positional_params(self) -> bool:
         return False
+
+    def create_stabs(self, conn: Connection, tables: Tables) -> None:
+        p = tables.periods.name
+        suffix = tables.suffix
+        base = p.removesuffix(suffix)
+        for stab, (box, where) in _PG_BOXES.items():
+            predicate = f" WHERE {where.format(p='')}" if where else ""
+            conn.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS {base}_{stab}{suffix} ON {p} USING gist "
+                f"({_PG_AUTHORITY.format(p='')}, {box.format(p='')}){predicate}"
+            )
+
+    def drop_stabs(self, conn: Connection, tables: Tables) -> None:
+        """Nothing: the indexes go with the table."""
+
+    def stab(self, tables: Tables, stab: Stab) -> ColumnElement[bool]:
+        p = f"{tables.periods.name}."
+        box, where = _PG_BOXES[stab.name]
+        terms = []
+        if stab.authority_key is not None:
+            terms.append(
+                f"{_PG_AUTHORITY.format(p=p)} && box(point(:stab_a, 0), point(:stab_a, 0))"
+            )
+        if stab.day is not None or stab.k is not None:
+            # Unbounded sides stretch over every day or position the index can hold.
+            corner = "point(:stab_day0, :stab_k0), point(:stab_day1, :stab_k1)"
+            terms.append(f"{box.format(p=p)} && box({corner})")
+        if where:
+            terms.append(where.format(p=p))  # the partial index's own predicate
+        sql = " AND ".join(terms)
+        return text(sql).bindparams(**_pg_params(stab))  # type: ignore[return-value]
+
+    def rows_read(self, conn: Connection, stmt: Any, tables: Tables, stab: Stab) -> int:
+        """PostgreSQL: the heap rows of the periods table the executed plan fetched, from
+        ``EXPLAIN ANALYZE`` (rows returned by its scans plus those they filtered out)."""
+        compiled = stmt.compile(dialect=conn.dialect)
+        plan = conn.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.params
+        ).scalar()
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        assert isinstance(plan, list)
+        total = 0
+
+        def walk(node: dict[str, Any]) -> None:
+            nonlocal total
+            if node.get("Relation Name") == tables.periods.name:
+                loops = node.get("Actual Loops", 1)
+                total += loops * (
+                    node.get("Actual Rows", 0)
+                    + node.get("Rows Removed by Filter", 0)
+                    + node.get("Rows Removed by Index Recheck", 0)
+                )
+            for child in node.get("Plans", []):
+                walk(child)
+
+        walk(plan[0]["Plan"])
+        return total
+
+    def before_swap(self, conn: Connection, fresh: Tables, live: Tables) -> None:
+        """The fresh tables' indexes, built before the swap so that the swap, which holds
+        every projection table's lock, takes only a moment (readers wait for it)."""
+        for new, old in zip(fresh.all(), live.all(), strict=True):
+            for index in old.indexes:
+                columns = ", ".join(str(c.name) for c in index.columns)
+                conn.exec_driver_sql(
+                    f"CREATE INDEX {index.name}{fresh.suffix} ON {new.name} ({columns})"
+                )
+        self.create_stabs(conn, fresh)
+        for table in fresh.all():
+            conn.exec_driver_sql(f"ANALYZE {table.name}")
+
+    def swap(self, conn: Connection, fresh: Tables, live: Tables) -> None:
+        for table in reversed(live.all()):
+            table.drop(conn, checkfirst=True)
+        suffix = fresh.suffix
+        for new, old in zip(fresh.all(), live.all(), strict=True):
+            conn.exec_driver_sql(f"ALTER TABLE {new.name} RENAME TO {old.name}")
+            constraints = conn.execute(
+                text(
+                    "SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass) "
+                    "AND position(:s in conname) > 0"
+                ),
+                {"t": old.name, "s": suffix},
+            ).scalars()
+            for name in list(constraints):
+                conn.exec_driver_sql(
+                    f'ALTER TABLE {old.name} RENAME CONSTRAINT "{name}" '
+                    f'TO "{name.replace(suffix, "")}"'
+                )
+            indexes = conn.execute(
+                text(
+                    "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                    "AND tablename = :t AND position(:s in indexname) > 0"
+                ),
+                {"t": old.name, "s": suffix},
+            ).scalars()
+            for name in list(indexes):
+                conn.exec_driver_sql(f'ALTER INDEX "{name}" RENAME TO "{name.replace(suffix, "")}"')
+
+
+@dataclass(frozen=True)
+class Stab:
+    """One stab into a spatial index: its name (``STABS``), the day, the known-at position
+    and the authority (its ``authority_key``; None for every authority)."""
+
+    name: str
+    day: date | None  # None: every day
+    k: int | None  # None: every position
+    authority_key: int | None = None
+
+
+def _sqlite_stab(stab: Stab, prefix: str) -> list[str]:
+    """The R*Tree's constraints for a stab (bound as ``_params`` names them)."""
+    terms = []
+    if stab.day is not None:
+        terms.append(f"v0 <= :{prefix}day AND v1 >= :{prefix}day")
+    if stab.k is not None:
+        terms.append(f"r0 <= :{prefix}k AND r1 >= :{prefix}k")
+    if stab.authority_key is not None:
+        terms.append(f"a0 <= :{prefix}a AND a1 >= :{prefix}a")
+    return terms or ["1"]
+
+
+def _params(stab: Stab) -> dict[str, int]:
+    """SQLite's bound values for ``_sqlite_stab``."""
+    params: dict[str, int] = {}
+    if stab.day is not None:
+        params["stab_day"] = stab.day.toordinal()
+    if stab.k is not None:
+        params["stab_k"] = stab.k
+    if stab.authority_key is not None:
+        params["stab_a"] = stab.authority_key
+    return params
+
+
+def _pg_params(stab: Stab) -> dict[str, int]:
+    """PostgreSQL's: the stab as a box's corners, an unbounded side as the whole range."""
+    params: dict[str, int] = {}
+    if stab.authority_key is not None:
+        params["stab_a"] = stab.authority_key
+    if stab.day is not None or stab.k is not None:
+        day = stab.day.toordinal() if stab.day is not None else None
+        params["stab_day0"] = day if day is not None else 0
+        params["stab_day1"] = day if day is not None else OPEN_DAY
+        params["stab_k0"] = stab.k if stab.k is not None else 0
+        params["stab_k1"] = stab.k if stab.k is not None else OPEN_POSITION
+    return params
 
 
 _DIALECTS: dict[str, Dialect] = {d.name: d for d in (Dialect(), Postgres())}

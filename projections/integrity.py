@@ -13,7 +13,7 @@ from ledger.errors import IntegrityFailure
 from ledger.integrity import ChainReport, KeptHead, stored_rows, verify_chain
 from ledger.records import to_json
 from projections.dialect import sqlite_engine
-from projections.tables import VIEW_TABLES, tracking
+from projections.tables import VIEW_TABLES, content_columns, tracking
 from projections.views import Views
 
 
@@ -24,7 +24,7 @@ def _canonical(row: Any) -> bytes:
 def table_fingerprint(conn: Connection, table: Table) -> tuple[int, int]:
     """Row count and an order-independent hash of the rows (stores sort text differently)."""
     count, total = 0, 0
-    for row in conn.execute(select(table)):
+    for row in conn.execute(select(*content_columns(table))):
         count += 1
         total = (total + int.from_bytes(hashlib.sha256(_canonical(row)).digest()[:16])) % (1 << 128)
     return count, total

@@ -25,10 +25,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, select, tuple_, update
+from sqlalchemy import Connection, Engine, Table, and_, case, func, select, tuple_, update
 
 from projections.queries import SubjectRow, known
-from projections.tables import search_keys, search_names, search_terms, subjects
+from projections.tables import LIVE, Tables, search_keys, search_names, search_terms, subjects
 
 if TYPE_CHECKING:
     from ledger.domain import SubjectState
@@ -106,16 +106,18 @@ class IndexWriter:
             self.deltas[k] += delta
         self.deltas[ALL] += delta
 
-    def flush(self, conn: Connection) -> None:
+    def flush(self, conn: Connection, tables: Tables = LIVE) -> None:
+        """Write what the events applied since the last flush changed, into ``tables`` (the
+        live ones, or a rebuild's fresh ones)."""
         from projections.catchup import bulk_insert
         from projections.matching import index_keys
 
-        self._close_earlier(conn)
+        self._close_earlier(conn, tables.search_names, tables.search_keys)
         rows = self.done + list(self.opened.values())
-        bulk_insert(conn, search_names, rows)
+        bulk_insert(conn, tables.search_names, rows)
         bulk_insert(
             conn,
-            search_keys,
+            tables.search_keys,
             [
                 {
                     "key": k,
@@ -128,10 +130,11 @@ class IndexWriter:
             ],
         )
         if self.deltas:
-            conn.execute(_upsert(conn), [{"key": k, "names": d} for k, d in self.deltas.items()])
+            rows_ = [{"key": k, "names": d} for k, d in self.deltas.items()]
+            conn.execute(_upsert(conn, tables.search_terms), rows_)
         self.clear()
 
-    def _close_earlier(self, conn: Connection) -> None:
+    def _close_earlier(self, conn: Connection, search_names: Table, search_keys: Table) -> None:
         from projections.matching import index_keys
 
         for subject_id, name, position in self.closes:
@@ -159,7 +162,7 @@ class IndexWriter:
             )
 
 
-def _upsert(conn: Connection) -> Any:
+def _upsert(conn: Connection, search_terms: Table) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite

@@ -3,9 +3,18 @@
 Record time is a ledger position throughout: a row holds for ``--known-at K`` when
 ``rec_from <= K`` and (``rec_to`` is null or ``rec_to > K``). Valid time is in days,
 ``valid_to`` inclusive and null when open.
+
+Besides these B-trees, ``view_periods`` has two spatial indexes over (authority, valid time,
+record time), made by ``projections/dialect.py`` (SQLite R*Tree tables kept by triggers,
+PostgreSQL GiST): what is in force on a day as known at a position is one stab into them,
+touching only the periods that overlap that day and position.
 """
 
 from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -18,12 +27,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 SCHEMA_VERSION = 3
 """Bump when a table changes: projections older than this are rebuilt from the log."""
 
 metadata = MetaData()
+
+# A rowid alias on SQLite (no separate primary key B-tree); BIGINT on PostgreSQL.
+Key = BigInteger().with_variant(Integer(), "sqlite")
 
 tracking = Table(
     "view_tracking",
@@ -36,6 +49,8 @@ tracking = Table(
 log = Table(
     "view_log",
     metadata,
+    # Not a rowid alias: a rebuild writes the log aggregate by aggregate, and a table keyed
+    # by position would then fill its pages at random (measured: 15% larger at 100k events).
     Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("type", String(40), nullable=False),
     Column("aggregate_id", String(36), nullable=False),
@@ -44,7 +59,8 @@ log = Table(
     Column("recorded_at", String(32), nullable=False),  # UTC ISO, fixed width: sorts as time
     Column("recorded_by", Text, nullable=False),
     Column("data", JSON, nullable=False),
-    Column("digest", String(64), nullable=False),
+    # No copy of the event's digest: nothing reads it here (the store has it), and it was
+    # 64 bytes an event.
     Column("retracts", BigInteger),
     Column("retracted_by", BigInteger),
     Index("view_log_recorded_at", "recorded_at"),
@@ -56,6 +72,7 @@ event_subjects = Table(
     metadata,
     Column("subject_id", Text, primary_key=True),
     Column("position", BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,  # the key is the row: one B-tree, not a table and an index
 )
 
 subjects = Table(
@@ -70,17 +87,20 @@ subjects = Table(
     Column("birth_date", Date),
     Column("nationality", Text),
     Column("position_title", Text),
-    Index("view_subjects_id", "subject_id", "rec_from", unique=True),
+    UniqueConstraint("subject_id", "rec_from"),  # a constraint: see view_periods
 )
 
 periods = Table(
     "view_periods",
     metadata,
+    # Given by the catch-up (max + 1): the spatial indexes point at rows by it.
+    Column("id", Key, primary_key=True, autoincrement=False),
     Column("designation_id", String(36), nullable=False),
     Column("rec_from", BigInteger, nullable=False),
     Column("rec_to", BigInteger),
     Column("subject_id", Text, nullable=False),
     Column("authority", String(40), nullable=False),
+    Column("authority_key", Integer, nullable=False),  # authority_key(authority)
     Column("regime", Text, nullable=False),
     Column("period_start", Date, nullable=False),
     Column("period_end", Date),
@@ -95,10 +115,12 @@ periods = Table(
     # The period may have begun on this day or later (0001-01-01: any day before); null when
     # its start is certain. Rows with one answer "possibly listed" before period_start.
     Column("possible_from", Date),
-    Index("view_periods_key", "designation_id", "rec_from", "valid_from", unique=True),
-    Index("view_periods_possible", "possible_from"),
-    Index("view_periods_authority", "authority", "valid_from"),
+    # A constraint rather than a named index: it is needed while a rebuild fills fresh
+    # tables, and its index follows the table when they are renamed into place.
+    UniqueConstraint("designation_id", "rec_from", "valid_from"),
     Index("view_periods_subject", "subject_id", "valid_from"),
+    Index("view_periods_starts", "valid_from"),  # diff: what started or changed in a range
+    Index("view_periods_ends", "valid_to"),  # diff: what ended in a range
 )
 
 # The search index (``projections/name_index.py``): every name and alias a subject has held,
@@ -114,7 +136,10 @@ search_names = Table(
     Column("subject_id", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("words", Text, nullable=False),  # the matcher's words, space-separated
-    Index("view_search_names_subject", "subject_id", "rec_to"),
+    # A constraint rather than a named index (unique through the key it carries): the
+    # catch-up closes a subject's open names through it, while a rebuild fills fresh tables
+    # too (they have no secondary indexes until the swap).
+    UniqueConstraint("subject_id", "rec_to", "rec_from", "ordinal"),
     Index("view_search_names_closed", "rec_to"),
 )
 
@@ -147,3 +172,76 @@ VIEW_TABLES = [
     search_keys,
     search_terms,
 ]
+
+SURROGATE = {("view_periods", "id")}
+"""Columns whose values depend on the order rows were written in, not on the log."""
+
+
+def content_columns(table: Table) -> list[Column[Any]]:
+    """The columns that two builds of the same log agree on (``id`` is order-dependent)."""
+    base = table.name.removesuffix(FRESH)
+    return [c for c in table.c if (base, c.name) not in SURROGATE]
+
+
+def authority_key(code: str) -> int:
+    """A small integer standing for an authority in the spatial indexes.
+
+    A hash, so that every process derives the same one without a shared table; two codes
+    that collide only make a stab read the other's rows too (the query filters on the code).
+    """
+    return zlib.crc32(code.encode()) & 0x7FFFFFFF
+
+
+FRESH = "__fresh"
+"""The suffix of the tables a rebuild fills before they replace the live ones."""
+
+
+@dataclass(frozen=True)
+class Tables:
+    """One set of the projection tables: the live ones, or a rebuild's fresh ones."""
+
+    tracking: Table
+    log: Table
+    event_subjects: Table
+    subjects: Table
+    periods: Table
+    search_names: Table
+    search_keys: Table
+    search_terms: Table
+    suffix: str = ""
+
+    def all(self) -> list[Table]:
+        return [
+            self.tracking,
+            self.log,
+            self.event_subjects,
+            self.subjects,
+            self.periods,
+            self.search_names,
+            self.search_keys,
+            self.search_terms,
+        ]
+
+
+LIVE = Tables(
+    tracking, log, event_subjects, subjects, periods, search_names, search_keys, search_terms
+)
+
+
+def fresh_tables() -> Tables:
+    """Copies of the tables named ``<name>__fresh``, with their keys but no secondary index
+    (built once, after the load, when the fresh tables are swapped in)."""
+    fresh = MetaData()
+    copies = []
+    for table in VIEW_TABLES:
+        copy = table.to_metadata(fresh, name=table.name + FRESH)
+        for index in list(copy.indexes):
+            copy.indexes.discard(index)
+        copies.append(copy)
+    t, lg, es, sj, pe, sn, sk, st = copies
+    return Tables(t, lg, es, sj, pe, sn, sk, st, suffix=FRESH)
+
+
+def secondary_indexes(table: Table) -> list[Index]:
+    """The live table's named indexes, for building them after a bulk load."""
+    return sorted(table.indexes, key=lambda i: str(i.name))

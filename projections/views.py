@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from datetime import date
 from functools import cached_property
@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import Ledger
 from ledger.errors import InvalidValue, ProjectionsBehind, ReadOnly
-from ledger.store import format_time
+from ledger.store import LedgerNotification, format_time
 from ledger.vocabulary import today
 from projections import queries
 from projections.catchup import (
@@ -27,12 +27,28 @@ from projections.catchup import (
     set_tracked,
     tracked_position,
 )
-from projections.dialect import dialect_of, ledger_engine
-from projections.tables import SCHEMA_VERSION, VIEW_TABLES, log, metadata, tracking
+from projections.dialect import Stab, dialect_of, ledger_engine
+from projections.tables import (
+    LIVE,
+    SCHEMA_VERSION,
+    VIEW_TABLES,
+    Tables,
+    authority_key,
+    event_subjects,
+    fresh_tables,
+    log,
+    metadata,
+    periods,
+    tracking,
+)
 from projections.time import KnownAt, parse_known_at
 
 REBUILD_NAME = "rebuild"
 """The tracking row holding the last rebuild's token (its position column)."""
+
+PAGES_PER_COMMIT = 25
+"""A rebuild fills its fresh tables in transactions of this many pages of ``BATCH`` events:
+SQLite's WAL stays small, and appends and catch-ups of the live tables get in between."""
 
 
 def make_engine(ledger: Ledger) -> Engine:
@@ -53,6 +69,8 @@ class Views:
         self.projector = Projector(ledger)
         self.rebuild_token: int | None = None
         self._ensure_schema()
+        if self._own_tables:
+            ledger.reference_index = self  # retractions look references up here
 
     # ------------------------------------------------------------------ read-only ledgers
 
@@ -114,6 +132,7 @@ class Views:
                 select(tracking.c.schema_version).where(tracking.c.name == TRACKING_NAME)
             ).first()
             if row is None:
+                self.dialect.create_stabs(conn, LIVE)
                 conn.execute(
                     insert(tracking).values(
                         name=TRACKING_NAME, position=0, schema_version=SCHEMA_VERSION
@@ -123,9 +142,11 @@ class Views:
                 self._reset(conn)
 
     def _reset(self, conn: Connection) -> None:
+        self.dialect.drop_stabs(conn, LIVE)
         for table in reversed(VIEW_TABLES):
             table.drop(conn, checkfirst=True)
         metadata.create_all(conn)
+        self.dialect.create_stabs(conn, LIVE)
         conn.execute(
             insert(tracking).values(name=TRACKING_NAME, position=0, schema_version=SCHEMA_VERSION)
         )
@@ -182,9 +203,26 @@ class Views:
         return applied
 
     def _apply_by_aggregate(
-        self, conn: Connection, position: int, head: int, progress: ProgressFn | None
+        self,
+        conn: Connection,
+        position: int,
+        head: int,
+        progress: ProgressFn | None,
+        tables: Tables = LIVE,
     ) -> int:
         applied = 0
+        for page in self._pages_by_aggregate(position, head):
+            self.projector.apply(conn, page, tables)
+            applied += len(page)
+            if progress is not None:
+                progress(position + applied, head)
+        set_tracked(conn, head, tables)
+        return applied
+
+    def _pages_by_aggregate(
+        self, position: int, head: int
+    ) -> Generator[list[LedgerNotification], None, None]:
+        """Events ``position``+1..``head`` in pages, by (aggregate, version)."""
         recorder = self.ledger.ledger_recorder
         after = None
         # Needed again: the aggregates a page loads (earlier events) and the one a page ends
@@ -192,28 +230,33 @@ class Views:
         self.projector.cache_size = BATCH + 1
         try:
             while page := recorder.select_by_aggregate(after, BATCH, head, start=position):
-                self.projector.apply(conn, page)
+                yield page
                 last = page[-1]
                 after = (cast(UUID, last.originator_id), last.originator_version)
-                applied += len(page)
-                if progress is not None:
-                    progress(position + applied, head)
         finally:
             self.projector.cache_size = CACHE_SIZE
             self.projector.cache.clear()
-        set_tracked(conn, head)
-        return applied
 
-    def _analyze(self, applied: int) -> None:
+    def _analyze(self, applied: int, tables: Tables = LIVE) -> None:
         if applied:
-            self.dialect.analyze(self.engine, [table.name for table in VIEW_TABLES])
+            self.dialect.analyze(self.engine, [table.name for table in tables.all()])
 
-    def rebuild(self, progress: ProgressFn | None = None, stop: int | None = None) -> int:
-        """Drop every projection and apply the log again (up to ``stop``).
+    def rebuild(
+        self,
+        progress: ProgressFn | None = None,
+        stop: int | None = None,
+        *,
+        swapping: Callable[[], None] | None = None,
+    ) -> int:
+        """Build every projection afresh from the log (up to ``stop``) and swap it in.
 
-        Dropping and applying are one transaction: an interrupted rebuild leaves the
-        projections as they were, never empty or half built. The transaction also stores a
-        token of its own, so that ``rebuilt_up_to`` can tell afterwards whether it committed.
+        The fresh tables are filled beside the live ones, in transactions of their own, while
+        queries go on answering from the live ones; the swap (drop the old, rename the new,
+        index them) is one short transaction at the end. Interrupted or killed before the swap
+        commits, the old projections stay, with the fresh tables left over for the next
+        rebuild to drop. The swap also stores a token of its own, so that ``rebuilt_up_to``
+        can tell afterwards whether it committed. ``swapping`` is called inside the swap's
+        transaction, after the drop (a test hook).
         """
         if self.read_only:
             raise ReadOnly(
@@ -226,16 +269,50 @@ class Views:
         token = secrets.randbits(62)
         self.rebuild_token = token
         self.projector.cache.clear()
+        fresh = fresh_tables()
         with self._writing() as conn:
-            self._reset(conn)
+            for table in reversed(fresh.all()):  # a killed rebuild's leftovers
+                table.drop(conn, checkfirst=True)
+            for table in fresh.all():
+                table.create(conn)
             conn.execute(
-                insert(tracking).values(
+                insert(fresh.tracking).values(
+                    name=TRACKING_NAME, position=0, schema_version=SCHEMA_VERSION
+                )
+            )
+        applied = self._fill(fresh, head, progress)
+        with self._writing() as conn:
+            self.dialect.before_swap(conn, fresh, LIVE)
+        with self._writing() as conn:
+            conn.execute(
+                insert(fresh.tracking).values(
                     name=REBUILD_NAME, position=token, schema_version=SCHEMA_VERSION
                 )
             )
-            applied = self._apply_by_aggregate(conn, 0, head, progress)
+            self.dialect.swap(conn, fresh, LIVE)
+            if swapping is not None:
+                swapping()
         self._analyze(applied)
         return applied + self.catch_up(progress, stop)
+
+    def _fill(self, fresh: Tables, head: int, progress: ProgressFn | None) -> int:
+        """The fresh tables filled with events 1..``head``, a few pages a transaction."""
+        applied = 0
+        pages = self._pages_by_aggregate(0, head)
+        try:
+            while True:
+                with self._writing() as conn:
+                    for _ in range(PAGES_PER_COMMIT):
+                        page = next(pages, None)
+                        if page is None:
+                            set_tracked(conn, head, fresh)
+                            return applied
+                        self.projector.apply(conn, page, fresh)
+                        applied += len(page)
+                        if progress is not None:
+                            progress(applied, head)
+        finally:
+            pages.close()
 
     def rebuilt_up_to(self) -> int | None:
         """After an interrupted ``rebuild``: the position its committed transaction rebuilt
@@ -252,7 +329,54 @@ class Views:
             return tracked_position(conn)
 
     def close(self) -> None:
+        if self.ledger.reference_index is self:
+            self.ledger.reference_index = None
         self.engine.dispose()
+
+    # ------------------------------------------------------------------ references
+
+    def referencing(
+        self, *, subject: str | None = None, authority: str | None = None
+    ) -> tuple[int, dict[UUID, int]]:
+        """The write side's ``ReferenceIndex``: of positions 1..P (what the projections
+        hold), the aggregates with events about ``subject`` or by ``authority``, each with
+        its first such position; indexed, instead of a scan of the whole log."""
+        found: dict[UUID, int] = {}
+        with self.engine.connect() as conn:
+            # First the position: rows committed after it only add to what is found.
+            covered = tracked_position(conn) or 0
+            if covered == 0:
+                return 0, found
+            if subject is not None:
+                rows = conn.execute(
+                    select(log.c.aggregate_id, func.min(log.c.position))
+                    .join(event_subjects, event_subjects.c.position == log.c.position)
+                    .where(event_subjects.c.subject_id == subject)
+                    .group_by(log.c.aggregate_id)
+                )
+                found.update((UUID(a), int(p)) for a, p in rows)
+            if authority is not None:
+                # Designations through their periods (every designation has some, closed
+                # ones included), by the spatial index's authority; announcements and list
+                # imports, few, by their type.
+                stab = Stab("in_force", None, None, authority_key(authority))
+                rows = conn.execute(
+                    select(periods.c.designation_id, func.min(periods.c.rec_from))
+                    .where(self.dialect.stab(LIVE, stab), periods.c.authority == authority)
+                    .group_by(periods.c.designation_id)
+                )
+                found.update((UUID(a), int(p)) for a, p in rows)
+                for r in conn.execute(
+                    select(log.c.aggregate_id, log.c.position, log.c.data).where(
+                        log.c.type.in_(["announced", "list_imported"])
+                    )
+                ):
+                    if r.data.get("authority") == authority or authority in r.data.get(
+                        "authorities", []
+                    ):
+                        key = UUID(r.aggregate_id)
+                        found[key] = min(found.get(key, r.position), r.position)
+        return covered, found
 
     # ------------------------------------------------------------------ time
 

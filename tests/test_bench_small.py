@@ -75,7 +75,12 @@ def test_the_benchmark_runs_end_to_end(results: dict[str, dict[str, Any]], store
     assert all(v["events"] == EVENTS for v in r["raw_insert"].values() if isinstance(v, dict))
     assert r["read_log"]["events"] == EVENTS
     assert r["rebuild"]["output"] == f"Rebuilt the projections from {EVENTS} events."
-    assert set(r["queries"]) == {"show", "show_known_at", "list", "list_known_at"}
+    assert set(r["queries"]) == {"show", "show_known_at", "list", "list_known_at", "diff"}
+    # A list reads the periods it returns, no more (issue 15), on a small history too.
+    for name in ("list", "list_known_at"):
+        rows = r["rows_read"]["full"][name]
+        assert rows["rows_returned"] > 0 and rows["ratio"] <= 2, rows
+    assert r["read_model"]["full"]["rows_per_event"] > 1
     for q in r["queries"].values():
         assert q["small"]["p50_ms"] > 0 and q["full"]["p95_ms"] >= q["full"]["p50_ms"]
     assert len(r["append"]["full_ms"]) == len(r["append"]["small_ms"]) == 1

@@ -11,6 +11,7 @@ A few signals are also sent at random moments.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -23,12 +24,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import inspect
 from support import Sanctions, another_ledger_like, dump_views, load_bench
 
 from cli.interrupts import PAUSE_ENV
 from ledger import Ledger
 from ledger.integrity import stored_rows, verify_chain
 from projections import Views
+from projections.tables import FRESH
 
 OFAC = Path(__file__).resolve().parents[2] / "shared" / "data" / "ofac-sdn-2021"
 SANCTIONS = shutil.which("sanctions", path=str(Path(sys.executable).parent)) or "sanctions"
@@ -298,6 +301,84 @@ def test_an_interrupted_rebuild_leaves_the_projections_as_they_were(
             "Error: interrupted; no event was written; the projections were rebuilt up to "
             f"position {head} and catch up on the next command",
         )
+        assert dump_views(views) == rows
+    finally:
+        views.close()
+        ledger.close()
+    assert sanctions.ok(*question).stdout == answer
+    assert sanctions.ok("verify").stdout.startswith("OK: ")
+
+
+def fresh_tables_left(url: str) -> list[str]:
+    """The names of a rebuild's fresh tables still in the ledger's database."""
+    ledger = Ledger(url)
+    views = Views(ledger)
+    try:
+        with views.engine.connect() as conn:
+            names = inspect(conn).get_table_names()
+    finally:
+        views.close()
+        ledger.close()
+    return sorted(n for n in names if n.endswith(FRESH))
+
+
+def test_queries_answer_from_the_old_projections_while_a_rebuild_runs(
+    db_url: str, history: tuple[Path, Path, Path]
+) -> None:
+    seed, _, short = history
+    sanctions = seeded(db_url, seed)
+    sanctions.ok("import", str(short))
+    question = ("list", "--at", "2021-06-01", "--format", "json")
+    answer = sanctions.ok(*question).stdout
+    proc = start(db_url, ["rebuild"], "rebuilding:1")
+    earlier = wait_for_pause(proc)
+    try:
+        # The rebuild holds its write transaction on the fresh tables: not on these.
+        began = time.monotonic()
+        assert sanctions.ok(*question).stdout == answer
+        assert sanctions.ok("show", sanctions_subject(answer)).exit_code == 0
+        assert time.monotonic() - began < 20  # answered, not waiting out the rebuild
+    finally:
+        proc.send_signal(signal.SIGINT)
+    assert finish(proc, earlier)[0] == 130
+
+
+def sanctions_subject(list_json: str) -> str:
+    rows = json.loads(list_json)
+    assert rows, "the question must have answers"
+    return str(rows[0]["subject_id"])
+
+
+def test_a_rebuild_killed_or_interrupted_before_its_swap_commits_leaves_the_old_projections(
+    db_url: str, history: tuple[Path, Path, Path]
+) -> None:
+    seed, _, short = history
+    sanctions = seeded(db_url, seed)
+    sanctions.ok("import", str(short))
+    question = ("list", "--at", "2021-06-01", "--format", "json")
+    answer = sanctions.ok(*question).stdout
+    ledger = Ledger(db_url)
+    views = Views(ledger)
+    try:
+        rows = dump_views(views)
+        # kill -9 while the fresh tables fill, and inside the swap (the old tables dropped,
+        # the fresh ones renamed, not committed): the old projections, as they were.
+        for pause in ("rebuilding:1", "swapping"):
+            proc = start(db_url, ["rebuild"], pause)
+            wait_for_pause(proc)
+            proc.kill()
+            proc.wait(timeout=30)
+            assert proc.returncode == -signal.SIGKILL
+            assert dump_views(views) == rows
+            assert sanctions.ok(*question).stdout == answer
+        assert fresh_tables_left(db_url)  # a killed rebuild's leftovers, for the next one
+        # Ctrl-C inside the swap: rolled back, and said so.
+        code, last = interrupt_at(db_url, ["rebuild"], "swapping", signal.SIGINT)
+        assert (code, last) == (130, NOT_REBUILT)
+        assert dump_views(views) == rows
+        # A rebuild run to its end drops the leftovers and gives the same rows.
+        sanctions.ok("rebuild")
+        assert fresh_tables_left(db_url) == []
         assert dump_views(views) == rows
     finally:
         views.close()
