@@ -37,6 +37,8 @@ class Session:
     def views_as_they_are(self) -> Views:
         """The read side without catching it up first: for ``rebuild``, which replaces it
         (catching up a ledger whose projections are far behind would build them twice)."""
+        from projections import Views
+
         if "views" not in self.__dict__:
             self.__dict__["views"] = Views(self.ledger)
         return self.__dict__["views"]  # type: ignore[no-any-return]
