@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
 from ledger.errors import UnknownSubject
 from ledger.timeline import UNKNOWN_START
@@ -564,3 +565,46 @@ def diff(
         key=lambda c: (c.effective_date, c.authority, c.subject_id, order[c.change], c.regime)
     )
     return changes
+
+
+def referencing(
+    conn: Connection, *, subject: str | None = None, authority: str | None = None
+) -> tuple[int, dict[UUID, int]]:
+    """Of positions 1..P (what the projections hold), the aggregates with events about
+    ``subject`` or by ``authority``, each with its first such position: what retracting a
+    registration must check, found by index instead of a scan of the whole log."""
+    from projections.catchup import tracked_position
+
+    found: dict[UUID, int] = {}
+    # First the position: rows committed after it only add to what is found.
+    covered = tracked_position(conn) or 0
+    if covered == 0:
+        return 0, found
+    if subject is not None:
+        rows = conn.execute(
+            select(log.c.aggregate_id, func.min(log.c.position))
+            .join(event_subjects, event_subjects.c.position == log.c.position)
+            .where(event_subjects.c.subject_id == subject)
+            .group_by(log.c.aggregate_id)
+        )
+        found.update((UUID(a), int(p)) for a, p in rows)
+    if authority is not None:
+        # Designations through their periods (every designation has some, closed ones
+        # included), by the spatial index's authority; announcements and list imports, few,
+        # by their type.
+        stab = Stab("in_force", None, None, authority_key(authority))
+        rows = conn.execute(
+            select(periods.c.designation_id, func.min(periods.c.rec_from))
+            .where(dialect_of(conn).stab(LIVE, stab), periods.c.authority == authority)
+            .group_by(periods.c.designation_id)
+        )
+        found.update((UUID(a), int(p)) for a, p in rows)
+        for r in conn.execute(
+            select(log.c.aggregate_id, log.c.position, log.c.data).where(
+                log.c.type.in_(["announced", "list_imported"])
+            )
+        ):
+            if r.data.get("authority") == authority or authority in r.data.get("authorities", []):
+                key = UUID(r.aggregate_id)
+                found[key] = min(found.get(key, r.position), r.position)
+    return covered, found

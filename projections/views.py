@@ -27,18 +27,15 @@ from projections.catchup import (
     set_tracked,
     tracked_position,
 )
-from projections.dialect import Stab, dialect_of, ledger_engine
+from projections.dialect import dialect_of, ledger_engine
 from projections.tables import (
     LIVE,
     SCHEMA_VERSION,
     VIEW_TABLES,
     Tables,
-    authority_key,
-    event_subjects,
     fresh_tables,
     log,
     metadata,
-    periods,
     tracking,
 )
 from projections.time import KnownAt, parse_known_at
@@ -225,9 +222,7 @@ class Views:
         """Events ``position``+1..``head`` in pages, by (aggregate, version)."""
         recorder = self.ledger.ledger_recorder
         after = None
-        # Needed again: the aggregates a page loads (earlier events) and the one a page ends
-        # in; a full cache of finished aggregates would be dead weight.
-        self.projector.cache_size = BATCH + 1
+        self.projector.cache_size = BATCH + 1  # finished aggregates are not needed again
         try:
             while page := recorder.select_by_aggregate(after, BATCH, head, start=position):
                 yield page
@@ -250,14 +245,10 @@ class Views:
     ) -> int:
         """Build every projection afresh from the log (up to ``stop``) and swap it in.
 
-        The fresh tables are filled beside the live ones, in transactions of their own, while
-        queries go on answering from the live ones; the swap (drop the old, rename the new,
-        index them) is one short transaction at the end. Interrupted or killed before the swap
-        commits, the old projections stay, with the fresh tables left over for the next
-        rebuild to drop. The swap also stores a token of its own, so that ``rebuilt_up_to``
-        can tell afterwards whether it committed. ``swapping`` is called inside the swap's
-        transaction, after the drop (a test hook).
-        """
+        Fresh tables fill beside the live ones (which go on answering), in transactions of
+        their own; the swap is one short transaction at the end, storing a token by which
+        ``rebuilt_up_to`` tells whether it committed. Stopped before that, the old ones stay
+        (the next rebuild drops the leftovers). ``swapping``: a test hook inside the swap."""
         if self.read_only:
             raise ReadOnly(
                 f"cannot rebuild the projections: this ledger is read-only here "
@@ -296,8 +287,7 @@ class Views:
         return applied + self.catch_up(progress, stop)
 
     def _fill(self, fresh: Tables, head: int, progress: ProgressFn | None) -> int:
-        """The fresh tables filled with events 1..``head``, a few pages a transaction."""
-        applied = 0
+        applied = 0  # events 1..head, PAGES_PER_COMMIT pages a transaction
         pages = self._pages_by_aggregate(0, head)
         try:
             while True:
@@ -338,45 +328,9 @@ class Views:
     def referencing(
         self, *, subject: str | None = None, authority: str | None = None
     ) -> tuple[int, dict[UUID, int]]:
-        """The write side's ``ReferenceIndex``: of positions 1..P (what the projections
-        hold), the aggregates with events about ``subject`` or by ``authority``, each with
-        its first such position; indexed, instead of a scan of the whole log."""
-        found: dict[UUID, int] = {}
+        """The write side's ``ReferenceIndex`` (see ``queries.referencing``)."""
         with self.engine.connect() as conn:
-            # First the position: rows committed after it only add to what is found.
-            covered = tracked_position(conn) or 0
-            if covered == 0:
-                return 0, found
-            if subject is not None:
-                rows = conn.execute(
-                    select(log.c.aggregate_id, func.min(log.c.position))
-                    .join(event_subjects, event_subjects.c.position == log.c.position)
-                    .where(event_subjects.c.subject_id == subject)
-                    .group_by(log.c.aggregate_id)
-                )
-                found.update((UUID(a), int(p)) for a, p in rows)
-            if authority is not None:
-                # Designations through their periods (every designation has some, closed
-                # ones included), by the spatial index's authority; announcements and list
-                # imports, few, by their type.
-                stab = Stab("in_force", None, None, authority_key(authority))
-                rows = conn.execute(
-                    select(periods.c.designation_id, func.min(periods.c.rec_from))
-                    .where(self.dialect.stab(LIVE, stab), periods.c.authority == authority)
-                    .group_by(periods.c.designation_id)
-                )
-                found.update((UUID(a), int(p)) for a, p in rows)
-                for r in conn.execute(
-                    select(log.c.aggregate_id, log.c.position, log.c.data).where(
-                        log.c.type.in_(["announced", "list_imported"])
-                    )
-                ):
-                    if r.data.get("authority") == authority or authority in r.data.get(
-                        "authorities", []
-                    ):
-                        key = UUID(r.aggregate_id)
-                        found[key] = min(found.get(key, r.position), r.position)
-        return covered, found
+            return queries.referencing(conn, subject=subject, authority=authority)
 
     # ------------------------------------------------------------------ time
 
