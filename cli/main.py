@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cli import interrupts
 from cli.context import Session
+from cli.render import no_pager_option
 from ledger import DEFAULT_URL, LedgerError, __version__
 
 
@@ -74,6 +75,7 @@ class LedgerGroup(click.Group):
     help="Who records (env SANCTIONS_USER; default: the login name).",
 )
 @click.version_option(__version__, prog_name="sanctions")
+@no_pager_option
 @click.pass_context
 def cli(ctx: click.Context, db: str, by: str | None) -> None:
     """An event-sourced, bitemporal ledger of economic sanctions.

@@ -284,17 +284,10 @@ def test_refuses_a_restore_with_a_gap_in_positions(sanctions: Sanctions, tmp_pat
 
 def test_log_prints_the_ledger_in_order_of_record(sanctions: Sanctions) -> None:
     sanctions.ok("import", str(EXAMPLE))
-    table = sanctions.ok("log", "--from", "40", "--limit", "1").stdout
-    header = table.splitlines()[1]
-    assert [c.strip() for c in header.split("┃")[1:-1]] == [
-        "position",
-        "type",
-        "recorded at",
-        "recorded by",
-        "summary",
-    ]
-    assert "│ 40 " in table and "designated" in table and "alexander-bortnikov" in table
-    assert "│ 39 " not in table and "│ 41 " not in table
+    table = sanctions.ok("log", "--from", "40", "--limit", "1").stdout.splitlines()
+    assert table[0].split("\t") == ["position", "type", "recorded_at", "recorded_by", "summary"]
+    [row] = [line.split("\t") for line in table[1:]]
+    assert row[:2] == ["40", "designated"] and "alexander-bortnikov" in row[4]
     rows = json.loads(sanctions.ok("log", "--format", "json").stdout)
     assert [r["position"] for r in rows] == list(range(1, 42))
     exported = sanctions.ok("export").stdout
