@@ -7,8 +7,12 @@ from functools import cached_property
 
 import click
 
+from cli.interrupts import both
+from cli.progress import progress, quiet
+from cli.terminal import stderr_terminal
 from ledger import Ledger, Receipt
 from projections import Views
+from projections.catchup import ProgressFn
 
 
 class Session:
@@ -24,8 +28,15 @@ class Session:
     def views(self) -> Views:
         """The read side, caught up with the log before any answer."""
         views = Views(self.ledger)
-        views.catch_up()
+        self.catch_up(views)
         return views
+
+    def catch_up(self, views: Views, pause: ProgressFn | None = None) -> int:
+        """Bring the projections up to date, with progress on a terminal when it is long."""
+        if not stderr_terminal() or quiet():
+            return views.catch_up(pause)
+        with progress("Catching up the projections", "events", start=views.position()) as step:
+            return views.catch_up(both(step, pause))
 
     def init(self) -> bool:
         """Create an empty ledger, with its projections, unless there is one; True if created."""
@@ -42,10 +53,11 @@ class Session:
         append but not write them): the error that follows must not read as "nothing written".
         """
         try:
-            self.views.catch_up()
+            self.catch_up(self.views)
         finally:
-            for r in receipts:
-                click.echo(f"Recorded at position {r.position}: {r.summary}")
+            if not quiet():
+                for r in receipts:
+                    click.echo(f"Recorded at position {r.position}: {r.summary}")
 
     def close(self) -> None:
         if "views" in self.__dict__:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar, cast
@@ -199,14 +199,17 @@ class UnitOfWork:
             for key in list(itertools.islice(self.loaded, excess)):
                 del self.loaded[key]
 
-    def commit(self) -> list[Receipt]:
-        """Append every pending event in one transaction; a receipt per event."""
+    def commit(self, progress: Callable[[int, int], None] | None = None) -> list[Receipt]:
+        """Append every pending event in one transaction; a receipt per event (``progress``:
+        events handed to the store so far, of all)."""
         if not self.pending:
             return []
         pending, to_stored = self.pending, self.mapper.to_stored_event
 
         def chunks() -> Iterator[list[tuple[StoredEvent, Restored | None]]]:
             for i in range(0, len(pending), COMMIT_CHUNK):
+                if progress is not None:
+                    progress(i, len(pending))
                 yield [(to_stored(p.event), p.restored) for p in pending[i : i + COMMIT_CHUNK]]
 
         restoring = pending[0].restored is not None
