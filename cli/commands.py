@@ -39,3 +39,8 @@ ALL += serve.COMMANDS
 from cli import screen  # noqa: E402
 
 ALL += screen.COMMANDS
+
+# The shell completion script.
+from cli import completion  # noqa: E402
+
+ALL += completion.COMMANDS
