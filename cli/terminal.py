@@ -12,6 +12,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 import unicodedata
 from types import TracebackType
 from typing import IO
@@ -131,6 +132,7 @@ class Answer:
         self.pending: list[str] | None = [] if self.pager else None
         self.process: subprocess.Popen[str] | None = None
         self.lines = 0
+        self.flushed = 0.0
         self.notes: list[str] = []
 
     def __enter__(self) -> Answer:
@@ -160,6 +162,10 @@ class Answer:
             return
         try:
             self.out.write(text)
+            now = time.monotonic()
+            if now - self.flushed > 0.1:  # a pipe's reader gets rows as they come, not per 8 kB
+                self.out.flush()
+                self.flushed = now
         except BrokenPipeError:
             self._reader_gone()
 
