@@ -3,6 +3,7 @@ pager, --quiet, shell completion and progress, through the CLI on real ledgers."
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -10,8 +11,11 @@ import pty
 import re
 import select
 import shutil
+import struct
 import subprocess
 import sys
+import termios
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -351,8 +355,9 @@ def test_the_pager_is_never_used_in_a_pipe(example: Sanctions, tmp_path: Path) -
 # --------------------------------------------------------------------------- closed pipes
 
 
-def test_a_closed_pipe_ends_the_query_quietly(sqlite_url: str, tmp_path: Path) -> None:
-    """``sanctions log | head -3`` on a log far larger than a pipe's buffer."""
+@pytest.fixture
+def long_log(sqlite_url: str, tmp_path: Path) -> str:
+    """A ledger whose log is far larger than a pipe's buffer (3,000 events)."""
     lines = [
         json.dumps(
             {
@@ -365,23 +370,77 @@ def test_a_closed_pipe_ends_the_query_quietly(sqlite_url: str, tmp_path: Path) -
     history = tmp_path / "many.jsonl"
     history.write_text("\n".join(lines) + "\n")
     Sanctions(sqlite_url, init=False).ok("import", str(history))
-    for fmt in ("table", "json", "csv"):
-        args = ["log"] if fmt != "csv" else ["subject", "list", "--format", "csv"]
-        if fmt == "json":
-            args = ["log", "--format", "json"]
-        proc = subprocess.Popen(
-            [SANCTIONS, "--db", sqlite_url, *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "SANCTIONS_TERMINAL": "0"},
-        )
-        assert proc.stdout is not None and proc.stderr is not None
-        head = [proc.stdout.readline() for _ in range(3)]
-        proc.stdout.close()
-        code = proc.wait(60)
-        err = proc.stderr.read().decode()
-        assert all(head), fmt
-        assert (code, err) == (141, ""), (fmt, err)
+    return sqlite_url
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["log"], ["log", "--format", "json"], ["subject", "list", "--format", "csv"]],
+    ids=" ".join,
+)
+def test_a_closed_pipe_ends_the_query_quietly(long_log: str, args: list[str]) -> None:
+    """``sanctions log | head -3``: exit 141 (128 + SIGPIPE), nothing on standard error."""
+    proc = subprocess.Popen(
+        [SANCTIONS, "--db", long_log, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "SANCTIONS_TERMINAL": "0"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    head = [proc.stdout.readline() for _ in range(3)]
+    proc.stdout.close()
+    code = proc.wait(60)
+    assert all(head)
+    assert (code, proc.stderr.read().decode()) == (141, "")
+
+
+def read_terminal(fd: int, until: float) -> bytes:
+    out = b""
+    while time.monotonic() < until:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            if out:
+                return out
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the terminal's other end closed
+            return out
+        if not chunk:
+            return out
+        out += chunk
+    return out
+
+
+@pytest.mark.skipif(shutil.which("less") is None, reason="less is not installed")
+def test_quitting_the_pager_mid_answer_ends_the_command_quietly(long_log: str) -> None:
+    """The real ``less -RFX`` on a 12-line pseudo-terminal; ``q`` after the first page."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 12, 90, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("PAGER", "SANCTIONS_PAGER", "LESS")}
+    env.update({"TERM": "xterm", "NO_COLOR": "1", "COLUMNS": "90", "LINES": "12"})
+    env.pop("SANCTIONS_TERMINAL", None)
+    proc = subprocess.Popen(
+        [SANCTIONS, "--db", long_log, "log"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(follower)
+    try:
+        first_page = read_terminal(leader, time.monotonic() + 60).decode(errors="replace")
+        assert "subject_registered" in first_page and proc.poll() is None  # waiting in less
+        os.write(leader, b"q")
+        rest = read_terminal(leader, time.monotonic() + 30).decode(errors="replace")
+        assert proc.wait(60) == 0
+    finally:
+        os.close(leader)
+        if proc.poll() is None:
+            proc.kill()
+    assert "Traceback" not in first_page + rest and "Error" not in rest
+    assert "person-2999" not in first_page + rest  # it stopped where the reader stopped
 
 
 # --------------------------------------------------------------------------- --quiet
