@@ -28,19 +28,18 @@ FREE_TEXT = frozenset({"reason", "summary", "details", "window"})
 
 LEAVE_OUT = (
     "reason",
-    "summary",
-    "details",
-    "window",
     "legal_act",
-    "sources",
-    "recorded_by",
     "kind",
     "listed_until",
-    "annuls",
+    "recorded_by",
+    "window",
+    "details",
+    "sources",
+    "summary",
     "certain",
+    "annuls",
     "matched",
     "aliases",
-    "position",
     "nationality",
     "birth_date",
     "builtin",
@@ -60,9 +59,18 @@ def _whole(word: str) -> bool:
     return bare in MEASURES or bare.split("=")[-1] in MEASURES
 
 
+_DAY = re.compile(r"(\d{4}-\d\d-\d\d)(T\S*)?[,;]?")
+
+
 def _pieces(word: str) -> list[str]:
-    """A word's parts when it must be broken: after each hyphen, measure names whole."""
-    return [word] if _whole(word) else _HYPHENS.split(word)
+    """A word's parts when it must be broken: after each hyphen; measure names and dates
+    whole, a timestamp only between its date and its time."""
+    if _whole(word):
+        return [word]
+    day = _DAY.fullmatch(word)
+    if day is not None:
+        return [word] if day.group(2) is None else [day.group(1), word[len(day.group(1)) :]]
+    return _HYPHENS.split(word)
 
 
 @dataclass
