@@ -67,7 +67,9 @@ def run_once(
     os.close(follower)
     seen = b""
     first = None
+    peak = 0
     while True:
+        peak = max(peak, high_water(proc.pid))
         ready, _, _ = select.select([out_fd], [], [], 600)
         if not ready:
             proc.kill()
@@ -89,7 +91,19 @@ def run_once(
         raise SystemExit(f"exit {code}: {' '.join(args)}")
     if first is None:
         raise SystemExit(f"the first row never came: {' '.join(args)}")
-    return {"first_row": first, "total": total}
+    return {"first_row": first, "total": total, "peak_rss_mb": peak / 1024}
+
+
+def high_water(pid: int) -> int:
+    """The process's own peak resident memory so far, in kB (0 once it has gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def measure(
@@ -103,6 +117,7 @@ def measure(
             "total_median": statistics.median(r["total"] for r in runs),
             "first_row_runs": [round(r["first_row"], 3) for r in runs],
             "total_runs": [round(r["total"], 3) for r in runs],
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
         }
     return results
 
@@ -158,14 +173,24 @@ def table(report: dict[str, Any]) -> str:
         f"after {report['load_average_after'][0]:.1f} (2 cores)",
         f"'sanctions head' (start-up floor): {report['head_median']:.2f} s",
         "",
-        f"{'form':<18} {'first row s':>12} {'total s':>9}"
-        + (f" {'baseline first':>15} {'baseline total':>15}" if "baseline" in report else ""),
+        f"{'form':<18} {'first row s':>12} {'total s':>9} {'peak MB':>8}"
+        + (
+            f" {'baseline first':>15} {'baseline total':>15} {'peak MB':>8}"
+            if "baseline" in report
+            else ""
+        ),
     ]
     for form, r in report["forms"].items():
-        line = f"{form:<18} {r['first_row_median']:>12.2f} {r['total_median']:>9.2f}"
+        line = (
+            f"{form:<18} {r['first_row_median']:>12.2f} {r['total_median']:>9.2f}"
+            f" {r['peak_rss_mb']:>8.0f}"
+        )
         if "baseline" in report:
             b = report["baseline"]["forms"][form]
-            line += f" {b['first_row_median']:>15.2f} {b['total_median']:>15.2f}"
+            line += (
+                f" {b['first_row_median']:>15.2f} {b['total_median']:>15.2f}"
+                f" {b['peak_rss_mb']:>8.0f}"
+            )
         lines.append(line)
     return "\n".join(lines)
 
