@@ -178,14 +178,24 @@ def _subject_row(r: Any) -> SubjectRow:
 
 
 def subjects_known(conn: Connection, *, k: int) -> list[SubjectRow]:
-    return list(iter_subjects(conn, k=k))
+    return list(iter_subjects(conn, k=k, stream=False))
 
 
-def iter_subjects(conn: Connection, *, k: int) -> Iterator[SubjectRow]:
-    """Every subject as known at ``k``, by id, as read."""
+def iter_subjects(conn: Connection, *, k: int, stream: bool = True) -> Iterator[SubjectRow]:
+    """Every subject as known at ``k``, by id, as read (``stream``: see ``streamed``)."""
     stmt = select(subjects).where(known(subjects, k)).order_by(subjects.c.subject_id)
-    for r in conn.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
+    for r in conn.execute(streamed(stmt, stream)):
         yield _subject_row(r)
+
+
+STREAM_BATCH = 1000
+"""Rows fetched at a time by a streamed query."""
+
+
+def streamed(stmt: Any, stream: bool = True) -> Any:
+    """The statement read a batch at a time (a server-side cursor on PostgreSQL, whose
+    driver would otherwise fetch the whole answer first); not worth it for a short one."""
+    return stmt.execution_options(yield_per=STREAM_BATCH) if stream else stmt
 
 
 def subject_at(conn: Connection, subject_id: str, *, k: int) -> SubjectRow:
@@ -268,8 +278,12 @@ def listings(
     is in the window before a listing whose date the source did not give), after them."""
     filters = Filters(authority, regime, measure, kind, subject_id)
     if not include_uncertain:
-        return list(iter_listings(conn, at=at, k=k, filters=filters, offset=offset, limit=limit))
-    rows = iter_listings(conn, at=at, k=k, filters=filters, uncertain=True)
+        return list(
+            iter_listings(
+                conn, at=at, k=k, filters=filters, offset=offset, limit=limit, stream=False
+            )
+        )
+    rows = iter_listings(conn, at=at, k=k, filters=filters, uncertain=True, stream=False)
     return list(islice(rows, offset, None if limit is None else offset + limit))
 
 
@@ -294,10 +308,11 @@ def iter_listings(
     uncertain: bool = False,
     offset: int = 0,
     limit: int | None = None,
+    stream: bool = True,
 ) -> Iterator[Listing]:
     """``listings`` as read, in constant memory: the ``certain`` rows, then (``uncertain``)
     those only possibly in force on ``at``; ``offset`` and ``limit`` apply to certain rows
-    alone."""
+    alone. ``stream`` False: for a caller that keeps every row anyway (see ``streamed``)."""
 
     def filtered(stmt: Any, s: Any, table: Any = periods) -> Any:
         if filters.authority:
@@ -325,7 +340,7 @@ def iter_listings(
             stmt = stmt.offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        for r in conn.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
+        for r in conn.execute(streamed(stmt, stream)):
             yield _listing(r)
     if not uncertain:
         return
@@ -351,16 +366,12 @@ def iter_listings(
     )
     stmt = ordered(stmt, s).order_by(periods.c.period_start)
     last = None
-    for r in conn.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
+    for r in conn.execute(streamed(stmt, stream)):
         key = (r.subject_id, r.authority, r.regime)
         # Possible by two periods: one row, the earlier (a key's rows come together).
         if key != last:
             last = key
             yield _listing(r, certain=False)
-
-
-STREAM_BATCH = 1000
-"""Rows fetched at a time by a streamed query (a server-side cursor on PostgreSQL)."""
 
 
 def _fact(r: Any) -> Fact:
