@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from cli.context import Session, pass_session
 from cli.interrupts import both, pause, pause_at
+from cli.progress import progress
 from cli.types import HEAD
 from ledger.integrity import KeptHead
 from ledger.store import hide_password
@@ -49,20 +48,10 @@ def rebuild_command(session: Session) -> None:
       sanctions rebuild
     """
     views = session.views_as_they_are()
-    total = session.ledger.recorder.max_notification_id() or 0
-    if sys.stdout.isatty() and total:
-        with click.progressbar(length=total, label="Rebuilding") as bar:
-            done = [0]
-
-            def step(position: int, _head: int) -> None:
-                bar.update(position - done[0])
-                done[0] = position
-
-            count = views.rebuild(
-                both(step, pause_at("rebuilding")), swapping=lambda: pause("swapping")
-            )
-    else:
-        count = views.rebuild(pause_at("rebuilding"), swapping=lambda: pause("swapping"))
+    with progress("Rebuilding the projections", "events") as step:
+        count = views.rebuild(
+            both(step, pause_at("rebuilding")), swapping=lambda: pause("swapping")
+        )
     pause("rebuilt")
     click.echo(f"Rebuilt the projections from {count} events.")
 
@@ -103,7 +92,12 @@ def verify_command(session: Session, kept: KeptHead | None) -> None:
     Example:
       sanctions verify --head "42 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     """
-    report = verify(session.views, kept)
+    views = session.views
+    with (
+        progress("Checking the hash chain", "events") as checking,
+        progress("Rebuilding the projections to compare", "events") as rebuilding,
+    ):
+        report = verify(views, kept, checking=checking, rebuilding=rebuilding)
     extends = f"; extends the kept head {kept.digest[:12]}" if kept is not None else ""
     click.echo(
         f"OK: {report.count} events, hash chain verified up to position "

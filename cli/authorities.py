@@ -7,6 +7,7 @@ from dataclasses import asdict
 import click
 
 from cli.context import Session, pass_session
+from cli.progress import quiet_option
 from cli.queries import format_option
 from cli.render import render
 from cli.types import sources_option
@@ -40,6 +41,7 @@ def list_(session: Session, fmt: str) -> None:
 @click.argument("code")
 @click.option("--name", required=True, metavar="TEXT", help="The authority's full name.")
 @sources_option
+@quiet_option
 @pass_session
 def add(session: Session, code: str, name: str, sources: tuple[str, ...]) -> None:
     """Register an authority beyond the built-in table (CODE: upper case, e.g. US-DOJ).

@@ -121,4 +121,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.screen:check_certificate_command",
         "Check a screening certificate against this ledger (the same one or a later one).",
     ),
+    # The shell completion script.
+    "completion": (
+        "cli.completion:completion_command",
+        "Print the script that completes sanctions' commands and options in SHELL.",
+    ),
 }

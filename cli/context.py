@@ -12,6 +12,7 @@ import click
 if TYPE_CHECKING:
     from ledger import Ledger, Receipt
     from projections import Views
+    from projections.catchup import ProgressFn
 
 
 class Session:
@@ -31,7 +32,7 @@ class Session:
         from projections import Views
 
         views = Views(self.ledger)
-        views.catch_up()
+        self.catch_up(views)
         return views
 
     def views_as_they_are(self) -> Views:
@@ -42,6 +43,17 @@ class Session:
         if "views" not in self.__dict__:
             self.__dict__["views"] = Views(self.ledger)
         return self.__dict__["views"]  # type: ignore[no-any-return]
+
+    def catch_up(self, views: Views, pause: ProgressFn | None = None) -> int:
+        """Bring the projections up to date, with progress on a terminal when it is long."""
+        from cli.interrupts import both
+        from cli.progress import progress, quiet
+        from cli.terminal import stderr_terminal
+
+        if not stderr_terminal() or quiet():
+            return views.catch_up(pause)
+        with progress("Catching up the projections", "events", start=views.position()) as step:
+            return views.catch_up(both(step, pause))
 
     def init(self) -> bool:
         """Create an empty ledger, with its projections, unless there is one; True if created."""
@@ -60,11 +72,14 @@ class Session:
         What was recorded is said even when the projections cannot follow (a role that may
         append but not write them): the error that follows must not read as "nothing written".
         """
+        from cli.progress import quiet
+
         try:
-            self.views.catch_up()
+            self.catch_up(self.views)
         finally:
-            for r in receipts:
-                click.echo(f"Recorded at position {r.position}: {r.summary}")
+            if not quiet():
+                for r in receipts:
+                    click.echo(f"Recorded at position {r.position}: {r.summary}")
 
     def close(self) -> None:
         if "views" in self.__dict__:

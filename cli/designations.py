@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from cli.context import Session, pass_session
+from cli.progress import quiet_option
 from cli.types import DATE, MEASURE, Decorator, sources_option, stacked
 from ledger.commands import AmendDesignation, Delist, Designate
 
@@ -57,6 +58,7 @@ START_UNKNOWN = click.option(
 @designation_key
 @measures_option("--measure", "What the designation imposes")
 @stacked(UNTIL, LEGAL_ACT, REASON, LISTED_AFTER, START_UNKNOWN, sources_option)
+@quiet_option
 @pass_session
 def designate(session: Session, /, subject: str, **options: Any) -> None:
     """List SUBJECT by an authority under a regime from an effective date.
@@ -82,6 +84,7 @@ def designate(session: Session, /, subject: str, **options: Any) -> None:
 @measures_option("--add-measure", "A measure to add")
 @measures_option("--remove-measure", "A measure to lift")
 @stacked(UNTIL, LEGAL_ACT, REASON, sources_option)
+@quiet_option
 @pass_session
 def amend(session: Session, /, subject: str, **options: Any) -> None:
     """Change a designation in force on the effective date: measures, end date, legal act.
@@ -98,6 +101,7 @@ def amend(session: Session, /, subject: str, **options: Any) -> None:
 @click.command("delist")
 @designation_key
 @stacked(REASON, LEGAL_ACT, sources_option)
+@quiet_option
 @pass_session
 def delist(session: Session, /, subject: str, **options: Any) -> None:
     """End a designation from the effective date (its last day in force is the day before).

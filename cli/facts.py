@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from cli.context import Session, pass_session
+from cli.progress import quiet_option
 from cli.types import DATE, sources_option
 from ledger.commands import Announce, RecordRuling
 
@@ -27,6 +28,7 @@ DAY = click.option("--date", required=True, type=DATE, help="Its date, YYYY-MM-D
     "--subject", "subjects", multiple=True, metavar="ID", help="A subject it concerns (repeatable)."
 )
 @sources_option
+@quiet_option
 @pass_session
 def announce(session: Session, /, **options: Any) -> None:
     """Record a coordination announcement: the first authority acts with the others.
@@ -54,6 +56,7 @@ def announce(session: Session, /, **options: Any) -> None:
 @click.option("--authority", metavar="CODE", help="With --annuls: the designation's authority.")
 @click.option("--regime", metavar="TEXT", help="With --annuls: the designation's regime.")
 @sources_option
+@quiet_option
 @pass_session
 def ruling(session: Session, /, subject: str, **options: Any) -> None:
     """Record a court ruling about SUBJECT; with --annuls it ends a designation from its date.

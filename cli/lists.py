@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,32 +13,22 @@ import click
 
 from cli.context import Session, pass_session
 from cli.interrupts import both, pause, pause_at
+from cli.progress import progress, quiet, quiet_option
 from cli.queries import at_option, format_option, include_uncertain_option, known_at_option
-from cli.render import render, render_object
+from cli.render import answer, render, render_object
 from cli.types import DATE, KIND
 from ledger.errors import InvalidValue
 from ledger.vocabulary import today
 
 if TYPE_CHECKING:  # the importers (and the aggregates they check) load for import-list only
-    from click._termui_impl import ProgressBar
-
     from ledger.adapters import DelistingLimit, ImportReport
 
 
 @contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar (done, total), only when standard error is a terminal."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    bar: ProgressBar[int]
-    with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
-
-        def advance(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
-
-        yield advance
+def progress_bar(label: str, unit: str = "") -> Iterator[Callable[[int, int], None] | None]:
+    """Progress (done, total) on standard error when it is a terminal (see cli.progress)."""
+    with progress(label, unit) as step:
+        yield step
 
 
 def describe(report: ImportReport) -> list[str]:
@@ -147,6 +136,7 @@ class DelistingLimitType(click.ParamType["DelistingLimit", Any]):
     show_default=True,
     help="Output format of the report (json: the summary and every change).",
 )
+@quiet_option
 @pass_session
 def import_list(
     session: Session,
@@ -182,29 +172,40 @@ def import_list(
     from ledger.adapters import parse
 
     views = session.views  # caught up before the write: afterwards only the import is left
-    with progress_bar("Reading") as advance:
+    with progress_bar("Reading the list", "bytes") as advance:
         progress = both(advance, pause_at("reading"))
         snapshot = parse(kind, path, published=published, progress=progress)
-    with progress_bar("Comparing") as advance:
+    with (
+        progress_bar("Comparing", "entries") as advance,
+        progress_bar("Writing", "events") as writing,
+    ):
         progress = both(advance, pause_at("comparing"))
         report = session.ledger.import_snapshot(
-            snapshot, progress=progress, max_delistings=max_delistings, dry_run=dry_run
+            snapshot,
+            progress=progress,
+            max_delistings=max_delistings,
+            dry_run=dry_run,
+            writing=writing,
         )
     if not dry_run:
         pause("committed")
-        views.catch_up(pause_at("catching-up"))
+        session.catch_up(views, pause_at("catching-up"))
+    if quiet():
+        return
     if fmt.lower() == "json":
         render_object(as_json(report), "json")
         return
-    for line in describe(report):
-        click.echo(line)
-    if dry_run and not report.already_imported:
-        render(
-            [c.as_dict() for c in report.every_change],
-            "table",
-            ["subject", "regime", "change", "effective", "reference"],
-            empty="No changes.",
-        )
+    with answer() as out:
+        for line in describe(report):
+            out.line(line)
+        if dry_run and not report.already_imported:
+            render(
+                (c.as_dict() for c in report.every_change),
+                "table",
+                ["subject", "regime", "change", "effective", "reference"],
+                empty="No changes.",
+                out=out,
+            )
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import click
 from cli import interrupts
 from cli.commands import COMMANDS
 from cli.context import Session
+from cli.render import no_pager_option
 from ledger import DEFAULT_URL, __version__
 from ledger.errors import LedgerError
 
@@ -142,6 +143,7 @@ class LedgerGroup(click.Group):
     help="Who records (env SANCTIONS_USER; default: the login name).",
 )
 @click.version_option(__version__, prog_name="sanctions")
+@no_pager_option
 @click.pass_context
 def cli(ctx: click.Context, db: str, by: str | None) -> None:
     """An event-sourced, bitemporal ledger of economic sanctions.

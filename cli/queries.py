@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cli.completion import complete_authority
 from cli.context import Session, pass_session
-from cli.render import render, render_object
+from cli.render import answer, no_pager_option, render, render_object
 from cli.types import DATE, FORMAT, KIND, KNOWN_AT, MEASURE
 from ledger.vocabulary import today
+from projections.queries import Filters
+from projections.serialize import LISTING_COLUMNS
 
 if TYPE_CHECKING:
     from projections.queries import Listing
-from projections.serialize import LISTING_COLUMNS
 
 LIST_COLUMNS = LISTING_COLUMNS
 FACT_COLUMNS = [
@@ -59,8 +61,15 @@ def known_at_option(f: Any) -> Any:
 
 
 def format_option(f: Any) -> Any:
+    f = no_pager_option(f)
     return click.option(
-        "--format", "fmt", type=FORMAT, default="table", show_default=True, help="Output format."
+        "--format",
+        "fmt",
+        type=FORMAT,
+        default="table",
+        show_default=True,
+        help="Output format: table (fitted to a terminal; tab-separated lines in a pipe), "
+        "json, jsonl or csv.",
     )(f)
 
 
@@ -73,7 +82,13 @@ include_uncertain_option = click.option(
 
 
 @click.command("list")
-@click.option("--authority", "-a", default=None, help="Only this authority (e.g. EU, US-OFAC).")
+@click.option(
+    "--authority",
+    "-a",
+    default=None,
+    shell_complete=complete_authority,
+    help="Only this authority (e.g. EU, US-OFAC).",
+)
 @click.option("--regime", "-r", default=None, help="Only this regime, exactly as recorded.")
 @click.option("--measure", "-m", type=MEASURE, default=None, help="Only designations with it.")
 @click.option("--kind", "-k", type=KIND, default=None, help="Only subjects of this kind.")
@@ -105,25 +120,35 @@ def list_command(
       sanctions list --authority US-OFAC --at 2021-03-01 --known-at 2021-03-10 --format json
       sanctions list --authority US-OFAC --at 2021-06-15 --include-uncertain
     """
-    rows = session.views.listings(
-        authority=authority,
-        regime=regime,
-        measure=measure,
-        kind=kind,
-        at=at,
-        known_at=known_at,
-        include_uncertain=True,
-    )
-    shown = rows if include_uncertain else [r for r in rows if r.certain]
+    views = session.views
+    k = views.resolve_known_at(known_at)  # one moment for the rows and the count after them
+    filters = Filters(authority, regime, measure, kind)
+    listings = views.stream_listings(filters, at=at, k=k, uncertain=include_uncertain)
     columns = LIST_COLUMNS + (["certain", "window"] if include_uncertain else [])
-    uncertain = len(rows) - len(shown)
+    counted: list[int] = []
+
+    def uncertain() -> int:
+        """How many are only possibly in force (when not shown): counted, never held."""
+        if include_uncertain:
+            return 0
+        if not counted:
+            rest = views.stream_listings(filters, at=at, k=k, certain=False, uncertain=True)
+            counted.append(sum(1 for _ in rest))
+        return counted[0]
+
     # Never a bare "none" while some are possibly in force: the note below says how many.
-    empty = "No designation certainly in force." if uncertain else "No designation in force."
-    render([listing_row(r, fmt) for r in shown], fmt, columns, empty=empty)
-    if uncertain:
+    render(
+        (listing_row(r, fmt) for r in listings),
+        fmt,
+        columns,
+        empty=lambda: (
+            "No designation certainly in force." if uncertain() else "No designation in force."
+        ),
+    )
+    if uncertain():
         day = at if at is not None else today()
         click.echo(
-            f"{uncertain} more possibly listed on {day}; --include-uncertain shows them",
+            f"{uncertain()} more possibly listed on {day}; --include-uncertain shows them",
             err=True,
         )
 
@@ -132,7 +157,7 @@ def listing_row(listing: Listing, fmt: str) -> dict[str, Any]:
     """A listing for the renderer: in tables and CSV, ``certain`` as true/false and the
     uncertain start in words."""
     row = listing.as_dict()
-    if fmt.lower() != "json":
+    if fmt.lower() not in ("json", "jsonl"):
         row["certain"] = "true" if listing.certain else "false"
         row["window"] = listing.window()
     return row
@@ -170,48 +195,52 @@ def show_command(
             render(rows, fmt, [*LIST_COLUMNS, "certain", "window"])
         return
     s = report.subject
-    click.echo(f"{s.name} ({s.subject_id}, {s.kind})")
-    for label, value in (
-        ("aliases", ", ".join(s.aliases)),
-        ("born", s.birth_date.isoformat() if s.birth_date else ""),
-        ("nationality", s.nationality or ""),
-        ("position", s.position or ""),
-    ):
-        if value:
-            click.echo(f"  {label}: {value}")
-    click.echo("")
-    render(
-        [{**r.as_dict(), "status": status(r)} for r in report.designations],
-        fmt,
-        [
-            "authority",
-            "regime",
-            "status",
-            "measures",
-            "listed_from",
-            "listed_until",
-            "legal_act",
-            "reason",
-        ],
-        title="Designations in force:",
-        empty="  none",
-    )
-    if report.rulings:
-        click.echo("")
+    with answer() as out:
+        out.line(f"{s.name} ({s.subject_id}, {s.kind})")
+        for label, value in (
+            ("aliases", ", ".join(s.aliases)),
+            ("born", s.birth_date.isoformat() if s.birth_date else ""),
+            ("nationality", s.nationality or ""),
+            ("position", s.position or ""),
+        ):
+            if value:
+                out.line(f"  {label}: {value}")
+        out.line("")
         render(
-            [r.as_dict() for r in report.rulings],
+            [{**r.as_dict(), "status": status(r)} for r in report.designations],
             fmt,
-            ["position", "date", "court", "outcome", "annuls", "summary"],
-            title="Rulings:",
+            [
+                "authority",
+                "regime",
+                "status",
+                "measures",
+                "listed_from",
+                "listed_until",
+                "legal_act",
+                "reason",
+            ],
+            title="Designations in force:",
+            empty="  none",
+            out=out,
         )
-    if report.announcements:
-        click.echo("")
-        render(
-            [r.as_dict() for r in report.announcements],
-            fmt,
-            ["position", "date", "title", "authorities"],
-            title="Announcements:",
-        )
+        if report.rulings:
+            out.line("")
+            render(
+                [r.as_dict() for r in report.rulings],
+                fmt,
+                ["position", "date", "court", "outcome", "annuls", "summary"],
+                title="Rulings:",
+                out=out,
+            )
+        if report.announcements:
+            out.line("")
+            render(
+                [r.as_dict() for r in report.announcements],
+                fmt,
+                ["position", "date", "title", "authorities"],
+                title="Announcements:",
+                out=out,
+            )
 
 
 def _summary(entry: dict[str, Any]) -> str:
@@ -247,10 +276,11 @@ def _summary(entry: dict[str, Any]) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv"]),
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
     default="table",
     show_default=True,
 )
+@no_pager_option
 @pass_session
 def history_command(session: Session, subject: str, known_at: str | None, fmt: str) -> None:
     """Every event touching a subject, in order of record, with retractions marked.
@@ -262,7 +292,7 @@ def history_command(session: Session, subject: str, known_at: str | None, fmt: s
     rows = []
     for entry in session.views.history(subject, known_at=known_at):
         row = entry.as_dict()
-        if fmt != "json":
+        if fmt not in ("json", "jsonl"):
             row["summary"] = _summary(row)
         rows.append(row)
     columns = HISTORY_COLUMNS if fmt == "table" else None
@@ -272,7 +302,13 @@ def history_command(session: Session, subject: str, known_at: str | None, fmt: s
 @click.command("diff")
 @click.argument("start", metavar="FROM", type=DATE)
 @click.argument("end", metavar="TO", type=DATE)
-@click.option("--authority", "-a", default=None, help="Only this authority.")
+@click.option(
+    "--authority",
+    "-a",
+    default=None,
+    shell_complete=complete_authority,
+    help="Only this authority.",
+)
 @known_at_option
 @click.option(
     "--include-uncertain",
@@ -306,7 +342,7 @@ def diff_command(
     shown = [c for c in changes if include_uncertain or c.change != "possibly added"]
     for change in shown:
         row = change.as_dict()
-        if fmt != "json":
+        if fmt.lower() not in ("json", "jsonl"):
             d = row["details"]
             row["details"] = "; ".join(
                 f"{k}={', '.join(v) if isinstance(v, list) else v}"
@@ -338,7 +374,13 @@ def diff_command(
 
 @click.command("announcements")
 @at_option
-@click.option("--authority", "-a", default=None, help="Only announcements naming it.")
+@click.option(
+    "--authority",
+    "-a",
+    default=None,
+    shell_complete=complete_authority,
+    help="Only announcements naming it.",
+)
 @click.option("--subject", default=None, help="Only announcements linking this subject.")
 @known_at_option
 @format_option

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.context import Session, pass_session
+from cli.progress import quiet_option
 from cli.types import sources_option
 from ledger.commands import Retract
 
@@ -13,6 +14,7 @@ from ledger.commands import Retract
 @click.argument("position", type=int)
 @click.option("--reason", required=True, metavar="TEXT", help="Why it was recorded in error.")
 @sources_option
+@quiet_option
 @pass_session
 def retract(session: Session, position: int, reason: str, sources: tuple[str, ...]) -> None:
     """Retract the event at ledger POSITION: it stays in the store, without effect from now on.

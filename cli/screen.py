@@ -242,7 +242,7 @@ def screen_command(
             out = stack.enter_context(_written_whole(certificate))
             writer = s.CertificateWriter(out, s.certificate_header(screening, session.views))
         output = Output(fmt.lower())
-        advance = stack.enter_context(progress_bar("Screening")) if total else None
+        advance = stack.enter_context(progress_bar("Screening", "names")) if total else None
         for result in screening.run(
             names.rows(), (lambda line: advance(line, total)) if advance and total else None
         ):

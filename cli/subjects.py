@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from cli.context import Session, pass_session
+from cli.progress import quiet_option
 from cli.queries import format_option, known_at_option
 from cli.render import render
 from cli.types import DATE, KIND, sources_option, stacked
@@ -50,6 +51,7 @@ def subject() -> None:
     "--alias", "aliases", multiple=True, metavar="NAME", help="Another name (repeatable)."
 )
 @attributes
+@quiet_option
 @pass_session
 def add(session: Session, /, name: str, **options: Any) -> None:
     """Register a subject under a stable id (default: a slug of the name).
@@ -77,6 +79,7 @@ def add(session: Session, /, name: str, **options: Any) -> None:
     help="Remove an alias (repeatable).",
 )
 @attributes
+@quiet_option
 @pass_session
 def amend(session: Session, /, subject_id: str, **options: Any) -> None:
     """Change a subject's name, kind, aliases or attributes.
@@ -99,5 +102,5 @@ def list_(session: Session, known_at: str | None, fmt: str) -> None:
     Example:
       sanctions subject list --format csv
     """
-    rows = [r.as_dict() for r in session.views.subjects(known_at=known_at)]
+    rows = (r.as_dict() for r in session.views.stream_subjects(known_at=known_at))
     render(rows, fmt, SUBJECT_COLUMNS, empty="No subject registered.")

@@ -2,44 +2,47 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING
+import os
+from collections.abc import Callable
+from typing import IO
 
 import click
 
 from cli.context import Session, pass_session
 from cli.interrupts import both, pause, pause_at
-from cli.render import render
+from cli.progress import Progress, progress, quiet, quiet_option
+from cli.render import no_pager_option, render
 from ledger import ImportSummary
 from ledger.records import read_jsonl
 from projections.serialize import dumps, gist, line_of
-
-if TYPE_CHECKING:
-    from click._termui_impl import ProgressBar
 
 LOG_FORMAT = click.Choice(["table", "json", "jsonl"], case_sensitive=False)
 LOG_COLUMNS = ["position", "type", "recorded_at", "recorded_by", "summary"]
 
 
-@contextmanager
-def progress_bar(file: IO[bytes]) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar over a file's lines, when standard output is a terminal and the file
-    can be counted first (not a pipe)."""
-    if not (sys.stdout.isatty() and file.seekable()):
-        yield None
-        return
-    total = sum(1 for _ in file)
-    file.seek(0)
-    bar: ProgressBar[int]
-    with click.progressbar(length=total, label="Checking events") as bar:
+def read_progress(file: IO[bytes], step: Progress | None) -> Callable[[int], None] | None:
+    """Progress over a file being read (by bytes, when it has a size: not a pipe), with
+    the count of events checked and written."""
+    if step is None:
+        return None
+    try:
+        total: int | None = os.fstat(file.fileno()).st_size if file.seekable() else None
+    except (OSError, ValueError):
+        total = None
+    mega = 1_000_000
 
-        def advance(count: int) -> None:
-            if count % 1000 == 0:
-                bar.update(count - bar.pos)
+    def advance(count: int) -> None:
+        if count % 500 == 0:
+            try:
+                done = file.tell()
+            except (OSError, ValueError):
+                done = 0
+            if total:
+                step(done // mega, max(total // mega, 1), f"{count:,} events checked")
+            else:
+                step(count)
 
-        yield advance
+    return advance
 
 
 def describe(summary: ImportSummary) -> str:
@@ -51,6 +54,7 @@ def describe(summary: ImportSummary) -> str:
 
 @click.command("import")
 @click.argument("file", type=click.File("rb"))
+@quiet_option
 @pass_session
 def import_(session: Session, file: IO[bytes]) -> None:
     """Append the events in a JSON Lines FILE (- for standard input), all or nothing.
@@ -64,12 +68,13 @@ def import_(session: Session, file: IO[bytes]) -> None:
       sanctions --db sqlite:///example.db import examples/navalny.jsonl
     """
     views = session.views  # caught up before the write: afterwards only the import is left
-    with progress_bar(file) as advance:
-        progress = both(advance, pause_at("checked"))
-        summary = session.ledger.import_events(read_jsonl(file), progress=progress)
+    with progress("Reading, checking and writing", "MB of the file") as step:
+        advance = both(read_progress(file, step), pause_at("checked"))
+        summary = session.ledger.import_events(read_jsonl(file), progress=advance)
     pause("committed")
-    views.catch_up(pause_at("catching-up"))
-    click.echo(describe(summary))
+    session.catch_up(views, pause_at("catching-up"))
+    if not quiet():
+        click.echo(describe(summary))
 
 
 @click.command("export")
@@ -86,10 +91,16 @@ def export(session: Session, path: str) -> None:
       sanctions export backup.jsonl
     """
     count = 0
-    with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as file:
+    total = session.ledger.recorder.max_notification_id() or 0
+    with (
+        click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as file,
+        progress("Exporting", "events") as step,
+    ):
         for event in session.ledger.read_log():
             file.write(dumps(line_of(event)) + "\n")
             count += 1
+            if step is not None and count % 1000 == 0:
+                step(count, total)
     if path != "-":
         click.echo(f"Exported {count} events to {path}", err=True)
 
@@ -105,6 +116,7 @@ def export(session: Session, path: str) -> None:
 )
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N events.")
 @click.option("--format", "fmt", type=LOG_FORMAT, default="table", show_default=True)
+@no_pager_option
 @pass_session
 def log(session: Session, start: int, limit: int | None, fmt: str) -> None:
     """The raw ledger in order of record: the audit trail, from any position.
@@ -115,9 +127,9 @@ def log(session: Session, start: int, limit: int | None, fmt: str) -> None:
     Example:
       sanctions log --from 40 --limit 10
     """
-    lines = [line_of(e) for e in session.ledger.read_log(start, limit)]
+    lines = (line_of(e) for e in session.ledger.read_log(start, limit))
     if fmt == "table":
-        rows = [{**line, "summary": gist(line["data"])} for line in lines]
+        rows = ({**line, "summary": gist(line["data"])} for line in lines)
         render(rows, fmt, LOG_COLUMNS, empty="(no events)")
     else:
         render(lines, fmt)

@@ -65,7 +65,7 @@ HEAD = HeadType()
 KNOWN_AT = KnownAtType()
 MEASURE = click.Choice(MEASURES, case_sensitive=False)
 KIND = click.Choice(SUBJECT_KINDS, case_sensitive=False)
-FORMAT = click.Choice(["table", "json", "csv"], case_sensitive=False)
+FORMAT = click.Choice(["table", "json", "jsonl", "csv"], case_sensitive=False)
 
 
 def sources_option(f: Any) -> Any:

@@ -361,9 +361,11 @@ class Ledger(Application[UUID]):
         progress: Callable[[int, int], None] | None = None,
         max_delistings: DelistingLimit | None = None,
         dry_run: bool = False,
+        writing: Callable[[int, int], None] | None = None,
     ) -> ImportReport:
         """An official list snapshot as events, all or nothing (see ledger.adapters); refused
-        when it would delist more than ``max_delistings`` allows; a dry run writes nothing."""
+        when it would delist more than ``max_delistings`` allows; a dry run writes nothing.
+        ``progress`` follows the comparison, ``writing`` the events written (done, total)."""
         from ledger.adapters.reconcile import plan_snapshot  # only import-list needs it
 
         uow = self.unit_of_work()
@@ -372,7 +374,7 @@ class Ledger(Application[UUID]):
         )
         if not dry_run:
             report.raise_refusal()
-            report.receipts = uow.commit()
+            report.receipts = uow.commit(writing)
         return report
 
     @staticmethod

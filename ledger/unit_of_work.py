@@ -9,7 +9,7 @@ earlier one of the same unit), and appends them in one transaction.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar, cast
@@ -224,14 +224,17 @@ class UnitOfWork:
             for key in list(itertools.islice(self.loaded, excess)):
                 del self.loaded[key]
 
-    def commit(self) -> list[Receipt]:
-        """Append every pending event in one transaction; a receipt per event."""
+    def commit(self, progress: Callable[[int, int], None] | None = None) -> list[Receipt]:
+        """Append every pending event in one transaction; a receipt per event (``progress``:
+        events handed to the store so far, of all)."""
         if not self.pending:
             return []
         pending = self.pending
 
         def chunks() -> Iterator[list[tuple[LedgerAggregate.Event, Restored | None]]]:
             for i in range(0, len(pending), COMMIT_CHUNK):
+                if progress is not None:
+                    progress(i, len(pending))
                 yield [(p.event, p.restored) for p in pending[i : i + COMMIT_CHUNK]]
 
         restoring = pending[0].restored is not None

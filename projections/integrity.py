@@ -5,16 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, select
 
 from ledger.errors import IntegrityFailure
 from ledger.integrity import ChainReport, KeptHead, stored_rows, verify_chain
 from ledger.records import to_json
+from projections.catchup import ProgressFn
 from projections.dialect import sqlite_engine
 from projections.tables import VIEW_TABLES, content_columns, tracking
 from projections.views import Views
+
+T = TypeVar("T")
 
 
 def _canonical(row: Any) -> bytes:
@@ -30,13 +34,13 @@ def table_fingerprint(conn: Connection, table: Table) -> tuple[int, int]:
     return count, total
 
 
-def differences_from_rebuild(views: Views) -> list[str]:
+def differences_from_rebuild(views: Views, progress: ProgressFn | None = None) -> list[str]:
     """Tables whose rows differ from a rebuild, up to the same position, in a scratch file."""
     position = views.position()
     with tempfile.TemporaryDirectory(prefix="sanctions-verify-") as folder:
         fresh = Views(views.ledger, engine=sqlite_engine(f"sqlite:///{folder}/fresh.db"))
         try:
-            fresh.catch_up(stop=position)
+            fresh.catch_up(progress, stop=position)
             problems = []
             with views.engine.connect() as mine, fresh.engine.connect() as theirs:
                 for table in VIEW_TABLES:
@@ -54,9 +58,26 @@ def differences_from_rebuild(views: Views) -> list[str]:
             fresh.close()
 
 
-def verify(views: Views, kept: KeptHead | None = None) -> ChainReport:
-    """The whole check behind ``sanctions verify``; raises IntegrityFailure on the first fault."""
-    report = verify_chain(stored_rows(views.ledger.recorder), kept)
+def _counted(rows: Iterable[T], progress: ProgressFn, total: int) -> Iterator[T]:
+    for count, row in enumerate(rows, start=1):
+        if count % 1000 == 0:
+            progress(count, total)
+        yield row
+
+
+def verify(
+    views: Views,
+    kept: KeptHead | None = None,
+    *,
+    checking: ProgressFn | None = None,
+    rebuilding: ProgressFn | None = None,
+) -> ChainReport:
+    """The whole check behind ``sanctions verify``; raises IntegrityFailure on the first fault.
+    ``checking`` follows the chain (events, of all), ``rebuilding`` the scratch rebuild."""
+    rows = stored_rows(views.ledger.recorder)
+    if checking is not None:
+        rows = _counted(rows, checking, views.ledger.recorder.max_notification_id() or 0)
+    report = verify_chain(rows, kept)
     if report.problem is not None:
         raise IntegrityFailure(
             f"verify failed at position {report.problem.position} "
@@ -69,7 +90,7 @@ def verify(views: Views, kept: KeptHead | None = None) -> ChainReport:
             "before it was rewritten, or the head is from another ledger"
         )
     views.catch_up()
-    problems = differences_from_rebuild(views)
+    problems = differences_from_rebuild(views, rebuilding)
     if problems:
         raise IntegrityFailure(
             "the projections differ from a fresh rebuild: "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
@@ -177,8 +179,24 @@ def _subject_row(r: Any) -> SubjectRow:
 
 
 def subjects_known(conn: Connection, *, k: int) -> list[SubjectRow]:
-    rows = conn.execute(select(subjects).where(known(subjects, k)).order_by(subjects.c.subject_id))
-    return [_subject_row(r) for r in rows]
+    return list(iter_subjects(conn, k=k, stream=False))
+
+
+def iter_subjects(conn: Connection, *, k: int, stream: bool = True) -> Iterator[SubjectRow]:
+    """Every subject as known at ``k``, by id, as read (``stream``: see ``streamed``)."""
+    stmt = select(subjects).where(known(subjects, k)).order_by(subjects.c.subject_id)
+    for r in conn.execute(streamed(stmt, stream)):
+        yield _subject_row(r)
+
+
+STREAM_BATCH = 1000
+"""Rows fetched at a time by a streamed query."""
+
+
+def streamed(stmt: Any, stream: bool = True) -> Any:
+    """The statement read a batch at a time (a server-side cursor on PostgreSQL, whose
+    driver would otherwise fetch the whole answer first); not worth it for a short one."""
+    return stmt.execution_options(yield_per=STREAM_BATCH) if stream else stmt
 
 
 def subject_at(conn: Connection, subject_id: str, *, k: int) -> SubjectRow:
@@ -277,23 +295,62 @@ def listings(
     """Designations in force on ``at`` as known at ``k`` (rows ``offset``.. of the answer);
     with ``include_uncertain`` also those possibly in force then (``certain`` False: ``at``
     is in the window before a listing whose date the source did not give), after them."""
+    filters = Filters(authority, regime, measure, kind, subject_id)
+    if not include_uncertain:
+        return list(
+            iter_listings(
+                conn, at=at, k=k, filters=filters, offset=offset, limit=limit, stream=False
+            )
+        )
+    rows = iter_listings(conn, at=at, k=k, filters=filters, uncertain=True, stream=False)
+    return list(islice(rows, offset, None if limit is None else offset + limit))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a list of designations is narrowed to."""
+
+    authority: str | None = None
+    regime: str | None = None
+    measure: str | None = None
+    kind: str | None = None
+    subject_id: str | None = None
+
+
+def iter_listings(
+    conn: Connection,
+    *,
+    at: date,
+    k: int,
+    filters: Filters = Filters(),
+    certain: bool = True,
+    uncertain: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+    stream: bool = True,
+) -> Iterator[Listing]:
+    """``listings`` as read, in constant memory: the ``certain`` rows, then (``uncertain``)
+    those only possibly in force on ``at``; ``offset`` and ``limit`` apply to certain rows
+    alone. ``stream`` False: for a caller that keeps every row anyway (see ``streamed``)."""
 
     def stab(name: str) -> Stab | None:
-        if subject_id:
+        if filters.subject_id:
             return None  # its own index finds a subject's few rows
-        return Stab(name, at, k, authority_key(authority) if authority else None)
+        code = filters.authority
+        return Stab(name, at, k, authority_key(code) if code else None)
 
-    def filtered(stmt: Any, s: Any) -> Any:
-        if authority:
-            stmt = stmt.where(periods.c.authority == authority)
-        if regime:
-            stmt = stmt.where(periods.c.regime == regime)
-        if subject_id:
-            stmt = stmt.where(periods.c.subject_id == subject_id)
-        if kind:
-            stmt = stmt.where(s.c.kind == kind)
-        if measure:
-            stmt = stmt.where(dialect_of(conn).json_array_has(periods.c.measures, measure))
+    def filtered(stmt: Any, s: Any, table: Any = periods) -> Any:
+        if filters.authority:
+            stmt = stmt.where(table.c.authority == filters.authority)
+        if filters.regime:
+            stmt = stmt.where(table.c.regime == filters.regime)
+        if filters.subject_id:
+            stmt = stmt.where(table.c.subject_id == filters.subject_id)
+        if filters.kind and s is not None:
+            stmt = stmt.where(s.c.kind == filters.kind)
+        if filters.measure:
+            has = dialect_of(conn).json_array_has(table.c.measures, filters.measure)
+            stmt = stmt.where(has)
         return stmt
 
     def ordered(stmt: Any, s: Any) -> Any:
@@ -301,25 +358,40 @@ def listings(
             periods.c.authority, periods.c.regime, s.c.name, periods.c.subject_id
         )
 
-    stmt, s = _listing_query(conn, at, k, stab("in_force"))
-    stmt = ordered(stmt, s)
-    if not include_uncertain:
+    if certain:
+        stmt, s = _listing_query(conn, at, k, stab("in_force"))
+        stmt = ordered(stmt, s)
         if offset:
             stmt = stmt.offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return [_listing(r) for r in conn.execute(stmt)]
-    rows = [_listing(r) for r in conn.execute(stmt)]
-    # After the certain rows, in the same order among themselves.
-    seen = {(r.subject_id, r.authority, r.regime) for r in rows}
+        for r in conn.execute(streamed(stmt, stream)):
+            yield _listing(r)
+    if not uncertain:
+        return
+    # After the certain rows, in the same order among themselves; a designation in force on
+    # ``at`` (as the certain rows filter it) is left out, whatever its other periods say.
+    p2 = periods.alias("p2")
+    in_force = filtered(
+        select(p2.c.designation_id).where(
+            p2.c.designation_id == periods.c.designation_id,
+            known(p2, k),
+            p2.c.valid_from <= at,
+            or_(p2.c.valid_to.is_(None), p2.c.valid_to >= at),
+        ),
+        None,
+        p2,
+    ).exists()
     stmt, s = _uncertain_query(conn, at, k, stab("window"))
-    for r in conn.execute(ordered(stmt, s).order_by(periods.c.period_start)):
+    stmt = stmt.where(~in_force)
+    stmt = ordered(stmt, s).order_by(periods.c.period_start)
+    last = None
+    for r in conn.execute(streamed(stmt, stream)):
         key = (r.subject_id, r.authority, r.regime)
-        # In force on ``at`` by an earlier period, or possible by two periods: one row.
-        if key not in seen:
-            seen.add(key)
-            rows.append(_listing(r, certain=False))
-    return rows[offset : None if limit is None else offset + limit]
+        # Possible by two periods: one row, the earlier (a key's rows come together).
+        if key != last:
+            last = key
+            yield _listing(r, certain=False)
 
 
 def listings_cost(

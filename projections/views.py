@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 from typing import cast
@@ -382,6 +383,24 @@ class Views:
                 limit=limit,
             )
 
+    def stream_listings(
+        self,
+        filters: queries.Filters,
+        *,
+        at: date | None = None,
+        k: int,
+        certain: bool = True,
+        uncertain: bool = False,
+    ) -> Iterator[queries.Listing]:
+        """``listings`` as the rows are read (see ``queries.iter_listings``); ``k`` from
+        ``resolve_known_at``, once for the certain and the uncertain part alike."""
+        if filters.authority:
+            filters = replace(filters, authority=filters.authority.upper())
+        with self.engine.connect() as conn:
+            yield from queries.iter_listings(
+                conn, at=self._day(at), k=k, filters=filters, certain=certain, uncertain=uncertain
+            )
+
     def show(
         self, subject_id: str, *, at: date | None = None, known_at: str | KnownAt | None = None
     ) -> queries.SubjectReport:
@@ -451,6 +470,12 @@ class Views:
             return queries.facts(conn, "ruling_recorded", at=at, k=k, subject=subject)
 
     def subjects(self, *, known_at: str | KnownAt | None = None) -> list[queries.SubjectRow]:
+        return list(self.stream_subjects(known_at=known_at))
+
+    def stream_subjects(
+        self, *, known_at: str | KnownAt | None = None
+    ) -> Iterator[queries.SubjectRow]:
+        """Every subject as known then, by id, as the rows are read."""
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
-            return queries.subjects_known(conn, k=k)
+            yield from queries.iter_subjects(conn, k=k)

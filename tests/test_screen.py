@@ -471,8 +471,9 @@ def run_sanctions(url: str, *args: str, **kwargs: Any) -> subprocess.CompletedPr
 
 
 def test_a_progress_bar_on_a_terminal_and_exit_3_from_a_real_process(
-    lists: Sanctions, tmp_path: Path
+    lists: Sanctions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SANCTIONS_PROGRESS_AFTER", "0")  # shown at once, not after 2 s
     names = write(tmp_path / "n.txt", "Viktor Zolotov\n" * 50 + "Jane Nobody\n")
     leader, follower = pty.openpty()
     try:
@@ -493,7 +494,7 @@ def test_a_progress_bar_on_a_terminal_and_exit_3_from_a_real_process(
     finally:
         os.close(leader)
     assert done.returncode == 3  # hits get through click's own exit handling
-    assert b"Screening" in shown
+    assert b"Screening: " in shown and b" of 51 names (" in shown
     rows = list(csv.DictReader(io.StringIO(done.stdout.decode())))
     assert len(rows) == 51 and rows[-1]["status"] == "clear"
     piped = run_sanctions(lists.url, "screen", names, "--at", "2021-06-02", capture_output=True)
