@@ -83,7 +83,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "rebuild": (
         "cli.admin:rebuild_command",
-        "Drop every projection and rebuild it from the event log.",
+        "Rebuild every projection from the event log, and swap it in at the end.",
     ),
     "head": (
         "cli.admin:head_command",

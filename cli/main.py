@@ -17,7 +17,7 @@ import click
 from cli import interrupts
 from cli.commands import COMMANDS
 from cli.context import Session
-from cli.render import no_pager_option
+from cli.terminal import no_pager_option
 from ledger import DEFAULT_URL, __version__
 from ledger.errors import LedgerError
 

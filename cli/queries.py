@@ -9,7 +9,8 @@ import click
 
 from cli.completion import complete_authority
 from cli.context import Session, pass_session
-from cli.render import answer, no_pager_option, render, render_object
+from cli.render import answer, render, render_object
+from cli.terminal import no_pager_option
 from cli.types import DATE, FORMAT, KIND, KNOWN_AT, MEASURE
 from ledger.vocabulary import today
 from projections.queries import Filters

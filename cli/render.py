@@ -18,30 +18,11 @@ from typing import Any
 
 import click
 
-from cli.terminal import Answer, bold, on_terminal, screen_text, size
+from cli.terminal import NO_PAGER, Answer, bold, on_terminal, screen_text, size
 from projections.serialize import cell, dumps
 
 SAMPLE = 100
 """Rows a terminal table is laid out from; later rows wrap within those widths."""
-
-NO_PAGER = "sanctions.no_pager"
-
-
-def no_pager_option(f: Any) -> Any:
-    """``--no-pager``: print a long answer straight to the terminal."""
-
-    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-        if value:
-            ctx.meta[NO_PAGER] = True
-
-    return click.option(
-        "--no-pager",
-        is_flag=True,
-        expose_value=False,
-        callback=remember,
-        help="Print a long answer straight to the terminal, not through the pager "
-        "($SANCTIONS_PAGER, $PAGER, or less -RFX).",
-    )(f)
 
 
 def answer() -> Answer:

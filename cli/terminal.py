@@ -15,7 +15,7 @@ import sys
 import time
 import unicodedata
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 import click
 
@@ -236,3 +236,23 @@ class Answer:
         finally:
             os.close(devnull)
         raise click.exceptions.Exit(PIPE_CLOSED)
+
+
+NO_PAGER = "sanctions.no_pager"
+
+
+def no_pager_option(f: Any) -> Any:
+    """``--no-pager``: print a long answer straight to the terminal."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.meta[NO_PAGER] = True
+
+    return click.option(
+        "--no-pager",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Print a long answer straight to the terminal, not through the pager "
+        "($SANCTIONS_PAGER, $PAGER, or less -RFX).",
+    )(f)

@@ -11,7 +11,8 @@ import click
 from cli.context import Session, pass_session
 from cli.interrupts import both, pause, pause_at
 from cli.progress import Progress, progress, quiet, quiet_option
-from cli.render import no_pager_option, render
+from cli.render import render
+from cli.terminal import no_pager_option
 from ledger import ImportSummary
 from ledger.records import read_jsonl
 from projections.serialize import dumps, gist, line_of

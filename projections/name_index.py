@@ -163,10 +163,12 @@ class IndexWriter:
 
 
 def _upsert(conn: Connection, search_terms: Table) -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(search_terms)
+    # Only the dialect in use: PostgreSQL's loads for PostgreSQL alone (start-up time).
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    stmt = insert(search_terms)
     return stmt.on_conflict_do_update(
         index_elements=[search_terms.c.key],
         set_={"names": search_terms.c.names + stmt.excluded.names},

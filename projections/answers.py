@@ -1,0 +1,174 @@
+"""The questions the read side answers, each over one connection as known at a position:
+the query methods of ``projections.views.Views`` (which opens, catches up and rebuilds)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy import Engine, func, select
+
+from ledger.errors import InvalidValue
+from ledger.store import format_time
+from ledger.vocabulary import today
+from projections import queries
+from projections.tables import log
+from projections.time import KnownAt, parse_known_at
+
+
+class Answers:
+    """Point-in-time questions over the projections' engine."""
+
+    engine: Engine
+
+    def position(self) -> int:
+        """The last position the projections hold (``Views`` catches them up first)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ time
+
+    def resolve_known_at(self, known_at: str | KnownAt | None) -> int:
+        """A ``--known-at`` value as the last position it includes."""
+        if known_at is None:
+            return self.position()
+        k = parse_known_at(known_at) if isinstance(known_at, str) else known_at
+        if k.position is not None:
+            return k.position
+        assert k.moment is not None
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(func.max(log.c.position)).where(log.c.recorded_at <= format_time(k.moment))
+            ).scalar()
+        return int(value or 0)
+
+    @staticmethod
+    def _day(at: date | None) -> date:
+        return at if at is not None else today()
+
+    # ------------------------------------------------------------------ queries
+
+    def listings(
+        self,
+        *,
+        authority: str | None = None,
+        regime: str | None = None,
+        measure: str | None = None,
+        kind: str | None = None,
+        at: date | None = None,
+        known_at: str | KnownAt | None = None,
+        include_uncertain: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[queries.Listing]:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.listings(
+                conn,
+                at=self._day(at),
+                k=k,
+                authority=authority.upper() if authority else None,
+                regime=regime,
+                measure=measure,
+                kind=kind,
+                include_uncertain=include_uncertain,
+                offset=offset,
+                limit=limit,
+            )
+
+    def stream_listings(
+        self,
+        filters: queries.Filters,
+        *,
+        at: date | None = None,
+        k: int,
+        certain: bool = True,
+        uncertain: bool = False,
+    ) -> Iterator[queries.Listing]:
+        """``listings`` as the rows are read (see ``queries.iter_listings``); ``k`` from
+        ``resolve_known_at``, once for the certain and the uncertain part alike."""
+        if filters.authority:
+            filters = replace(filters, authority=filters.authority.upper())
+        with self.engine.connect() as conn:
+            yield from queries.iter_listings(
+                conn, at=self._day(at), k=k, filters=filters, certain=certain, uncertain=uncertain
+            )
+
+    def show(
+        self, subject_id: str, *, at: date | None = None, known_at: str | KnownAt | None = None
+    ) -> queries.SubjectReport:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.show(conn, subject_id, at=self._day(at), k=k)
+
+    def timeline(
+        self, subject_id: str, *, known_at: str | KnownAt | None = None
+    ) -> queries.Timeline:
+        """The subject's designations in all valid time, with rulings and announcements."""
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.timeline(conn, subject_id, k=k)
+
+    def history(
+        self, subject_id: str, *, known_at: str | KnownAt | None = None
+    ) -> list[queries.HistoryEntry]:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.history(conn, subject_id, k=k)
+
+    def diff(
+        self,
+        start: date,
+        end: date,
+        *,
+        authority: str | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> list[queries.Change]:
+        if end < start:
+            raise InvalidValue(f"the end date {end} is before the start date {start}")
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.diff(
+                conn, start, end, k=k, authority=authority.upper() if authority else None
+            )
+
+    def announcements(
+        self,
+        *,
+        at: date | None = None,
+        authority: str | None = None,
+        subject: str | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> list[queries.Fact]:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.facts(
+                conn,
+                "announced",
+                at=at,
+                k=k,
+                subject=subject,
+                authority=authority.upper() if authority else None,
+            )
+
+    def rulings(
+        self,
+        *,
+        at: date | None = None,
+        subject: str | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> list[queries.Fact]:
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return queries.facts(conn, "ruling_recorded", at=at, k=k, subject=subject)
+
+    def subjects(self, *, known_at: str | KnownAt | None = None) -> list[queries.SubjectRow]:
+        return list(self.stream_subjects(known_at=known_at))
+
+    def stream_subjects(
+        self, *, known_at: str | KnownAt | None = None
+    ) -> Iterator[queries.SubjectRow]:
+        """Every subject as known then, by id, as the rows are read."""
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            yield from queries.iter_subjects(conn, k=k)
