@@ -127,8 +127,8 @@ def router(reader: Reader) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
     ) -> Response:
         """Subjects by name, best first, with scores (``sanctions search``)."""
-        views = reader.current()
-        k = reader.known_position(views, known_at)
+        views, position = reader.current()
+        k = reader.known_position(views, position, known_at)
         if offset + limit > MAX_SEARCH:
             raise BadParameter("offset", f"offset + limit must be at most {MAX_SEARCH}")
         if not words(q):
@@ -151,8 +151,8 @@ def router(reader: Reader) -> APIRouter:
         limit: LimitQuery = PAGE_SIZE,
     ) -> Response:
         """Every subject known, with name, aliases and attributes (``sanctions subject list``)."""
-        views = reader.current()
-        k = reader.known_position(views, known_at)
+        views, position = reader.current()
+        k = reader.known_position(views, position, known_at)
         rows = views.subjects(known_at=str(k))
         return paged(request, _window(rows, offset, limit), offset, limit, {"known_at": k})
 
@@ -161,8 +161,8 @@ def router(reader: Reader) -> APIRouter:
         subject_id: SubjectPath, at: AtQuery = None, known_at: KnownAtQuery = None
     ) -> Response:
         """One subject on a date as known at a moment (``sanctions show --format json``)."""
-        views = reader.current()
-        k = reader.known_position(views, known_at)
+        views, position = reader.current()
+        k = reader.known_position(views, position, known_at)
         return json_response(views.show(subject_id, at=day(at), known_at=str(k)))
 
     @api.get(
@@ -171,8 +171,8 @@ def router(reader: Reader) -> APIRouter:
     def timeline(subject_id: SubjectPath, known_at: KnownAtQuery = None) -> Response:
         """Every designation of a subject in all valid time, with rulings and announcements:
         what the subject page draws."""
-        views = reader.current()
-        k = reader.known_position(views, known_at)
+        views, position = reader.current()
+        k = reader.known_position(views, position, known_at)
         return json_response(views.timeline(subject_id, known_at=str(k)))
 
     @api.get(
@@ -188,8 +188,8 @@ def router(reader: Reader) -> APIRouter:
         limit: LimitQuery = PAGE_SIZE,
     ) -> Response:
         """Every event touching a subject, in order of record (``sanctions history``)."""
-        views = reader.current()
-        k = reader.known_position(views, known_at)
+        views, position = reader.current()
+        k = reader.known_position(views, position, known_at)
         rows = views.history(subject_id, known_at=str(k))
         return paged(request, _window(rows, offset, limit), offset, limit, {"known_at": k})
 
@@ -206,8 +206,8 @@ def router(reader: Reader) -> APIRouter:
         limit: LimitQuery = PAGE_SIZE,
     ) -> Response:
         """Designations in force on a date (``sanctions list``)."""
-        views = reader.current()
-        k = reader.known_position(views, known_at)
+        views, position = reader.current()
+        k = reader.known_position(views, position, known_at)
         rows = views.listings(
             authority=authority or None,
             regime=regime or None,
@@ -237,8 +237,8 @@ def router(reader: Reader) -> APIRouter:
     ) -> Response:
         """Designations added, removed or changed after ``from`` and up to ``to``
         (``sanctions diff``)."""
-        views = reader.current()
-        k = reader.known_position(views, known_at)
+        views, position = reader.current()
+        k = reader.known_position(views, position, known_at)
         first, last = day(start, "from"), day(end, "to")
         if last < first:
             raise BadParameter("to", f"the end date {last} is before the start date {first}")
@@ -256,8 +256,8 @@ def router(reader: Reader) -> APIRouter:
         limit: LimitQuery = PAGE_SIZE,
     ) -> Response:
         """Coordination announcements dated on or before ``at`` (default: all)."""
-        views = reader.current()
-        k = reader.known_position(views, known_at)
+        views, position = reader.current()
+        k = reader.known_position(views, position, known_at)
         rows = views.announcements(
             at=day(at) if at else None,
             authority=authority or None,
@@ -276,8 +276,8 @@ def router(reader: Reader) -> APIRouter:
         limit: LimitQuery = PAGE_SIZE,
     ) -> Response:
         """Court rulings dated on or before ``at`` (default: all)."""
-        views = reader.current()
-        k = reader.known_position(views, known_at)
+        views, position = reader.current()
+        k = reader.known_position(views, position, known_at)
         rows = views.rulings(at=day(at) if at else None, subject=subject or None, known_at=str(k))
         return paged(request, _window(rows, offset, limit), offset, limit, {"known_at": k})
 

@@ -73,8 +73,8 @@ def router(reader: Reader) -> APIRouter:
 
     def state(known_at: str | None, at: str | None = None) -> dict[str, Any]:
         """What every page shows about time: the date asked about, the moment of record."""
-        views = reader.current()
-        k = reader.known_position(views, known_at)
+        views, position = reader.current()
+        k = reader.known_position(views, position, known_at)
         position, digest = reader.ledger.head()
         return {
             "views": views,

@@ -44,10 +44,13 @@ class Reader:
         self.views = Views(self.ledger)
         self._catching_up = threading.Lock()
 
-    def current(self) -> Views:
+    def current(self) -> tuple[Views, int]:
+        """The projections, caught up with the log, and the position they stand at (what an
+        answer without ``known_at`` knows), read afresh for every request."""
         head = self.ledger.recorder.max_notification_id() or 0
-        if self.views.position() >= head:
-            return self.views
+        position = self.views.position()
+        if position >= head:
+            return self.views, position
         with self._catching_up:
             try:
                 self.views.catch_up()
@@ -59,18 +62,19 @@ class Reader:
                         f"{head} events, and they could not be brought up to date "
                         f"({type(e).__name__}); run 'sanctions rebuild' with write access"
                     ) from None
-        return self.views
+        return self.views, self.views.position()
 
-    def known_position(self, views: Views, known_at: str | None) -> int:
-        """``known_at`` as the last position it includes; the projections' head when absent."""
+    def known_position(self, views: Views, position: int, known_at: str | None) -> int:
+        """``known_at`` as the last position it includes; ``position`` (where the projections
+        stand, from ``current``) when absent."""
         if known_at is None or known_at == "":
-            return views.position()
+            return position
         try:
             k = views.resolve_known_at(parse_known_at(known_at))
         except LedgerError as e:
             raise BadParameter("known_at", str(e).replace("--known-at", "known_at")) from None
         # A position beyond the head knows what the head knows (and pins as the head).
-        return min(k, views.position())
+        return min(k, position)
 
     def name_index(self, views: Views, k: int) -> StoredIndex:
         """The persistent name index as known at position ``k``."""
