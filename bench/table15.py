@@ -6,132 +6,24 @@ Everything goes through public functions (``Views``, ``projections.search.search
 ``Ledger.retract``), so each figure follows the code it measures: a search index or a
 narrower list query shows up here as soon as it lands.
 
-Rows read by a query: the rows of the table each statement selects FROM (``view_periods``
-for ``list``: the issue's "28,933 rows read to return 2,293") that the database stepped
-through; the lookups a join makes in other tables are not counted. On PostgreSQL exactly,
-from ``EXPLAIN (ANALYZE)`` (rows each scan of that table produced plus those its filter
-removed, over its loops). On SQLite, which keeps no such count, the size of the index range
-the planner chose for that table (``EXPLAIN QUERY PLAN``, then a count of that range).
+Rows read by ``list``: the ``view_periods`` rows the query steps through, as
+``projections.queries.listings_cost`` counts them (the spatial index's stab on SQLite,
+``EXPLAIN ANALYZE`` on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import random
-import re
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
-
-from sqlalchemy import Engine, event
 
 from bench.generator import AUTHORITY_WEIGHTS
 from bench.startup import measure_startup
 from ledger import Ledger
 from projections import Views
-
-# --------------------------------------------------------------------------- rows read
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """The SELECT statements run on ``engine`` meanwhile, with their parameters."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "view_tracking" not in statement:
-            seen.append((statement, params))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-SCAN_NODES = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan"}
-
-
-def _from_table(statement: str) -> str:
-    found = re.search(r"\bFROM (\w+)", statement)
-    return found.group(1) if found else ""
-
-
-def _pg_rows(plan: dict[str, Any], table: str) -> int:
-    own = 0
-    if plan.get("Node Type") in SCAN_NODES and plan.get("Relation Name") == table:
-        per_loop = plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)
-        per_loop += plan.get("Rows Removed by Index Recheck", 0)
-        own = round(per_loop * plan.get("Actual Loops", 1))
-    return own + sum(_pg_rows(p, table) for p in plan.get("Plans", ()))
-
-
-def _postgres_rows_read(engine: Engine, seen: list[tuple[str, Any]]) -> int:
-    total = 0
-    with engine.connect() as conn:
-        for statement, params in seen:
-            found = conn.exec_driver_sql(
-                "EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params
-            ).scalar()
-            total += _pg_rows(found[0]["Plan"], _from_table(statement))
-    return total
-
-
-_PLAN = re.compile(r"^(?:SEARCH|SCAN) (\w+)(?: USING (?:COVERING )?INDEX (\w+))?(?: \((.*)\))?$")
-_TERM = re.compile(r"(\w+)(?:=|>|<|>=|<=)\?")
-
-
-def _sqlite_range(statement: str, params: Any, detail: str) -> tuple[str, list[Any]] | None:
-    """A count of the index range in a plan line such as ``SEARCH view_periods USING INDEX
-    view_periods_authority (authority=? AND valid_from<?)``; the values come from the
-    statement's own ``table.column OP ?`` terms. None when that cannot be read so."""
-    match = _PLAN.match(detail)
-    if match is None:
-        return None
-    table, index, terms = match.groups()
-    conditions, values = [], []
-    for column in _TERM.findall(terms or ""):
-        spots = list(re.finditer(rf"\b{table}\.{column} (=|>|<|>=|<=) \?", statement))
-        if len(spots) != 1:  # an alias, or the column compared twice: not read here
-            return None
-        conditions.append(f"{column} {spots[0].group(1)} ?")
-        values.append(params[statement[: spots[0].end()].count("?") - 1])
-    # Names from SQLite's own plan (\w+ only), values bound.
-    sql = f"SELECT count(*) FROM {table}" + (f" INDEXED BY {index}" if index else "")  # noqa: S608
-    return sql + (f" WHERE {' AND '.join(conditions)}" if conditions else ""), values
-
-
-def _sqlite_rows_read(engine: Engine, seen: list[tuple[str, Any]]) -> int | None:
-    """The driving table's index range, counted; None when the plan cannot be read so."""
-    total = 0
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        for statement, params in seen:
-            plan = cur.execute("EXPLAIN QUERY PLAN " + statement, params).fetchall()
-            table = _from_table(statement)
-            line = next((r[3] for r in plan if re.match(rf"(SEARCH|SCAN) {table}\b", r[3])), "")
-            counting = _sqlite_range(statement, params, line)
-            if counting is None:
-                return None
-            total += cur.execute(*counting).fetchone()[0]
-    except Exception:  # a statement this reading does not cover: no figure, not a wrong one
-        return None
-    finally:
-        raw.close()
-    return total
-
-
-def rows_read(views: Views, call: Callable[[], Any]) -> tuple[Any, int | None]:
-    """``call()``'s answer and the rows its statements read (see the module's note)."""
-    with statements(views.engine) as seen:
-        answer = call()
-    if views.engine.dialect.name == "postgresql":
-        return answer, _postgres_rows_read(views.engine, seen)
-    return answer, _sqlite_rows_read(views.engine, seen)
-
 
 # --------------------------------------------------------------------------- queries
 
@@ -162,6 +54,7 @@ def measure_table_queries(
 ) -> dict[str, Any]:
     """list (rows read and returned), diff without --authority, and search, in-process."""
     from bench.generator import END, START
+    from projections.queries import listings_cost
     from projections.search import search
 
     rng = random.Random(seed + 15)
@@ -170,25 +63,22 @@ def measure_table_queries(
     result: dict[str, Any] = {}
     try:
         # list --authority A --at D: rows read against rows returned.
-        read_total, returned, times, unknown = 0, 0, [], False
+        read_total, returned, times = 0, 0, []
         for _ in range(count):
             authority, day = rng.choice(list(AUTHORITY_WEIGHTS)), _days(rng, START, END)
-            (answer, read), ms = timed(
-                lambda a=authority, d=day: rows_read(
-                    views, lambda: views.listings(authority=a, at=d)
-                )
-            )
+            answer, ms = timed(lambda a=authority, d=day: views.listings(authority=a, at=d))
             times.append(ms)
+            # Rows read as the read side counts them (its spatial index's stab, or EXPLAIN
+            # ANALYZE on PostgreSQL): ``projections.queries.listings_cost``.
+            with views.engine.connect() as conn:
+                read, _ = listings_cost(conn, at=day, k=views.position(), authority=authority)
             returned += len(answer)
-            if read is None:
-                unknown = True
-            else:
-                read_total += read
+            read_total += read
         result["list"] = {
             **_summary(times, returned, count),
-            "rows_read": None if unknown else read_total / count,
+            "rows_read": read_total / count,
             "rows_returned": returned / count,
-            "read_per_returned": None if unknown or not returned else read_total / returned,
+            "read_per_returned": read_total / returned if returned else None,
         }
         # diff FROM TO without --authority: 30-day windows; cost per returned row.
         times, rows = [], 0

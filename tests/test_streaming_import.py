@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from support import init_ledger
 
 import ledger.application
+import ledger.handlers
 import ledger.unit_of_work
 import projections.catchup
 from cli.main import cli
@@ -165,7 +166,7 @@ def test_an_import_that_pauses_between_statements_on_a_busy_machine_still_commit
     transaction waits on the importing process between chunks (longer on a busy machine)."""
     path = tmp_path / "two.jsonl"
     path.write_text("\n".join(lines(1)[:2]) + "\n", encoding="utf-8")
-    handled = ledger.application.handle
+    handled = ledger.handlers.handle
     calls: list[object] = []
 
     def slow(uow: ledger.unit_of_work.UnitOfWork, command: object) -> None:
@@ -174,7 +175,7 @@ def test_an_import_that_pauses_between_statements_on_a_busy_machine_still_commit
             time.sleep(6)
         handled(uow, command)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ledger.application, "handle", slow)
+    monkeypatch.setattr(ledger.handlers, "handle", slow)
     result = CliRunner().invoke(cli, ["--db", postgres_url, "import", str(path)])
     assert result.exit_code == 0, result.output
     assert result.output == "Imported 2 events (positions 1..2)\n"
