@@ -39,3 +39,8 @@ ALL += serve.COMMANDS
 from cli import screen  # noqa: E402
 
 ALL += screen.COMMANDS
+
+# One party, many lists: links between subjects, and suggestions of them.
+from cli import links  # noqa: E402
+
+ALL += links.COMMANDS

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.context import Session, pass_session
+from cli.parties import echo_party
 from cli.render import render, render_object
 from cli.types import DATE, FORMAT, KIND, KNOWN_AT, MEASURE
 from ledger.vocabulary import today
@@ -179,11 +180,13 @@ def show_command(
     ):
         if value:
             click.echo(f"  {label}: {value}")
+    echo_party(report)
     click.echo("")
     render(
         [{**r.as_dict(), "status": status(r)} for r in report.designations],
         fmt,
         [
+            *(["subject_id"] if report.party else []),
             "authority",
             "regime",
             "status",
@@ -220,6 +223,7 @@ def _summary(entry: dict[str, Any]) -> str:
         return f"retracts {data['position']}: {data['reason']}"
     parts = []
     for key in (
+        "subjects",
         "name",
         "authority",
         "regime",
@@ -232,6 +236,7 @@ def _summary(entry: dict[str, Any]) -> str:
         "outcome",
         "title",
         "reason",
+        "despite",
     ):
         value = data.get(key)
         if value:

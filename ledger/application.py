@@ -43,9 +43,10 @@ from ledger.commands import (
     Retract,
 )
 from ledger.domain import (
-    WINDOW_FIELDS,
     Designation,
     LedgerAggregate,
+    Subject,
+    alt_births_unset,
     authority_uuid,
     designation_uuid,
     event_data,
@@ -63,6 +64,7 @@ from ledger.store import (
     Restored,
 )
 from ledger.unit_of_work import PAGE, Receipt, UnitOfWork, concurrent_write
+from ledger.upcasts import WINDOW_FIELDS
 from ledger.vocabulary import BUILTIN_AUTHORITIES
 
 if TYPE_CHECKING:
@@ -85,21 +87,33 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+SUBJECT_EVENTS = (Subject.Registered, Subject.Reregistered, Subject.Amended)
+
+
 class LedgerMapper(Mapper[UUID]):
-    """The library's mapper, except that a designation without a window of its own is
-    stored in version 1 form (no window fields, no class_version): the bytes that ledgers
-    wrote before windows were data, so that restoring an older export reproduces its
-    digests, and a certain designation is stored as it always was."""
+    """The library's mapper, except that a designation without a window of its own, and a
+    subject event without other birth dates, are stored in version 1 form (no such fields,
+    no class_version): the bytes that ledgers wrote before those were data, so that
+    restoring an older export reproduces its digests, and such events are stored as they
+    always were."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        old_form: tuple[str, ...] = ()
         if isinstance(domain_event, Designation.Designated | Designation.Redesignated) and (
             domain_event.window_in_reason
             or (domain_event.listed_after is None and not domain_event.start_unknown)
         ):
+            old_form = (*WINDOW_FIELDS, "window_in_reason")
+        elif isinstance(domain_event, SUBJECT_EVENTS) and (
+            domain_event.alt_birth_dates == alt_births_unset(domain_event)
+        ):
+            # No other birth date: stored as before they were kept (same bytes, same digest).
+            old_form = ("alt_birth_dates",)
+        if old_form:
             state = dict(vars(domain_event))
             originator_id = state.pop("originator_id")
             originator_version = state.pop("originator_version")
-            for name in (*WINDOW_FIELDS, "window_in_reason"):
+            for name in old_form:
                 state.pop(name, None)
             return StoredEvent(
                 originator_id=originator_id,

@@ -8,7 +8,6 @@ only through ``class_version`` and ``upcast_*``.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
@@ -28,6 +27,7 @@ from ledger.errors import (
     SubjectExists,
 )
 from ledger.timeline import UNKNOWN_START, Segment, Step, in_force, segments
+from ledger.upcasts import WINDOW_FIELDS, upcast_window
 
 UNSTAMPED = datetime(1970, 1, 1, tzinfo=UTC)
 """The timestamp of an event not yet recorded."""
@@ -138,6 +138,14 @@ class SubjectState:
     birth_date: date | None
     nationality: str | None
     position: str | None
+    alt_birth_dates: tuple[date, ...] = ()
+    """Other birth dates the sources give ("alt. DOB"), besides ``birth_date``."""
+
+
+def alt_births_unset(event: Any) -> list[date] | None:
+    """A subject event's ``alt_birth_dates`` when it says nothing of them: such an event is
+    stored and exported as before they were kept (version 1, no field)."""
+    return None if isinstance(event, Subject.Amended) else []
 
 
 class Subject(LedgerAggregate):
@@ -149,7 +157,13 @@ class Subject(LedgerAggregate):
         birth_date: date | None
         nationality: str | None
         position: str | None
+        alt_birth_dates: list[date]
         type_name: ClassVar[str] = "subject_registered"
+        class_version: ClassVar[int] = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["alt_birth_dates"] = []  # stored before they were kept
 
     class Reregistered(LedgerAggregate.Event):
         """Registered again after the first registration was retracted."""
@@ -161,7 +175,13 @@ class Subject(LedgerAggregate):
         birth_date: date | None
         nationality: str | None
         position: str | None
+        alt_birth_dates: list[date]
         type_name: ClassVar[str] = "subject_registered"
+        class_version: ClassVar[int] = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["alt_birth_dates"] = []  # stored before they were kept
 
     class Amended(LedgerAggregate.Event):
         subject_id: str
@@ -172,7 +192,14 @@ class Subject(LedgerAggregate):
         birth_date: date | None
         nationality: str | None
         position: str | None
+        alt_birth_dates: list[date] | None
+        """The other birth dates, all of them (None: unchanged)."""
         type_name: ClassVar[str] = "subject_amended"
+        class_version: ClassVar[int] = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["alt_birth_dates"] = None
 
     def state(self) -> SubjectState | None:
         return fold_subject(self.standing())
@@ -222,6 +249,7 @@ def fold_subject(events: list[LedgerAggregate.Event]) -> SubjectState | None:
                 e.birth_date,
                 e.nationality,
                 e.position,
+                tuple(e.alt_birth_dates),
             )
         elif isinstance(e, Subject.Amended) and state is not None:
             aliases = [a for a in state.aliases if a not in e.remove_aliases]
@@ -234,6 +262,9 @@ def fold_subject(events: list[LedgerAggregate.Event]) -> SubjectState | None:
                 e.birth_date if e.birth_date is not None else state.birth_date,
                 e.nationality if e.nationality is not None else state.nationality,
                 e.position if e.position is not None else state.position,
+                tuple(e.alt_birth_dates)
+                if e.alt_birth_dates is not None
+                else state.alt_birth_dates,
             )
     return state
 
@@ -468,37 +499,6 @@ def check_designation_dates(fields: dict[str, Any]) -> None:
             )
 
 
-WINDOW_FIELDS = ("listed_after", "start_unknown")
-"""The fields of a designation whose start the source left uncertain."""
-
-_DAY = r"(\d{4}-\d{2}-\d{2})"
-# The prose of ledger.adapters.reconcile before the window became data (version 1 events).
-_ADDED_BETWEEN = re.compile(
-    rf"; not on the list of {_DAY}, on that of {_DAY}"
-    rf"(?: \(its listing date is older: restored\))?: added between {_DAY} and {_DAY}\Z"
-)
-_FIRST_SEEN = re.compile(rf"; on the list published {_DAY}\Z")
-_LIST_TAG = re.compile(r"^[a-z0-9][a-z0-9-]*@\d{4}-\d{2}-\d{2}/")
-
-
-def upcast_window(state: dict[str, Any]) -> None:
-    """A version 1 designation: the window its list import wrote as prose, as data."""
-    listed_after: date | None = None
-    unknown = False
-    reason = state.get("reason") or ""
-    effective = state["effective"]
-    day = effective.isoformat() if isinstance(effective, date) else str(effective)
-    from_list = any(_LIST_TAG.match(s) for s in state.get("sources") or ())
-    if from_list and (m := _ADDED_BETWEEN.search(reason)) and m.group(2) == m.group(4) == day:
-        listed_after = date.fromisoformat(m.group(1))
-    elif from_list and (m := _FIRST_SEEN.search(reason)) and m.group(1) == day:
-        unknown = True
-    state["listed_after"] = listed_after
-    state["start_unknown"] = unknown
-    if listed_after is not None or unknown:
-        state["window_in_reason"] = True
-
-
 def window_of(event: LedgerAggregate.Event) -> tuple[date | None, bool] | None:
     """(listed_after, start_unknown) of a designation whose start is uncertain, else None."""
     if not isinstance(event, Designation.Designated | Designation.Redesignated):
@@ -674,6 +674,9 @@ def event_data(event: LedgerAggregate.Event, *, window: bool = False) -> dict[st
         if window_of(event) is None or (event.window_in_reason and not window):
             for name in WINDOW_FIELDS:
                 del data[name]
+    elif isinstance(event, Subject.Registered | Subject.Reregistered | Subject.Amended):
+        if event.alt_birth_dates == alt_births_unset(event):
+            del data["alt_birth_dates"]  # none to say: as exported before they were kept
     elif isinstance(event, Designation.Annulled):
         data["annuls"] = True
         data["sources"] = data.pop("sources")  # last, as the commands list it
@@ -690,7 +693,8 @@ def subjects_of(event: LedgerAggregate.Event) -> list[str]:
     """Subject ids the event is about."""
     if isinstance(event, Subject.Registered | Subject.Reregistered | Subject.Amended):
         return [event.subject_id]
-    if isinstance(event, Announcement.Announced):
-        return list(event.subjects)
+    subjects = getattr(event, "subjects", None)  # announcements, links
+    if isinstance(subjects, list):
+        return list(subjects)
     subject = getattr(event, "subject", None)
     return [subject] if isinstance(subject, str) else []

@@ -30,10 +30,12 @@ from ledger.domain import (
     subjects_of,
     window_of,
 )
+from ledger.links import Link
 from ledger.records import to_json
 from ledger.store import LedgerNotification, format_time
 from ledger.timeline import Segment
 from projections.dialect import dialect_of
+from projections.parties import LinkWrites
 from projections.tables import SCHEMA_VERSION, event_subjects, log, periods, subjects, tracking
 
 TRACKING_NAME = "views"
@@ -80,6 +82,7 @@ def subject_row(position: int, state: SubjectState) -> dict[str, Any]:
         "kind": state.kind,
         "aliases": list(state.aliases),
         "birth_date": state.birth_date,
+        "alt_birth_dates": [d.isoformat() for d in state.alt_birth_dates] or None,
         "nationality": state.nationality,
         "position_title": state.position,
     }
@@ -98,6 +101,7 @@ class _Writes:
     new_subjects: dict[str, dict[str, Any]] = field(default_factory=dict)
     done_subjects: list[dict[str, Any]] = field(default_factory=list)
     close_subjects: list[dict[str, Any]] = field(default_factory=list)
+    links: LinkWrites = field(default_factory=LinkWrites)
 
     def close_period(self, designation_id: str, seg: Segment, position: int) -> None:
         key = (designation_id, seg.valid_from)
@@ -145,6 +149,7 @@ class _Writes:
         bulk_insert(conn, subjects, self.done_subjects + list(self.new_subjects.values()))
         bulk_insert(conn, log, list(self.log_rows.values()))
         bulk_insert(conn, event_subjects, self.subject_links)
+        self.links.flush(conn, bulk_insert)
         if self.log_retracted:
             conn.execute(
                 update(log)
@@ -318,6 +323,8 @@ class Projector:
                     w.close_subject(sid, p)
                 if new_subject is not None:
                     w.new_subjects[sid] = subject_row(p, new_subject)
+        elif isinstance(agg, Link):
+            w.links.apply(before, agg, p)
 
 
 def tracked_position(conn: Connection, *, lock: bool = False) -> int | None:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump when a table changes: projections older than this are rebuilt from the log."""
 
 metadata = MetaData()
@@ -68,6 +68,7 @@ subjects = Table(
     Column("kind", String(20), nullable=False),
     Column("aliases", JSON, nullable=False),
     Column("birth_date", Date),
+    Column("alt_birth_dates", JSON),  # ISO dates; null: none
     Column("nationality", Text),
     Column("position_title", Text),
     Index("view_subjects_id", "subject_id", "rec_from", unique=True),
@@ -101,4 +102,20 @@ periods = Table(
     Index("view_periods_subject", "subject_id", "valid_from"),
 )
 
-VIEW_TABLES = [tracking, log, event_subjects, subjects, periods]
+# One row per stretch of record time in which two subjects' link stood (projections.parties).
+links = Table(
+    "view_links",
+    metadata,
+    Column("link_id", String(36), nullable=False),
+    Column("rec_from", BigInteger, nullable=False),
+    Column("rec_to", BigInteger),
+    Column("subject_a", Text, nullable=False),
+    Column("subject_b", Text, nullable=False),
+    Column("link_version", Integer, nullable=False),
+    # the version of the ``linked`` event in effect (its reason is in view_log)
+    Index("view_links_a", "subject_a", "rec_from"),
+    Index("view_links_b", "subject_b", "rec_from"),
+    Index("view_links_id", "link_id", "rec_from", unique=True),
+)
+
+VIEW_TABLES = [tracking, log, event_subjects, subjects, periods, links]

@@ -17,7 +17,7 @@ from ledger import Ledger
 from ledger.errors import InvalidValue, ProjectionsBehind, ReadOnly
 from ledger.store import format_time
 from ledger.vocabulary import today
-from projections import queries
+from projections import parties, queries
 from projections.catchup import (
     BATCH,
     CACHE_SIZE,
@@ -309,7 +309,7 @@ class Views:
     ) -> queries.SubjectReport:
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
-            return queries.show(conn, subject_id, at=self._day(at), k=k)
+            return parties.show(conn, subject_id, at=self._day(at), k=k)
 
     def timeline(
         self, subject_id: str, *, known_at: str | KnownAt | None = None

@@ -24,10 +24,12 @@ from ledger.commands import (
     Command,
     Delist,
     Designate,
+    Link,
     RecordRuling,
     RegisterAuthority,
     RegisterSubject,
     Retract,
+    Unlink,
     fields_of,
     markdown_table,
 )
@@ -47,7 +49,12 @@ APPEND_COMMANDS: dict[tuple[str, ...], type[Command]] = {
     ("announce",): Announce,
     ("ruling",): RecordRuling,
     ("retract",): Retract,
+    ("link",): Link,
+    ("unlink",): Unlink,
 }
+
+FACE_OPTIONS = {("subject", "add"): {"quiet"}}
+"""Options of the command line alone (what it prints), not fields of the command."""
 
 
 def click_command(path: tuple[str, ...]) -> click.Command:
@@ -76,15 +83,17 @@ def test_each_append_command_takes_exactly_the_fields_of_its_command(
     path: tuple[str, ...],
 ) -> None:
     command = APPEND_COMMANDS[path]
-    params = {p.name: p for p in click_command(path).params if p.name is not None}
+    face = FACE_OPTIONS.get(path, set())
+    params = {p.name: p for p in click_command(path).params if p.name not in (None, *face)}
     fields = {name: (kind, required) for name, _, kind, required in fields_of(command)}
     assert set(params) == set(fields)
     for name, (kind, required) in fields.items():
         param = params[name]
         is_flag = isinstance(param, click.Option) and param.is_flag
-        assert param.multiple == (kind == "texts"), name
+        many = param.multiple or (isinstance(param, click.Argument) and param.nargs > 1)
+        assert many == (kind in ("texts", "dates", "opt_dates")), name
         assert is_flag == (kind == "bool"), name
-        if kind in ("date", "opt_date"):
+        if kind in ("date", "opt_date", "dates", "opt_dates"):
             assert param.type is DATE, name
         if kind == "int":
             assert isinstance(param.type, click.types.IntParamType), name
