@@ -19,9 +19,8 @@ def warn_if_known(session: Session, subject_id: str) -> None:
     from projections.suggest import similar
 
     for other in similar(session.views, subject_id):
-        born = ", ".join(
-            str(d) for d in sorted({other.birth_date, *other.alt_birth_dates} - {None})
-        )
+        dates = {*other.alt_birth_dates, *([other.birth_date] if other.birth_date else [])}
+        born = ", ".join(str(d) for d in sorted(dates))
         click.echo(
             f"Warning: {subject_id} may be {other.subject_id} ({other.name}, born {born}); "
             f"if they are one party: sanctions link {subject_id} {other.subject_id} "
