@@ -174,7 +174,12 @@ def show_command(
     click.echo(f"{s.name} ({s.subject_id}, {s.kind})")
     for label, value in (
         ("aliases", ", ".join(s.aliases)),
-        ("born", s.birth_date.isoformat() if s.birth_date else ""),
+        (
+            "born",
+            ", or ".join(
+                d.isoformat() for d in [*filter(None, [s.birth_date]), *s.alt_birth_dates]
+            ),
+        ),
         ("nationality", s.nationality or ""),
         ("position", s.position or ""),
     ):

@@ -143,8 +143,7 @@ class SubjectState:
 
 
 def alt_births_unset(event: Any) -> list[date] | None:
-    """A subject event's ``alt_birth_dates`` when it says nothing of them: such an event is
-    stored and exported as before they were kept (version 1, no field)."""
+    """``alt_birth_dates`` saying nothing: stored and exported as before (version 1)."""
     return None if isinstance(event, Subject.Amended) else []
 
 
@@ -225,7 +224,7 @@ class Subject(LedgerAggregate):
         missing = [a for a in fields["remove_aliases"] if a not in state.aliases]
         if missing:
             raise InvalidValue(f"{state.subject_id} has no alias {missing[0]!r}")
-        if not any(v for k, v in fields.items() if k not in _NOT_CHANGES):
+        if not any(v or _cleared(k, v) for k, v in fields.items() if k not in _NOT_CHANGES):
             raise InvalidValue(
                 "nothing to amend: give --name, --kind, --alias, --remove-alias, "
                 "--birth-date, --nationality or --position"
@@ -234,6 +233,7 @@ class Subject(LedgerAggregate):
 
 
 _NOT_CHANGES = frozenset({"subject_id", "recorded_by", "sources"})
+_cleared = lambda k, v: k == "alt_birth_dates" and v is not None  # noqa: E731 - [] clears
 
 
 def fold_subject(events: list[LedgerAggregate.Event]) -> SubjectState | None:
