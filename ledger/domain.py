@@ -138,8 +138,7 @@ class SubjectState:
     birth_date: date | None
     nationality: str | None
     position: str | None
-    alt_birth_dates: tuple[date, ...] = ()
-    """Other birth dates the sources give ("alt. DOB"), besides ``birth_date``."""
+    alt_birth_dates: tuple[date, ...] = ()  # other birth dates the sources give ("alt. DOB")
 
 
 def alt_births_unset(event: Any) -> list[date] | None:
@@ -233,7 +232,10 @@ class Subject(LedgerAggregate):
 
 
 _NOT_CHANGES = frozenset({"subject_id", "recorded_by", "sources"})
-_cleared = lambda k, v: k == "alt_birth_dates" and v is not None  # noqa: E731 - [] clears
+
+
+def _cleared(k: str, v: Any) -> bool:
+    return k == "alt_birth_dates" and v is not None  # [] clears them: a change
 
 
 def fold_subject(events: list[LedgerAggregate.Event]) -> SubjectState | None:
