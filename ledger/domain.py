@@ -190,8 +190,7 @@ class Subject(LedgerAggregate):
         birth_date: date | None
         nationality: str | None
         position: str | None
-        alt_birth_dates: list[date] | None
-        """The other birth dates, all of them (None: unchanged)."""
+        alt_birth_dates: list[date] | None  # all the other birth dates; None: unchanged
         type_name: ClassVar[str] = "subject_amended"
         class_version: ClassVar[int] = 2
 
@@ -223,7 +222,7 @@ class Subject(LedgerAggregate):
         missing = [a for a in fields["remove_aliases"] if a not in state.aliases]
         if missing:
             raise InvalidValue(f"{state.subject_id} has no alias {missing[0]!r}")
-        if not any(v or _cleared(k, v) for k, v in fields.items() if k not in _NOT_CHANGES):
+        if not any(v or (k, v) == (_ALT, []) for k, v in fields.items() if k not in _NOT_CHANGES):
             raise InvalidValue(
                 "nothing to amend: give --name, --kind, --alias, --remove-alias, "
                 "--birth-date, --nationality or --position"
@@ -232,10 +231,7 @@ class Subject(LedgerAggregate):
 
 
 _NOT_CHANGES = frozenset({"subject_id", "recorded_by", "sources"})
-
-
-def _cleared(k: str, v: Any) -> bool:
-    return k == "alt_birth_dates" and v is not None  # [] clears them: a change
+_ALT = "alt_birth_dates"  # [] clears them: a change
 
 
 def fold_subject(events: list[LedgerAggregate.Event]) -> SubjectState | None:
