@@ -6,8 +6,11 @@ from __future__ import annotations
 import click
 
 from cli.context import Session, pass_session
+from cli.queries import format_option, known_at_option
+from cli.render import render
 from cli.types import sources_option
 from ledger.commands import Link, Unlink
+from projections.suggest import DEFAULT_MIN_SCORE, as_rows, suggest
 
 
 @click.command("link")
@@ -60,4 +63,72 @@ def unlink(
     session.recorded([session.ledger.run(command)])
 
 
-COMMANDS: list[click.Command] = [link, unlink]
+@click.group("links")
+def links() -> None:
+    """Links between subjects of several lists: suggestions to review.
+
+    \b
+    Example:
+      sanctions links suggest --authority UN --with US-OFAC
+    """
+
+
+@links.command("suggest")
+@click.option("--authority", "-a", default=None, help="One side: subjects this one designates.")
+@click.option("--with", "with_", default=None, help="The other side: subjects it designates.")
+@click.option(
+    "--min-score",
+    type=float,
+    default=None,
+    help=f"The lowest score listed (default {DEFAULT_MIN_SCORE}).",
+)
+@known_at_option
+@format_option
+@pass_session
+def suggest_command(
+    session: Session,
+    authority: str | None,
+    with_: str | None,
+    min_score: float | None,
+    known_at: str | None,
+    fmt: str,
+) -> None:
+    """Pairs of subjects that may be one party, best first, with the evidence; writes nothing.
+
+    Pairs already one party, unlinked by someone, or of different kinds are left out. The
+    score is the names' (as 'search' scores them), raised by a birth date in common and
+    lowered when birth dates or nationalities differ. 'sanctions import' of the accepted
+    pairs as 'linked' lines records them all or nothing.
+
+    \b
+    Example:
+      sanctions links suggest --authority UN --with US-OFAC --format csv > review.csv
+    """
+    found = suggest(
+        session.views,
+        authority=authority,
+        with_=with_,
+        min_score=DEFAULT_MIN_SCORE if min_score is None else min_score,
+        known_at=known_at,
+    )
+    if fmt == "json":
+        render([s.as_dict() for s in found], fmt)
+        return
+    render(as_rows(found), fmt, SUGGESTION_COLUMNS, empty="No suggestion.")
+
+
+SUGGESTION_COLUMNS = [
+    "score",
+    "subject_a",
+    "name_a",
+    "authorities_a",
+    "subject_b",
+    "name_b",
+    "authorities_b",
+    "name_score",
+    "birth_date",
+    "nationality",
+    "kind",
+]
+
+COMMANDS: list[click.Command] = [link, unlink, links]

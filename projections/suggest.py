@@ -10,6 +10,8 @@ the nationalities differ (``pair_score``). No names from any list are built in.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +38,21 @@ BIRTH_DIFFERS = 0.25
 
 COUNTRY_DIFFERS = 0.05
 """Taken off when both give a nationality and they differ."""
+
+NAME_ONLY = 0.05
+"""Taken off for organizations, vessels and aircraft: their name is the only evidence, so
+it must match more closely (``Korea Pugang Trading`` is not ``Korea Namgang Trading``)."""
+
+MARGIN = 0.03
+"""A subject's suggestions: its best pair and those within this of it, on either side (the
+same company on both lists outscores its namesakes; those are left out)."""
+
+LEGAL_FORMS = frozenset(["co", "company", "corp", "corporation", "inc", "llc", "ltd", "limited"])
+"""Words of a company's legal form: an organization's name is also compared without them."""
+
+PERSON_BIRTH_UNKNOWN = 0.15
+"""Taken off for two persons when one gives no birth date: a namesake is common, and a name
+alone does not make a person the same (measured: bench/results/links.json)."""
 
 
 @dataclass(frozen=True)
@@ -87,9 +104,31 @@ def pair_score(e: Evidence) -> float:
         value += SAME_BIRTH
     elif e.birth_date == "differs":
         value -= BIRTH_DIFFERS
+    elif e.kind == "person":
+        value -= PERSON_BIRTH_UNKNOWN
+    if e.kind != "person":
+        value -= NAME_ONLY
     if e.nationality == "differs":
         value -= COUNTRY_DIFFERS
     return round(max(0.0, min(1.0, value)), 3)
+
+
+def plain(s: SubjectRow) -> SubjectRow:
+    """An organization, vessel or aircraft with its names also written without an
+    abbreviation in brackets (``... (OMM)``) and without the words of a legal form."""
+    if s.kind == "person":
+        return s
+    extra = []
+    for name in [s.name, *s.aliases]:
+        bare = _BRACKETS.sub(" ", name)
+        kept = [w for w in bare.split() if words(w) and words(w)[0] not in LEGAL_FORMS]
+        text = " ".join(kept)
+        if kept and text != name and text not in extra:
+            extra.append(text)
+    return dataclasses.replace(s, aliases=[*s.aliases, *extra]) if extra else s
+
+
+_BRACKETS = re.compile(r"\([^)]*\)")
 
 
 def best_names(
@@ -177,20 +216,23 @@ def suggest(
     with views.engine.connect() as conn:
         party = groups(conn, k=k)
         refused = unlinked_pairs(conn, k=k)
-    index = build_index(right)
+    index = build_index(plain(s) for s in right)
     floor = max(0.0, min_score - SAME_BIRTH)
     found: dict[tuple[str, str], Suggestion] = {}
-    for a in left:
+    for a in map(plain, left):
+        pa = party.get(a.subject_id, a.subject_id)
         for bid, (name_score, names) in best_names(index, a, floor, limit).items():
-            if bid == a.subject_id or party.get(bid, bid) == party.get(a.subject_id, a.subject_id):
+            pb = party.get(bid, bid)
+            if pa == pb or (min(a.subject_id, bid), max(a.subject_id, bid)) in refused:
                 continue
-            pair = (min(a.subject_id, bid), max(a.subject_id, bid))
-            if pair in refused or pair in found:
-                continue
+            pair = (min(pa, pb), max(pa, pb))  # one suggestion per two parties: the best
             b = everyone[bid]
             e = evidence(a, b, name_score, names)
             value = pair_score(e)
-            if value >= min_score:
+            held = found.get(pair)
+            if value >= min_score and (
+                held is None or _rank(value, e) < _rank(held.score, held.evidence)
+            ):
                 found[pair] = Suggestion(
                     a.subject_id,
                     a.name,
@@ -201,7 +243,22 @@ def suggest(
                     by.get(a.subject_id, []),
                     by.get(bid, []),
                 )
-    return sorted(found.values(), key=lambda s: (-s.score, s.subject_a, s.subject_b))
+    return sorted(_near_best(found.values()), key=lambda s: _rank(s.score, s.evidence))
+
+
+def _near_best(found: Iterable[Suggestion]) -> list[Suggestion]:
+    """Each subject's best suggestion and those within ``MARGIN`` of it, on both sides."""
+    found = list(found)
+    best: dict[str, float] = {}
+    for s in found:
+        for sid in (s.subject_a, s.subject_b):
+            best[sid] = max(best.get(sid, 0.0), s.score)
+    return [s for s in found if s.score >= max(best[s.subject_a], best[s.subject_b]) - MARGIN]
+
+
+def _rank(score: float, e: Evidence) -> tuple[float, int, float, list[str]]:
+    """Best first: the score, then a birth date in common, then the names' own score."""
+    return (-score, ["same", "unknown", "differs"].index(e.birth_date), -e.name_score, e.names)
 
 
 def as_rows(found: Iterable[Suggestion]) -> list[dict[str, object]]:
