@@ -10,7 +10,22 @@ from cli.render import render
 
 if TYPE_CHECKING:
     from cli.context import Session
-    from projections.queries import SubjectReport
+    from projections.queries import Listing, SubjectReport
+
+
+PARTY_COLUMNS = ["party", "subjects", "names", "authorities", "regimes"]
+
+
+def render_parties(
+    session: Session,
+    listings: list[Listing],
+    authority: str | None,
+    known_at: str | None,
+    fmt: str,
+) -> None:
+    """``list --parties``: the listings grouped by party, one row each."""
+    rows = session.views.parties(listings, authority=authority, known_at=known_at)
+    render([r.as_dict() for r in rows], fmt, PARTY_COLUMNS, empty="No party in force.")
 
 
 def warn_if_known(session: Session, subject_id: str) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.context import Session, pass_session
-from cli.parties import echo_party
+from cli.parties import echo_party, render_parties
 from cli.render import render, render_object
 from cli.types import DATE, FORMAT, KIND, KNOWN_AT, MEASURE
 from ledger.vocabulary import today
@@ -81,6 +81,12 @@ include_uncertain_option = click.option(
 @at_option
 @known_at_option
 @include_uncertain_option
+@click.option(
+    "--parties",
+    is_flag=True,
+    help="One row per party (subjects linked as one), naming its subjects and all its "
+    "authorities and regimes; --authority keeps the parties it designates.",
+)
 @format_option
 @pass_session
 def list_command(
@@ -92,6 +98,7 @@ def list_command(
     at: date | None,
     known_at: str | None,
     include_uncertain: bool,
+    parties: bool,
     fmt: str,
 ) -> None:
     """Who is sanctioned on a date: one row per designation in force.
@@ -105,9 +112,10 @@ def list_command(
       sanctions list --authority EU --at 2021-03-03
       sanctions list --authority US-OFAC --at 2021-03-01 --known-at 2021-03-10 --format json
       sanctions list --authority US-OFAC --at 2021-06-15 --include-uncertain
+      sanctions list --parties --authority UN --at 2018-11-01
     """
     rows = session.views.listings(
-        authority=authority,
+        authority=None if parties else authority,
         regime=regime,
         measure=measure,
         kind=kind,
@@ -116,6 +124,9 @@ def list_command(
         include_uncertain=True,
     )
     shown = rows if include_uncertain else [r for r in rows if r.certain]
+    if parties:
+        render_parties(session, shown, authority, known_at, fmt)
+        return
     columns = LIST_COLUMNS + (["certain", "window"] if include_uncertain else [])
     uncertain = len(rows) - len(shown)
     # Never a bare "none" while some are possibly in force: the note below says how many.

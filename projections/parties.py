@@ -18,7 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from ledger.domain import LedgerAggregate
 from ledger.links import Link
 from projections import queries
-from projections.queries import PartyLink, SubjectReport, known
+from projections.queries import PartyLink, Row, SubjectReport, known
 from projections.tables import event_subjects, links, log
 
 # ------------------------------------------------------------------ the catch-up's hook
@@ -187,3 +187,48 @@ def unlinked_pairs(conn: Connection, *, k: int) -> set[tuple[str, str]]:
         for r in conn.execute(select(links.c.subject_a, links.c.subject_b).where(known(links, k)))
     }
     return {(a, b) for a, b in pairs if (a, b) not in linked}
+
+
+@dataclass(frozen=True)
+class PartyRow(Row):
+    """One party in force on a date: its subjects, their names, authorities and regimes."""
+
+    party: str
+    """The party's first subject id."""
+    subjects: list[str]
+    names: list[str]
+    authorities: list[str]
+    regimes: list[str]
+    designations: list[queries.Listing]
+
+
+def party_rows(
+    conn: Connection, listings: list[queries.Listing], *, k: int, authority: str | None = None
+) -> list[PartyRow]:
+    """The listings grouped by party as known at ``k``; with ``authority``, only the
+    parties it designates (with all their other authorities)."""
+    root = groups(conn, k=k)
+    members: dict[str, set[str]] = {}
+    for sid, r in root.items():
+        members.setdefault(r, set()).add(sid)
+    by_party: dict[str, list[queries.Listing]] = {}
+    for x in listings:
+        by_party.setdefault(root.get(x.subject_id, x.subject_id), []).append(x)
+    names = {r.subject_id: r.name for r in queries.subjects_known(conn, k=k)} if by_party else {}
+    rows = []
+    for party, found in sorted(by_party.items()):
+        authorities = sorted({x.authority for x in found})
+        if authority and authority.upper() not in authorities:
+            continue
+        ids = sorted(members.get(party, {party}))
+        rows.append(
+            PartyRow(
+                party=party,
+                subjects=ids,
+                names=list(dict.fromkeys(names.get(i, i) for i in ids)),
+                authorities=authorities,
+                regimes=sorted({f"{x.authority}: {x.regime}" for x in found}),
+                designations=found,
+            )
+        )
+    return rows

@@ -28,7 +28,7 @@ from ledger.errors import IntegrityFailure, InvalidValue, UnknownAuthority
 from ledger.integrity import KeptHead, stored_rows, verify_chain
 from ledger.records import parse_date, to_json
 from ledger.vocabulary import SUBJECT_KINDS, today
-from projections import queries
+from projections import parties, queries
 from projections.matching import (
     DEFAULT_THRESHOLD,
     MATCHER_VERSION,
@@ -217,6 +217,15 @@ class Hit(Row):
     matched: str
     reasons: list[str]
     designations: list[Designation]
+    """Those of its whole party (see ``party``)."""
+    party: list[str] = field(default_factory=list)
+    """The other subjects linked with it as one party; their designations are included."""
+
+    def as_dict(self) -> dict[str, Any]:
+        found = super().as_dict()
+        if not self.party:  # as certified before parties: old certificates still check
+            del found["party"]
+        return found
 
 
 @dataclass(frozen=True)
@@ -294,7 +303,11 @@ class Screening:
             subjects = [
                 s for s in queries.subjects_known(conn, k=k) if s.subject_id in self.designations
             ]
+            self.party_of = parties.groups(conn, k=k)
         self.index: MatchIndex = build_index(subjects)
+        self.members: dict[str, list[str]] = {}
+        for sid, root in sorted(self.party_of.items()):
+            self.members.setdefault(root, []).append(sid)
 
     def screen(self, row: InputRow) -> Screened:
         def answer(
@@ -322,18 +335,29 @@ class Screening:
             )
         except InvalidValue as e:
             return answer("error", None, [], str(e))
-        hits = [
-            Hit(
-                c.subject.subject_id,
-                c.subject.name,
-                c.subject.kind,
-                c.score,
-                c.matched,
-                list(c.reasons),
-                self.designations[c.subject.subject_id],
+        hits = []
+        seen: set[str] = set()
+        for c in found:  # best first: a party once, by its best-matching subject
+            sid = c.subject.subject_id
+            root = self.party_of.get(sid, sid)
+            if root in seen:
+                continue
+            seen.add(root)
+            others = [m for m in self.members.get(root, [sid]) if m != sid]
+            designations = [d for m in [sid, *others] for d in self.designations.get(m, [])]
+            who = c.subject
+            hits.append(
+                Hit(
+                    sid,
+                    who.name,
+                    who.kind,
+                    c.score,
+                    c.matched,
+                    list(c.reasons),
+                    designations,
+                    others,
+                )
             )
-            for c in found
-        ]
         verdict = "clear"
         for h in hits:
             s = status(h.score, threshold)

@@ -372,6 +372,18 @@ class Views:
         with self.engine.connect() as conn:
             return queries.facts(conn, "ruling_recorded", at=at, k=k, subject=subject)
 
+    def parties(
+        self,
+        listings: list[queries.Listing],
+        *,
+        authority: str | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> list[parties.PartyRow]:
+        """Listings (as ``listings`` gave them) grouped by party as known at the same K."""
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return parties.party_rows(conn, listings, k=k, authority=authority)
+
     def subjects(self, *, known_at: str | KnownAt | None = None) -> list[queries.SubjectRow]:
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
