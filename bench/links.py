@@ -103,9 +103,23 @@ def quality(views: Views, true_pairs: set[tuple[str, str]]) -> dict[str, Any]:
             }
         )
     at_default = {(s.subject_a, s.subject_b): s for s in found if s.score >= DEFAULT_MIN_SCORE}
+    review = json.loads((ROOT / "bench" / "links_review.json").read_text(encoding="utf-8"))
+    verdicts = {(r["un"], r["ofac"]): r["same_party"] for r in review["reviewed"]}
+    confirmed = {p for p, same in verdicts.items() if same}
+    checked = truth_checked = true_pairs | confirmed
+    hit = len(set(at_default) & checked)
+    unreviewed = sorted(set(at_default) - true_pairs - set(verdicts))
     false_pos = [at_default[p] for p in sorted(set(at_default) - true_pairs)]
     missed = sorted(true_pairs - set(at_default))
     return {
+        "at_default_with_hand_checked_truth": {
+            "truth_pairs": len(truth_checked),
+            "added_by_hand": len(confirmed),
+            "suggested": len(at_default),
+            "precision": round(hit / len(at_default), 4) if at_default else None,
+            "recall": round(hit / len(checked), 4),
+            "not_reviewed": [list(p) for p in unreviewed],
+        },
         "seconds_all_scores": round(seconds, 2),
         "by_min_score": rows,
         "false_positives_by_birth_evidence": _count(f.evidence.birth_date for f in false_pos),

@@ -103,12 +103,12 @@ class Link(LedgerAggregate):
     def link(cls, agg: Link | None, a: SubjectState, b: SubjectState, **fields: Any) -> Link:
         """Record that ``a`` and ``b`` are one party; refused when the rules say they
         cannot be, or when they are linked already."""
+        if agg is not None and agg.standing_link() is not None:
+            raise Conflict(f"{a.subject_id} and {b.subject_id} are already linked")
         check_same_party(a, b, fields["despite"])
         fields["subjects"] = [a.subject_id, b.subject_id]
         if agg is None:
             return cls._create(cls.Linked, id=link_uuid(a.subject_id, b.subject_id), **fields)
-        if agg.standing_link() is not None:
-            raise Conflict(f"{a.subject_id} and {b.subject_id} are already linked")
         agg.trigger_event(cls.Relinked, **fields)
         return agg
 

@@ -274,6 +274,7 @@ class Projector:
         event = rec.event
         old_segments = before.segments() if isinstance(before, Designation) else []
         old_subject = before.state() if isinstance(before, Subject) else None
+        old_link = before.standing_link() if isinstance(before, Link) else None
         agg = cast(LedgerAggregate, event.mutate(before))
         self._remember(agg)
         p = rec.position
@@ -324,7 +325,7 @@ class Projector:
                 if new_subject is not None:
                     w.new_subjects[sid] = subject_row(p, new_subject)
         elif isinstance(agg, Link):
-            w.links.apply(before, agg, p)
+            w.links.apply(old_link, agg, p)
 
 
 def tracked_position(conn: Connection, *, lock: bool = False) -> int | None:

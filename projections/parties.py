@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
-from ledger.domain import LedgerAggregate
 from ledger.links import Link
 from projections import queries
 from projections.queries import PartyLink, Row, SubjectReport, known
@@ -32,10 +31,9 @@ class LinkWrites:
     done: list[dict[str, Any]] = field(default_factory=list)
     close: list[dict[str, Any]] = field(default_factory=list)
 
-    def apply(self, before: LedgerAggregate | None, agg: Link, position: int) -> None:
-        """After one event of a pair's aggregate: close and open rows where the link
-        in effect changed (a link, an unlink, a retraction of either)."""
-        old = before.standing_link() if isinstance(before, Link) else None
+    def apply(self, old: Link.Linked | Link.Relinked | None, agg: Link, position: int) -> None:
+        """After one event of a pair's aggregate (``old``: its link in effect before it):
+        close and open rows where that changed (a link, an unlink, a retraction of either)."""
         new = agg.standing_link()
         if old is new or (
             old is not None and new is not None and old.originator_version == new.originator_version
