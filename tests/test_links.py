@@ -360,3 +360,41 @@ def test_an_unlinked_pair_is_not_suggested_again(two_lists: Sanctions) -> None:
         ["links", "suggest", "--min-score", "1.5"],
         "Error: --min-score 1.5 is not a score: give one in (0, 1]",
     )
+
+
+def test_export_ftm_writes_one_entity_per_party_with_its_referents(
+    two_lists: Sanctions, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    s = two_lists
+    out = Path(str(tmp_path)) / "party.ftm.json"
+    s.ok("link", "eu-krasnov", "ofac-1", "--reason", "same man")
+    s.ok("export-ftm", "--at", "2021-03-03", str(out))
+    entities = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    people = [e for e in entities if e["schema"] == "Person"]
+    assert [(p["id"], p["referents"]) for p in people] == [("eu-krasnov", ["eu-krasnov", "ofac-1"])]
+    assert "KRASNOV, Igor" in people[0]["properties"]["alias"]
+    sanctions = [e for e in entities if e["schema"] == "Sanction"]
+    assert sorted(x["properties"]["program"][0] for x in sanctions) == ["EO 13661", GHR]
+    assert {x["properties"]["entity"][0] for x in sanctions} == {"eu-krasnov"}
+    s.ok("export-ftm", "--at", "2021-03-03", "--known-at", "4", str(out))
+    apart = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(e["id"] for e in apart if e["schema"] == "Person") == ["eu-krasnov", "ofac-1"]
+    assert all("referents" not in e for e in apart)
+
+
+def test_the_http_api_and_page_show_the_party(two_lists: Sanctions) -> None:
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    s = two_lists
+    s.ok("link", "eu-krasnov", "ofac-1", "--reason", "same man on both lists")
+    with TestClient(create_app(s.url)) as client:
+        api = client.get("/api/subjects/ofac-1", params={"at": "2021-03-03"}).json()
+        page = client.get("/subjects/ofac-1", params={"at": "2021-03-03"}).text
+    assert api == show(s, "ofac-1")
+    assert "One party with 1 other subject(s)" in page
+    assert "same man on both lists" in page
+    assert "<td>eu-krasnov</td><td>EU</td>" in page
