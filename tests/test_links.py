@@ -398,3 +398,40 @@ def test_the_http_api_and_page_show_the_party(two_lists: Sanctions) -> None:
     assert "One party with 1 other subject(s)" in page
     assert "same man on both lists" in page
     assert "<td>eu-krasnov</td><td>EU</td>" in page
+
+
+def test_a_subject_without_other_birth_dates_is_stored_as_before_they_were_kept(
+    sqlite_url: str,
+) -> None:
+    """The old form (no field, no class_version): old ledgers' bytes and digests hold, and
+    a subject with other birth dates is version 2, read back as written."""
+    import sqlite3
+
+    s = Sanctions(sqlite_url, init=False)
+    s.ok("subject", "add", "Plain Person", "--birth-date", "1970-01-01", "--quiet")
+    s.ok(
+        "subject",
+        "add",
+        "Two Births",
+        "--birth-date",
+        "1970-01-01",
+        "--alt-birth-date",
+        "1971-02-03",
+        "--quiet",
+    )
+    s.ok("subject", "amend", "plain-person", "--position", "Clerk")
+    s.ok("subject", "amend", "two-births", "--alt-birth-date", "1972-03-04")
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        states = [
+            json.loads(r[0])
+            for r in db.execute("SELECT state FROM ledger_events ORDER BY position")
+        ]
+    assert "alt_birth_dates" not in states[0] and "class_version" not in states[0]
+    iso = {"_type_": "date_iso", "_data_": "1971-02-03"}
+    assert states[1]["alt_birth_dates"] == [iso] and states[1]["class_version"] == 2
+    assert "alt_birth_dates" not in states[2] and "class_version" not in states[2]
+    assert states[3]["alt_birth_dates"] == [{**iso, "_data_": "1972-03-04"}]
+    report = show(s, "two-births")
+    assert report["subject"]["alt_birth_dates"] == ["1972-03-04"]  # type: ignore[index]
+    assert s.ok("verify").exit_code == 0
