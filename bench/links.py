@@ -194,6 +194,7 @@ def main() -> None:
     un = list(parse("un", UN_FILE).entries)
     ofac = list(parse("ofac-sdn", OFAC_DIR, published=OFAC_PUBLISHED).entries)
     true_pairs = truth(un, ofac)
+    kinds = {e.subject_id: e.kind for e in un}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ledger = Ledger.init(f"sqlite:///{folder / 'lists.db'}", user="bench")
@@ -206,7 +207,7 @@ def main() -> None:
                 "pairs": len(true_pairs),
                 "un_entries_in_a_pair": len({u for u, _ in true_pairs}),
                 "ofac_entries_in_a_pair": len({o for _, o in true_pairs}),
-                "persons": sum(1 for u, _ in true_pairs if u.startswith("un-qdi") or "-i" in u),
+                "persons": sum(1 for u, _ in true_pairs if kinds[u] == "person"),
                 "how": __doc__.split("\n\n")[1].replace("\n", " "),
             },
             "entries": {"un": len(un), "ofac": len(ofac)},

@@ -74,6 +74,15 @@ def test_real_lists_keep_every_birth_date_and_link_into_parties(sanctions: Sanct
     assert len(linked) == 20
     assert all(p["authorities"] == ["UN", "US-OFAC"] for p in linked)
     assert len(parties) == len({p["party"] for p in parties})
+    un_name = next(e.name for e in un if e.subject_id == first["subject_a"])
+    hits = json.loads(s.ok("search", un_name, "--format", "json").stdout)
+    ids = [h["subject_id"] for h in hits]
+    assert first["subject_b"] not in ids or first["subject_a"] not in ids  # the party once
+    (hit,) = [h for h in hits if first["subject_a"] in [h["subject_id"], *h["party"]]]
+    assert {x.split(":")[0] for x in hit["sanctions"]} == {"UN", "US-OFAC"}
+    history = json.loads(s.ok("history", first["subject_a"], "--format", "json").stdout)
+    assert history[-1]["type"] == "linked"
+
     suggested_again = json.loads(
         s.ok(
             "links", "suggest", "--authority", "UN", "--with", "US-OFAC", "--format", "json"
