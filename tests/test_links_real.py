@@ -6,6 +6,7 @@ finds its subjects in the files themselves."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from lists_support import OFAC_DIR, OFAC_PUBLISHED, UN_FILE, import_file, need
 from support import Sanctions
@@ -13,7 +14,9 @@ from support import Sanctions
 from ledger.adapters import parse
 
 
-def test_real_lists_keep_every_birth_date_and_link_into_parties(sanctions: Sanctions) -> None:
+def test_real_lists_keep_every_birth_date_and_link_into_parties(
+    sanctions: Sanctions, tmp_path: Path
+) -> None:
     s = sanctions
     un = [e for e in parse("un", need(UN_FILE)).entries]
     ofac = [e for e in parse("ofac-sdn", need(OFAC_DIR), published=OFAC_PUBLISHED).entries]
@@ -82,6 +85,13 @@ def test_real_lists_keep_every_birth_date_and_link_into_parties(sanctions: Sanct
     assert {x.split(":")[0] for x in hit["sanctions"]} == {"UN", "US-OFAC"}
     history = json.loads(s.ok("history", first["subject_a"], "--format", "json").stdout)
     assert history[-1]["type"] == "linked"
+
+    out = tmp_path / "entities.json"
+    s.ok("export-ftm", str(out))
+    entities = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    merged = [e for e in entities if "referents" in e]
+    assert len(merged) == 20
+    assert all(e["id"] == min(e["referents"]) for e in merged)
 
     suggested_again = json.loads(
         s.ok(
