@@ -526,7 +526,7 @@ def references(
 
 
 def _pair(uow: UnitOfWork, subjects: Iterable[str]) -> tuple[Subject, Subject]:
-    ids = [check_text(s, "subject") for s in subjects]
+    ids = [check_text(s, "subjects") for s in subjects]
     if len(ids) != 2:
         raise InvalidValue(f"a link names two subjects, not {len(ids)}")
     return registered_subject(uow, ids[0]), registered_subject(uow, ids[1])
@@ -534,34 +534,29 @@ def _pair(uow: UnitOfWork, subjects: Iterable[str]) -> tuple[Subject, Subject]:
 
 @handles(Link)
 def link(uow: UnitOfWork, c: Link) -> None:
+    fields = {  # the values first: a bad one is named before any lookup
+        "reason": check_text(c.reason, "reason"),
+        "despite": optional(c.despite, "despite"),
+        "recorded_by": uow.by,
+        "sources": texts(c.sources, "source"),
+    }
     a, b = (agg.state() for agg in _pair(uow, c.subjects))
     assert a is not None and b is not None
     agg = LinkAggregate.link(
-        uow.get(link_uuid(a.subject_id, b.subject_id), LinkAggregate),
-        a,
-        b,
-        reason=check_text(c.reason, "reason"),
-        despite=optional(c.despite, "despite"),
-        recorded_by=uow.by,
-        sources=texts(c.sources, "source"),
+        uow.get(link_uuid(a.subject_id, b.subject_id), LinkAggregate), a, b, **fields
     )
     uow.collect(agg, f"linked {a.subject_id} and {b.subject_id} as one party")
 
 
 @handles(Unlink)
 def unlink(uow: UnitOfWork, c: Unlink) -> None:
+    reason, sources = check_text(c.reason, "reason"), texts(c.sources, "source")
     a, b = (agg.state() for agg in _pair(uow, c.subjects))
     assert a is not None and b is not None
     agg = uow.get(link_uuid(a.subject_id, b.subject_id), LinkAggregate)
     if agg is None:
         raise not_linked(a.subject_id, b.subject_id)
-    agg.unlink(
-        a.subject_id,
-        b.subject_id,
-        reason=check_text(c.reason, "reason"),
-        recorded_by=uow.by,
-        sources=texts(c.sources, "source"),
-    )
+    agg.unlink(a.subject_id, b.subject_id, reason=reason, recorded_by=uow.by, sources=sources)
     uow.collect(agg, f"unlinked {a.subject_id} and {b.subject_id}")
 
 
