@@ -19,9 +19,10 @@ import csv
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import IO, Any
 
 from ledger.errors import IntegrityFailure, InvalidValue, UnknownAuthority
@@ -268,6 +269,11 @@ class Parameters:
 class Screening:
     """The subjects designated on a date as known at a position, ready to screen names."""
 
+    party_of: Mapping[str, str] = MappingProxyType({})
+    """Each linked subject's party (its first id) as known at the position; none: alone."""
+    members: Mapping[str, list[str]] = MappingProxyType({})
+    """Each party's subjects."""
+
     def __init__(
         self,
         views: Views,
@@ -305,9 +311,10 @@ class Screening:
             ]
             self.party_of = parties.groups(conn, k=k)
         self.index: MatchIndex = build_index(subjects)
-        self.members: dict[str, list[str]] = {}
+        members: dict[str, list[str]] = {}
         for sid, root in sorted(self.party_of.items()):
-            self.members.setdefault(root, []).append(sid)
+            members.setdefault(root, []).append(sid)
+        self.members = members
 
     def screen(self, row: InputRow) -> Screened:
         def answer(
