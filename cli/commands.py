@@ -126,4 +126,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.completion:completion_command",
         "Print the script that completes sanctions' commands and options in SHELL.",
     ),
+    # One party, many lists: links between subjects, and suggestions of them.
+    "link": (
+        "cli.links:link",
+        "Record that subjects A and B are one party: every query then answers for both.",
+    ),
+    "unlink": (
+        "cli.links:unlink",
+        "Record that linked subjects A and B are not (or no longer believed to be) one party.",
+    ),
+    "links": ("cli.links:links", "Links between subjects of several lists: suggestions to review."),
 }

@@ -329,7 +329,8 @@ def search_command(
     render(
         [h.as_dict() for h in hits],
         fmt,
-        ["score", "status", "subject_id", "name", "kind", "matched", "sanctions"],
+        ["score", "status", "subject_id", "name", "kind", "matched", "sanctions"]
+        + (["party"] if any(h.party for h in hits) else []),  # linked subjects, when any
         empty="No subject matches.",
     )
 

@@ -9,6 +9,7 @@ import click
 
 from cli.completion import complete_authority
 from cli.context import Session, pass_session
+from cli.parties import echo_party, render_parties
 from cli.render import answer, render, render_object
 from cli.terminal import no_pager_option
 from cli.types import DATE, FORMAT, KIND, KNOWN_AT, MEASURE
@@ -96,6 +97,12 @@ include_uncertain_option = click.option(
 @at_option
 @known_at_option
 @include_uncertain_option
+@click.option(
+    "--parties",
+    is_flag=True,
+    help="One row per party (subjects linked as one), naming its subjects and all its "
+    "authorities and regimes; --authority keeps the parties it designates.",
+)
 @format_option
 @pass_session
 def list_command(
@@ -107,6 +114,7 @@ def list_command(
     at: date | None,
     known_at: str | None,
     include_uncertain: bool,
+    parties: bool,
     fmt: str,
 ) -> None:
     """Who is sanctioned on a date: one row per designation in force.
@@ -120,7 +128,20 @@ def list_command(
       sanctions list --authority EU --at 2021-03-03
       sanctions list --authority US-OFAC --at 2021-03-01 --known-at 2021-03-10 --format json
       sanctions list --authority US-OFAC --at 2021-06-15 --include-uncertain
+      sanctions list --parties --authority UN --at 2018-11-01
     """
+    if parties:
+        rows = session.views.listings(
+            regime=regime,
+            measure=measure,
+            kind=kind,
+            at=at,
+            known_at=known_at,
+            include_uncertain=True,
+        )
+        shown = rows if include_uncertain else [r for r in rows if r.certain]
+        render_parties(session, shown, authority, known_at, fmt)
+        return
     views = session.views
     k = views.resolve_known_at(known_at)  # one moment for the rows and the count after them
     filters = Filters(authority, regime, measure, kind)
@@ -198,19 +219,22 @@ def show_command(
     s = report.subject
     with answer() as out:
         out.line(f"{s.name} ({s.subject_id}, {s.kind})")
+        births = [*filter(None, [s.birth_date]), *s.alt_birth_dates]
         for label, value in (
             ("aliases", ", ".join(s.aliases)),
-            ("born", s.birth_date.isoformat() if s.birth_date else ""),
+            ("born", ", or ".join(d.isoformat() for d in births)),
             ("nationality", s.nationality or ""),
             ("position", s.position or ""),
         ):
             if value:
                 out.line(f"  {label}: {value}")
+        echo_party(report, out)
         out.line("")
         render(
             [{**r.as_dict(), "status": status(r)} for r in report.designations],
             fmt,
             [
+                *(["subject_id"] if report.party else []),
                 "authority",
                 "regime",
                 "status",
@@ -250,6 +274,7 @@ def _summary(entry: dict[str, Any]) -> str:
         return f"retracts {data['position']}: {data['reason']}"
     parts = []
     for key in (
+        "subjects",
         "name",
         "authority",
         "regime",
@@ -262,6 +287,7 @@ def _summary(entry: dict[str, Any]) -> str:
         "outcome",
         "title",
         "reason",
+        "despite",
     ):
         value = data.get(key)
         if value:

@@ -8,11 +8,13 @@ from typing import Any
 import click
 
 from cli.context import Session, pass_session
-from cli.progress import quiet_option
+from cli.parties import warn_if_known
+from cli.progress import quiet, quiet_option
 from cli.queries import format_option, known_at_option
 from cli.render import render
 from cli.types import DATE, KIND, sources_option, stacked
 from ledger.commands import AmendSubject, RegisterSubject
+from ledger.vocabulary import slugify
 
 SUBJECT_COLUMNS = [
     "subject_id",
@@ -26,6 +28,13 @@ SUBJECT_COLUMNS = [
 
 attributes = stacked(
     click.option("--birth-date", type=DATE, help="Date of birth, YYYY-MM-DD."),
+    click.option(
+        "--alt-birth-date",
+        "alt_birth_dates",
+        type=DATE,
+        multiple=True,
+        help="Another date of birth the sources give (repeatable; on amend: all of them).",
+    ),
     click.option("--nationality", metavar="TEXT", help="Nationality (country)."),
     click.option("--position", metavar="TEXT", help="Office or function held."),
     sources_option,
@@ -56,12 +65,18 @@ def subject() -> None:
 def add(session: Session, /, name: str, **options: Any) -> None:
     """Register a subject under a stable id (default: a slug of the name).
 
+    When a subject of the same kind with a matching name and a birth date in common is
+    registered already, a warning names it and suggests 'sanctions link' (the subject is
+    registered all the same; --quiet leaves the warning out).
+
     \b
     Example:
       sanctions subject add "Igor Krasnov" --nationality Russia \\
         --position "Prosecutor General of the Russian Federation"
     """
     session.recorded([session.ledger.run(RegisterSubject(name=name, **options))])
+    if not quiet():
+        warn_if_known(session, options["subject_id"] or slugify(name))
 
 
 @subject.command("amend")
@@ -88,6 +103,8 @@ def amend(session: Session, /, subject_id: str, **options: Any) -> None:
     Example:
       sanctions subject amend igor-krasnov --alias "Igor Viktorovich Krasnov"
     """
+    # None: the other birth dates unchanged (given, the option names all of them).
+    options["alt_birth_dates"] = options["alt_birth_dates"] or None
     session.recorded([session.ledger.run(AmendSubject(subject_id=subject_id, **options))])
 
 

@@ -21,9 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-FieldKind = Literal["text", "opt_text", "date", "opt_date", "texts", "int", "bool"]
+FieldKind = Literal[
+    "text", "opt_text", "date", "opt_date", "texts", "dates", "opt_dates", "int", "bool"
+]
 """How a field is written in JSON Lines: a string, a string or null, a ``YYYY-MM-DD``
-date, a date or null, a list of strings, a whole number, true/false."""
+date, a date or null, a list of strings, a list of dates, a list of dates or null (null:
+unchanged), a whole number, true/false."""
 
 
 def arg(
@@ -37,7 +40,7 @@ def arg(
     """A command field: its JSON kind, whether a JSON line must give it, its name in the
     ``data`` object when that differs (``key``), and a note for the field table."""
     if default is dataclasses.MISSING and not required:
-        default = {"texts": (), "bool": False}.get(kind)
+        default = {"texts": (), "dates": (), "bool": False}.get(kind)
     metadata = {"kind": kind, "required": required, "key": key, "note": note}
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=metadata)
@@ -87,6 +90,9 @@ class RegisterSubject(Command):
     )
     aliases: Sequence[str] = arg("texts")
     birth_date: dt.date | None = arg("opt_date")
+    alt_birth_dates: Sequence[dt.date] = arg(
+        "dates", note='other birth dates, the "alt. DOB" of lists'
+    )
     nationality: str | None = arg("opt_text")
     position: str | None = arg("opt_text")
     sources: Sequence[str] = arg("texts")
@@ -103,6 +109,9 @@ class AmendSubject(Command):
     add_aliases: Sequence[str] = arg("texts")
     remove_aliases: Sequence[str] = arg("texts")
     birth_date: dt.date | None = arg("opt_date")
+    alt_birth_dates: Sequence[dt.date] | None = arg(
+        "opt_dates", note="all the other birth dates; null: unchanged"
+    )
     nationality: str | None = arg("opt_text")
     position: str | None = arg("opt_text")
     sources: Sequence[str] = arg("texts")
@@ -225,6 +234,27 @@ class RecordListImport(Command):
     sources: Sequence[str] = arg("texts")
 
 
+@dataclass(frozen=True, kw_only=True)
+class Link(Command):
+    """Record that two subjects are one party (a person on two lists, say)."""
+
+    type_name: ClassVar[str] = "linked"
+    subjects: Sequence[str] = arg("texts", required=True, note="two subject ids")
+    reason: str = arg("text", required=True)
+    despite: str | None = arg("opt_text", note="why, when their birth dates have none in common")
+    sources: Sequence[str] = arg("texts")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unlink(Command):
+    """Record that two linked subjects are not (or no longer believed to be) one party."""
+
+    type_name: ClassVar[str] = "unlinked"
+    subjects: Sequence[str] = arg("texts", required=True, note="two subject ids")
+    reason: str = arg("text", required=True)
+    sources: Sequence[str] = arg("texts")
+
+
 COMMANDS: dict[str, type[Command]] = {
     cls.type_name: cls
     for cls in (
@@ -238,6 +268,8 @@ COMMANDS: dict[str, type[Command]] = {
         RecordRuling,
         Retract,
         RecordListImport,
+        Link,
+        Unlink,
     )
 }
 """The command of each JSON Lines event type."""

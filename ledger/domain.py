@@ -162,6 +162,25 @@ class SubjectState:
     birth_date: date | None
     nationality: str | None
     position: str | None
+    alt_birth_dates: tuple[date, ...] = ()  # other birth dates the sources give ("alt. DOB")
+
+
+def alt_births_unset(event: Any) -> list[date] | None:
+    """``alt_birth_dates`` saying nothing: stored and exported as before (version 1)."""
+    return None if isinstance(event, Subject.Amended) else []
+
+
+def _subject_stored_form(event: FromList, state: dict[str, Any]) -> int:
+    """A subject event's stored form: version 1 (no list entry, no other birth dates: the
+    bytes every ledger wrote before) when it has no other birth dates, else version 2 (with
+    them); the list entry is always left to ``upcast_v2_v3``, which reads it from sources.
+
+    Versions: 2 added ``alt_birth_dates``, 3 ``list_entry``."""
+    FromList.stored_form(event, state)
+    if state["alt_birth_dates"] == alt_births_unset(event):
+        del state["alt_birth_dates"]
+        return 1
+    return 2
 
 
 class Subject(LedgerAggregate):
@@ -173,7 +192,18 @@ class Subject(LedgerAggregate):
         birth_date: date | None
         nationality: str | None
         position: str | None
+        alt_birth_dates: list[date]
         type_name: ClassVar[str] = "subject_registered"
+        class_version: ClassVar[int] = 3
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["alt_birth_dates"] = []  # stored before they were kept
+
+        upcast_v2_v3 = staticmethod(upcast_entry)
+
+        def stored_form(self, state: dict[str, Any]) -> int:
+            return _subject_stored_form(self, state)
 
     class Reregistered(FromList):
         """Registered again after the first registration was retracted."""
@@ -185,7 +215,18 @@ class Subject(LedgerAggregate):
         birth_date: date | None
         nationality: str | None
         position: str | None
+        alt_birth_dates: list[date]
         type_name: ClassVar[str] = "subject_registered"
+        class_version: ClassVar[int] = 3
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["alt_birth_dates"] = []  # stored before they were kept
+
+        upcast_v2_v3 = staticmethod(upcast_entry)
+
+        def stored_form(self, state: dict[str, Any]) -> int:
+            return _subject_stored_form(self, state)
 
     class Amended(FromList):
         subject_id: str
@@ -196,7 +237,18 @@ class Subject(LedgerAggregate):
         birth_date: date | None
         nationality: str | None
         position: str | None
+        alt_birth_dates: list[date] | None  # all the other birth dates; None: unchanged
         type_name: ClassVar[str] = "subject_amended"
+        class_version: ClassVar[int] = 3
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["alt_birth_dates"] = None
+
+        upcast_v2_v3 = staticmethod(upcast_entry)
+
+        def stored_form(self, state: dict[str, Any]) -> int:
+            return _subject_stored_form(self, state)
 
     def state(self) -> SubjectState | None:
         return fold_subject(self.standing())
@@ -223,7 +275,7 @@ class Subject(LedgerAggregate):
         missing = [a for a in fields["remove_aliases"] if a not in state.aliases]
         if missing:
             raise InvalidValue(f"{state.subject_id} has no alias {missing[0]!r}")
-        if not any(v for k, v in fields.items() if k not in _NOT_CHANGES):
+        if not any(v or (k, v) == (_ALT, []) for k, v in fields.items() if k not in _NOT_CHANGES):
             raise InvalidValue(
                 "nothing to amend: give --name, --kind, --alias, --remove-alias, "
                 "--birth-date, --nationality or --position"
@@ -232,6 +284,7 @@ class Subject(LedgerAggregate):
 
 
 _NOT_CHANGES = frozenset({"subject_id", "recorded_by", "sources"})
+_ALT = "alt_birth_dates"  # [] clears them: a change
 
 
 def fold_subject(events: list[LedgerAggregate.Event]) -> SubjectState | None:
@@ -247,6 +300,7 @@ def fold_subject(events: list[LedgerAggregate.Event]) -> SubjectState | None:
                 e.birth_date,
                 e.nationality,
                 e.position,
+                tuple(e.alt_birth_dates),
             )
         elif isinstance(e, Subject.Amended) and state is not None:
             aliases = [a for a in state.aliases if a not in e.remove_aliases]
@@ -259,6 +313,9 @@ def fold_subject(events: list[LedgerAggregate.Event]) -> SubjectState | None:
                 e.birth_date if e.birth_date is not None else state.birth_date,
                 e.nationality if e.nationality is not None else state.nationality,
                 e.position if e.position is not None else state.position,
+                tuple(e.alt_birth_dates)
+                if e.alt_birth_dates is not None
+                else state.alt_birth_dates,
             )
     return state
 
@@ -668,6 +725,9 @@ def event_data(event: LedgerAggregate.Event, *, window: bool = False) -> dict[st
         if window_of(event) is None or (event.window_in_reason and not window):
             for name in WINDOW_FIELDS:
                 del data[name]
+    elif isinstance(event, Subject.Registered | Subject.Reregistered | Subject.Amended):
+        if event.alt_birth_dates == alt_births_unset(event):
+            del data["alt_birth_dates"]  # none to say: as exported before they were kept
     elif isinstance(event, Designation.Annulled):
         data["annuls"] = True
         data["sources"] = data.pop("sources")  # last, as the commands list it
@@ -684,7 +744,8 @@ def subjects_of(event: LedgerAggregate.Event) -> list[str]:
     """Subject ids the event is about."""
     if isinstance(event, Subject.Registered | Subject.Reregistered | Subject.Amended):
         return [event.subject_id]
-    if isinstance(event, Announcement.Announced):
-        return list(event.subjects)
+    subjects = getattr(event, "subjects", None)  # announcements, links
+    if isinstance(subjects, list):
+        return list(subjects)
     subject = getattr(event, "subject", None)
     return [subject] if isinstance(subject, str) else []

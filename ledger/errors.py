@@ -102,3 +102,11 @@ class ReadOnly(LedgerError):
 
 class ProjectionsBehind(ReadOnly):
     """The projections lag the log and cannot be brought up to date here."""
+
+
+class LinkRefused(Conflict):
+    """Two subjects cannot be linked as one party (itself, kinds, birth dates)."""
+
+
+class NotLinked(Conflict):
+    """An unlink names two subjects with no link standing between them."""

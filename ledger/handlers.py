@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -20,11 +21,13 @@ from ledger.commands import (
     Command,
     Delist,
     Designate,
+    Link,
     RecordListImport,
     RecordRuling,
     RegisterAuthority,
     RegisterSubject,
     Retract,
+    Unlink,
 )
 from ledger.domain import (
     Announcement,
@@ -52,6 +55,8 @@ from ledger.errors import (
     UnknownPosition,
     UnknownSubject,
 )
+from ledger.links import Link as LinkAggregate
+from ledger.links import link_uuid, not_linked
 from ledger.records import check_date, check_text
 from ledger.unit_of_work import UnitOfWork
 from ledger.vocabulary import (
@@ -110,6 +115,14 @@ def measures(values: Iterable[str]) -> list[str]:
         if m not in result:
             result.append(m)
     return sorted(result)
+
+
+def other_births(values: Iterable[date], first: date | None) -> list[date]:
+    """Checked other birth dates, sorted, without the first one or repeats."""
+    found = {check_date(d, "birth date") for d in values}
+    if first is not None:
+        found.discard(first)
+    return sorted(found)
 
 
 def kind_of(kind: str) -> str:
@@ -226,6 +239,7 @@ def register_subject(uow: UnitOfWork, c: RegisterSubject) -> None:
         "recorded_by": uow.by,
         "sources": texts(c.sources, "source"),
     }
+    fields["alt_birth_dates"] = other_births(c.alt_birth_dates, fields["birth_date"])
     agg = uow.get(subject_uuid(sid), Subject)
     if agg is None:
         agg = Subject.register(**fields)
@@ -246,6 +260,9 @@ def amend_subject(uow: UnitOfWork, c: AmendSubject) -> None:
         add_aliases=texts(c.add_aliases, "alias"),
         remove_aliases=texts(c.remove_aliases, "alias"),
         birth_date=check_date(c.birth_date, "birth date") if c.birth_date else None,
+        alt_birth_dates=None
+        if c.alt_birth_dates is None
+        else other_births(c.alt_birth_dates, c.birth_date or state.birth_date),
         nationality=optional(c.nationality, "nationality"),
         position=optional(c.position, "position"),
         recorded_by=uow.by,
@@ -507,6 +524,44 @@ def references(
         if standing:
             positions.append(pos)
     return sorted(positions)
+
+
+# ---------------------------------------------------------------------- links
+
+
+def _pair(uow: UnitOfWork, subjects: Iterable[str]) -> tuple[Subject, Subject]:
+    ids = [check_text(s, "subjects") for s in subjects]
+    if len(ids) != 2:
+        raise InvalidValue(f"a link names two subjects, not {len(ids)}")
+    return registered_subject(uow, ids[0]), registered_subject(uow, ids[1])
+
+
+@handles(Link)
+def link(uow: UnitOfWork, c: Link) -> None:
+    fields = {  # the values first: a bad one is named before any lookup
+        "reason": check_text(c.reason, "reason"),
+        "despite": optional(c.despite, "despite"),
+        "recorded_by": uow.by,
+        "sources": texts(c.sources, "source"),
+    }
+    a, b = (agg.state() for agg in _pair(uow, c.subjects))
+    assert a is not None and b is not None
+    agg = LinkAggregate.link(
+        uow.get(link_uuid(a.subject_id, b.subject_id), LinkAggregate), a, b, **fields
+    )
+    uow.collect(agg, f"linked {a.subject_id} and {b.subject_id} as one party")
+
+
+@handles(Unlink)
+def unlink(uow: UnitOfWork, c: Unlink) -> None:
+    reason, sources = check_text(c.reason, "reason"), texts(c.sources, "source")
+    a, b = (agg.state() for agg in _pair(uow, c.subjects))
+    assert a is not None and b is not None
+    agg = uow.get(link_uuid(a.subject_id, b.subject_id), LinkAggregate)
+    if agg is None:
+        raise not_linked(a.subject_id, b.subject_id)
+    agg.unlink(a.subject_id, b.subject_id, reason=reason, recorded_by=uow.by, sources=sources)
+    uow.collect(agg, f"unlinked {a.subject_id} and {b.subject_id}")
 
 
 # ---------------------------------------------------------------------- official lists

@@ -74,7 +74,7 @@ def parse_time(text: str, field: str) -> datetime:
 
 
 def _coerce(kind: FieldKind, value: Any, field: str) -> Any:
-    if kind in ("opt_text", "opt_date") and value is None:
+    if kind in ("opt_text", "opt_date", "opt_dates") and value is None:
         return None
     if kind in ("text", "opt_text"):
         if not isinstance(value, str):
@@ -95,6 +95,12 @@ def _coerce(kind: FieldKind, value: Any, field: str) -> Any:
                 raise InvalidValue(f"{field} must be a list of strings")
             items.append(check_text(item, field))
         return items
+    if kind in ("dates", "opt_dates"):
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidValue(f"{field} must be a list of date strings YYYY-MM-DD")
+        return [parse_date(v, field) for v in value]
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidValue(f"{field} must be a whole number")

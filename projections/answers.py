@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from ledger.errors import InvalidValue
 from ledger.store import format_time
 from ledger.vocabulary import today
-from projections import queries
+from projections import parties, queries
 from projections.tables import log
 from projections.time import KnownAt, parse_known_at
 
@@ -99,7 +99,7 @@ class Answers:
     ) -> queries.SubjectReport:
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
-            return queries.show(conn, subject_id, at=self._day(at), k=k)
+            return parties.show(conn, subject_id, at=self._day(at), k=k)
 
     def timeline(
         self, subject_id: str, *, known_at: str | KnownAt | None = None
@@ -161,6 +161,18 @@ class Answers:
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
             return queries.facts(conn, "ruling_recorded", at=at, k=k, subject=subject)
+
+    def parties(
+        self,
+        listings: list[queries.Listing],
+        *,
+        authority: str | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> list[parties.PartyRow]:
+        """Listings (as ``listings`` gave them) grouped by party as known at the same K."""
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            return parties.party_rows(conn, listings, k=k, authority=authority)
 
     def subjects(self, *, known_at: str | KnownAt | None = None) -> list[queries.SubjectRow]:
         return list(self.stream_subjects(known_at=known_at))

@@ -26,6 +26,7 @@ from ledger.store import LedgerNotification, format_time
 from ledger.timeline import Segment
 from projections.dialect import OPEN_POSITION, dialect_of
 from projections.name_index import IndexWriter
+from projections.parties import LinkWrites
 from projections.tables import LIVE, SCHEMA_VERSION, Tables, authority_key
 
 if TYPE_CHECKING:  # loaded when events are applied: a query on current projections needs none
@@ -76,6 +77,7 @@ def subject_row(position: int, state: SubjectState) -> dict[str, Any]:
         "kind": state.kind,
         "aliases": list(state.aliases),
         "birth_date": state.birth_date,
+        "alt_birth_dates": [d.isoformat() for d in state.alt_birth_dates] or None,
         "nationality": state.nationality,
         "position_title": state.position,
     }
@@ -95,6 +97,7 @@ class _Writes:
     new_subjects: dict[str, dict[str, Any]] = field(default_factory=dict)
     done_subjects: list[dict[str, Any]] = field(default_factory=list)
     close_subjects: list[dict[str, Any]] = field(default_factory=list)
+    links: LinkWrites = field(default_factory=LinkWrites)
 
     def close_period(self, designation_id: str, seg: Segment, position: int) -> None:
         key = (designation_id, seg.valid_from)
@@ -150,6 +153,7 @@ class _Writes:
         bulk_insert(conn, subjects, self.done_subjects + list(self.new_subjects.values()))
         bulk_insert(conn, log, list(self.log_rows.values()))
         bulk_insert(conn, t.event_subjects, self.subject_links)
+        self.links.flush(conn, bulk_insert, t.links)
         if self.log_retracted:
             conn.execute(
                 update(log)
@@ -293,11 +297,13 @@ class Projector:
             subjects_of,
             window_of,
         )
+        from ledger.links import Link
 
         before = self._before(rec)
         event = rec.event
         old_segments = before.segments() if isinstance(before, Designation) else []
         old_subject = before.state() if isinstance(before, Subject) else None
+        old_link = before.standing_link() if isinstance(before, Link) else None
         agg = cast(LedgerAggregate, event.mutate(before))
         self._remember(agg)
         p = rec.position
@@ -347,6 +353,8 @@ class Projector:
                     w.close_subject(sid, p)
                 if new_subject is not None:
                     w.new_subjects[sid] = subject_row(p, new_subject)
+        elif isinstance(agg, Link):
+            w.links.apply(old_link, agg, p)
 
 
 def tracked_position(conn: Connection, *, lock: bool = False, tables: Tables = LIVE) -> int | None:

@@ -32,7 +32,7 @@ from ledger.domain import designation_uuid
 from ledger.errors import InvalidValue
 from ledger.vocabulary import today
 from projections import ftm_values as clean
-from projections import queries
+from projections import parties, queries
 from projections.tables import log
 
 if TYPE_CHECKING:
@@ -91,6 +91,8 @@ class Entity:
     id: str
     schema: str
     properties: dict[str, list[str]] = field(default_factory=dict)
+    referents: list[str] = field(default_factory=list)
+    """The subject ids a party's entity stands for (as OpenSanctions' merged entities)."""
 
     def add(self, prop: str, values: str | date | Iterable[str] | None) -> list[str]:
         """Adds what survives cleaning; returns what was dropped (for warnings)."""
@@ -110,7 +112,10 @@ class Entity:
         return dropped
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "schema": self.schema, "properties": self.properties}
+        found = {"id": self.id, "schema": self.schema, "properties": self.properties}
+        if self.referents:  # a subject alone is written as the package writes it
+            found["referents"] = self.referents
+        return found
 
     def first(self, prop: str) -> str | None:
         return next(iter(self.properties.get(prop, [])), None)
@@ -204,6 +209,20 @@ def subject_entity(subject: queries.SubjectRow, warnings: _Warnings | None = Non
     return entity
 
 
+def party_entity(members: list[queries.SubjectRow], warnings: _Warnings) -> Entity:
+    """One entity for subjects linked as one party: the first one's, with the others'
+    names as aliases, their attributes, and every subject's id in ``referents``."""
+    entity = subject_entity(members[0], warnings)
+    if len(members) == 1:
+        return entity
+    for other in members[1:]:
+        merged = subject_entity(other, warnings)
+        for prop, values in merged.properties.items():
+            entity.add("alias" if prop == "name" else prop, values)
+    entity.referents = [m.subject_id for m in members]
+    return entity
+
+
 def _countries(entity: Entity, prop: str, subject: queries.SubjectRow, warn: _Warnings) -> None:
     for part in (subject.nationality or "").split(";") if subject.nationality else []:
         try:
@@ -233,13 +252,15 @@ def sanction_entity(
     authority_name: str,
     sources: list[str],
     warnings: _Warnings | None = None,
+    *,
+    party: str | None = None,
 ) -> Entity:
     warn = warnings or _Warnings()
     digest = hashlib.sha1()
     for part in ("sanction", listing.subject_id, listing.authority, listing.regime):
         digest.update(clean.key_part(part))
     sanction = Entity(digest.hexdigest(), "Sanction")
-    if sanction.add("entity", listing.subject_id):
+    if sanction.add("entity", party or listing.subject_id):
         warn.add(
             "Warning: sanctions are written without their subject: FollowTheMoney ids take "
             "only letters, digits, '.' and '-'",
@@ -301,7 +322,8 @@ def entities(
     include_uncertain: bool = False,
     uncertain: list[queries.Listing] | None = None,
 ) -> Iterator[Entity]:
-    """Each subject in force on ``at`` (as known at ``known_at``), followed by its sanctions.
+    """Each party in force on ``at`` (as known at ``known_at``; a subject without links is
+    a party of one), followed by the sanctions of all its subjects.
 
     Designations only possibly in force on ``at`` (a start the source does not date) are
     written with ``include_uncertain``, their status saying so; otherwise they are left out
@@ -313,25 +335,31 @@ def entities(
     with views.engine.connect() as conn:
         listings = queries.listings(conn, at=day, k=k, include_uncertain=True)
         subjects = {s.subject_id: s for s in queries.subjects_known(conn, k=k)}
+        root = parties.groups(conn, k=k)
     if not include_uncertain:
         if uncertain is not None:
             uncertain.extend(x for x in listings if not x.certain)
         listings = [x for x in listings if x.certain]
     sources = _sources(views, k)
-    by_subject: dict[str, list[queries.Listing]] = {}
+    by_party: dict[str, list[queries.Listing]] = {}
     for listing in listings:
-        by_subject.setdefault(listing.subject_id, []).append(listing)
-    for subject_id in sorted(by_subject):
-        entity = subject_entity(subjects[subject_id], warn)
+        by_party.setdefault(root.get(listing.subject_id, listing.subject_id), []).append(listing)
+    members: dict[str, list[str]] = {}
+    for sid, party in sorted(root.items()):
+        members.setdefault(party, []).append(sid)
+    for party in sorted(by_party):
+        ids = members.get(party, [party])
+        entity = party_entity([subjects[i] for i in ids], warn)
         _validate(entity)
         yield entity
-        for listing in by_subject[subject_id]:
-            did = str(designation_uuid(subject_id, listing.authority, listing.regime))
+        for listing in by_party[party]:
+            did = str(designation_uuid(listing.subject_id, listing.authority, listing.regime))
             sanction = sanction_entity(
                 listing,
                 names.get(listing.authority, listing.authority),
                 sources.get(did, []),
                 warn,
+                party=party,
             )
             _validate(sanction)
             yield sanction

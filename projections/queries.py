@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from itertools import islice
 from typing import Any
@@ -32,6 +32,8 @@ class SubjectRow(Row):
     birth_date: date | None
     nationality: str | None
     position: str | None
+    alt_birth_dates: list[date] = field(default_factory=list)
+    """Other birth dates the sources give ("alt. DOB")."""
 
 
 @dataclass(frozen=True)
@@ -88,11 +90,29 @@ class Fact(Row):
 
 
 @dataclass(frozen=True)
+class PartyLink(Row):
+    """A ``linked`` event standing: two subjects recorded as one party, and why."""
+
+    position: int
+    subjects: list[str]
+    reason: str
+    despite: str | None
+    recorded_at: str
+    recorded_by: str
+    sources: list[str]
+
+
+@dataclass(frozen=True)
 class SubjectReport(Row):
     subject: SubjectRow
     designations: list[Listing]
+    """Those of the whole party (each row names its subject)."""
     rulings: list[Fact]
     announcements: list[Fact]
+    party: list[SubjectRow] = field(default_factory=list)
+    """The other subjects linked with it as one party (as known then)."""
+    links: list[PartyLink] = field(default_factory=list)
+    """The links that make the party."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +195,7 @@ def _subject_row(r: Any) -> SubjectRow:
         r.birth_date,
         r.nationality,
         r.position_title,
+        [date.fromisoformat(d) for d in r.alt_birth_dates or ()],
     )
 
 

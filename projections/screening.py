@@ -19,16 +19,17 @@ import csv
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import IO, Any
 
 from ledger.errors import IntegrityFailure, InvalidValue, UnknownAuthority
 from ledger.integrity import KeptHead, stored_rows, verify_chain
 from ledger.records import parse_date, to_json
 from ledger.vocabulary import SUBJECT_KINDS, today
-from projections import queries
+from projections import parties, queries
 from projections.matching import (
     DEFAULT_THRESHOLD,
     MATCHER_VERSION,
@@ -217,6 +218,15 @@ class Hit(Row):
     matched: str
     reasons: list[str]
     designations: list[Designation]
+    """Those of its whole party (see ``party``)."""
+    party: list[str] = field(default_factory=list)
+    """The other subjects linked with it as one party; their designations are included."""
+
+    def as_dict(self) -> dict[str, Any]:
+        found = super().as_dict()
+        if not self.party:  # as certified before parties: old certificates still check
+            del found["party"]
+        return found
 
 
 @dataclass(frozen=True)
@@ -259,6 +269,11 @@ class Parameters:
 class Screening:
     """The subjects designated on a date as known at a position, ready to screen names."""
 
+    party_of: Mapping[str, str] = MappingProxyType({})
+    """Each linked subject's party (its first id) as known at the position; none: alone."""
+    members: Mapping[str, list[str]] = MappingProxyType({})
+    """Each party's subjects."""
+
     def __init__(
         self,
         views: Views,
@@ -296,6 +311,11 @@ class Screening:
             ]
             # Many names against the same subjects: their stored words, in memory once.
             self.index: MatchIndex = stored_match_index(conn, k, subjects)
+            self.party_of = parties.groups(conn, k=k)
+        members: dict[str, list[str]] = {}
+        for sid, root in sorted(self.party_of.items()):
+            members.setdefault(root, []).append(sid)
+        self.members = members
 
     def screen(self, row: InputRow) -> Screened:
         def answer(
@@ -323,18 +343,29 @@ class Screening:
             )
         except InvalidValue as e:
             return answer("error", None, [], str(e))
-        hits = [
-            Hit(
-                c.subject.subject_id,
-                c.subject.name,
-                c.subject.kind,
-                c.score,
-                c.matched,
-                list(c.reasons),
-                self.designations[c.subject.subject_id],
+        hits = []
+        seen: set[str] = set()
+        for c in found:  # best first: a party once, by its best-matching subject
+            sid = c.subject.subject_id
+            root = self.party_of.get(sid, sid)
+            if root in seen:
+                continue
+            seen.add(root)
+            others = [m for m in self.members.get(root, [sid]) if m != sid]
+            designations = [d for m in [sid, *others] for d in self.designations.get(m, [])]
+            who = c.subject
+            hits.append(
+                Hit(
+                    sid,
+                    who.name,
+                    who.kind,
+                    c.score,
+                    c.matched,
+                    list(c.reasons),
+                    designations,
+                    others,
+                )
             )
-            for c in found
-        ]
         verdict = "clear"
         for h in hits:
             s = status(h.score, threshold)

@@ -10,13 +10,13 @@ Screening, which decides, does not list partial hits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
 from ledger.errors import InvalidValue
 from ledger.vocabulary import today
-from projections import queries
+from projections import parties, queries
 from projections.matching import (
     DEFAULT_THRESHOLD,
     POSSIBLE_MARGIN,
@@ -53,7 +53,10 @@ class SearchHit(Row):
     matched: str
     """The name or alias that matched best."""
     sanctions: list[str]
-    """Designations in force on the date asked about: ``AUTHORITY: regime``."""
+    """Designations in force on the date asked about: ``AUTHORITY: regime`` (of the whole
+    party: a party is found once, by its best-matching subject)."""
+    party: list[str] = field(default_factory=list)
+    """The other subjects linked with it as one party."""
 
 
 def search(
@@ -94,13 +97,18 @@ def hits(
     k = views.resolve_known_at(known_at)
     day = at if at is not None else today()
     sanctions: dict[str, list[str]] = {}
+    party: dict[str, list[str]] = {}
     with views.engine.connect() as conn:
         for c in found:
-            sanctions[c.subject.subject_id] = [
+            sid = c.subject.subject_id
+            ids = parties.members(conn, sid, k=k)
+            if any(i in party for i in ids):
+                continue  # its party was found by a better-matching subject
+            party[sid] = ids[1:]
+            sanctions[sid] = [
                 f"{x.authority}: {x.regime}" + ("" if x.certain else " (possibly listed)")
-                for x in queries.listings(
-                    conn, at=day, k=k, subject_id=c.subject.subject_id, include_uncertain=True
-                )
+                for i in ids
+                for x in queries.listings(conn, at=day, k=k, subject_id=i, include_uncertain=True)
             ]
     return [
         SearchHit(
@@ -111,6 +119,8 @@ def hits(
             status(c.score, threshold).replace("clear", "partial"),
             c.matched,
             sanctions[c.subject.subject_id],
+            party[c.subject.subject_id],
         )
         for c in found
+        if c.subject.subject_id in party
     ]

@@ -85,6 +85,7 @@ subjects = Table(
     Column("kind", String(20), nullable=False),
     Column("aliases", JSON, nullable=False),
     Column("birth_date", Date),
+    Column("alt_birth_dates", JSON),  # ISO dates; null: none
     Column("nationality", Text),
     Column("position_title", Text),
     UniqueConstraint("subject_id", "rec_from"),  # a constraint: see view_periods
@@ -162,6 +163,22 @@ search_terms = Table(
     sqlite_with_rowid=False,
 )
 
+# One row per stretch of record time in which two subjects' link stood (projections.parties).
+links = Table(
+    "view_links",
+    metadata,
+    Column("link_id", String(36), nullable=False),
+    Column("rec_from", BigInteger, nullable=False),
+    Column("rec_to", BigInteger),
+    Column("subject_a", Text, nullable=False),
+    Column("subject_b", Text, nullable=False),
+    Column("link_version", Integer, nullable=False),
+    # the version of the ``linked`` event in effect (its reason is in view_log)
+    Index("view_links_a", "subject_a", "rec_from"),
+    Index("view_links_b", "subject_b", "rec_from"),
+    Index("view_links_id", "link_id", "rec_from", unique=True),
+)
+
 VIEW_TABLES = [
     tracking,
     log,
@@ -171,6 +188,7 @@ VIEW_TABLES = [
     search_names,
     search_keys,
     search_terms,
+    links,
 ]
 
 SURROGATE = {("view_periods", "id")}
@@ -208,6 +226,7 @@ class Tables:
     search_names: Table
     search_keys: Table
     search_terms: Table
+    links: Table
     suffix: str = ""
 
     def all(self) -> list[Table]:
@@ -220,11 +239,20 @@ class Tables:
             self.search_names,
             self.search_keys,
             self.search_terms,
+            self.links,
         ]
 
 
 LIVE = Tables(
-    tracking, log, event_subjects, subjects, periods, search_names, search_keys, search_terms
+    tracking,
+    log,
+    event_subjects,
+    subjects,
+    periods,
+    search_names,
+    search_keys,
+    search_terms,
+    links,
 )
 
 
@@ -238,8 +266,8 @@ def fresh_tables() -> Tables:
         for index in list(copy.indexes):
             copy.indexes.discard(index)
         copies.append(copy)
-    t, lg, es, sj, pe, sn, sk, st = copies
-    return Tables(t, lg, es, sj, pe, sn, sk, st, suffix=FRESH)
+    t, lg, es, sj, pe, sn, sk, st, lk = copies
+    return Tables(t, lg, es, sj, pe, sn, sk, st, lk, suffix=FRESH)
 
 
 def secondary_indexes(table: Table) -> list[Index]:

@@ -137,6 +137,7 @@ def test_subject_amend_adds_and_removes_aliases_and_changes_attributes(
             "birth_date": None,
             "nationality": None,
             "position": "Prosecutor General of the Russian Federation",
+            "alt_birth_dates": [],
         }
     ]
 

@@ -24,10 +24,12 @@ from ledger.commands import (
     Command,
     Delist,
     Designate,
+    Link,
     RecordRuling,
     RegisterAuthority,
     RegisterSubject,
     Retract,
+    Unlink,
     fields_of,
     markdown_table,
 )
@@ -47,7 +49,11 @@ APPEND_COMMANDS: dict[tuple[str, ...], type[Command]] = {
     ("announce",): Announce,
     ("ruling",): RecordRuling,
     ("retract",): Retract,
+    ("link",): Link,
+    ("unlink",): Unlink,
 }
+
+"""Options of the command line alone (what it prints), not fields of the command."""
 
 
 def click_command(path: tuple[str, ...]) -> click.Command:
@@ -85,9 +91,10 @@ def test_each_append_command_takes_exactly_the_fields_of_its_command(
     for name, (kind, required) in fields.items():
         param = params[name]
         is_flag = isinstance(param, click.Option) and param.is_flag
-        assert param.multiple == (kind == "texts"), name
+        many = param.multiple or (isinstance(param, click.Argument) and param.nargs > 1)
+        assert many == (kind in ("texts", "dates", "opt_dates")), name
         assert is_flag == (kind == "bool"), name
-        if kind in ("date", "opt_date"):
+        if kind in ("date", "opt_date", "dates", "opt_dates"):
             assert param.type is DATE, name
         if kind == "int":
             assert isinstance(param.type, click.types.IntParamType), name

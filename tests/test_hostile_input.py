@@ -767,6 +767,7 @@ VALID: dict[str, dict[str, Any]] = {
         "kind": "person",
         "aliases": ["A. P."],
         "birth_date": "1958-08-30",
+        "alt_birth_dates": ["1958-08-31"],
         "nationality": "Russia",
         "position": "Journalist",
         "sources": ["https://example.org"],
@@ -778,6 +779,7 @@ VALID: dict[str, dict[str, Any]] = {
         "add_aliases": ["Krasnov"],
         "remove_aliases": ["Igor Viktorovich Krasnov"],
         "birth_date": "1975-12-24",
+        "alt_birth_dates": ["1975-12-25"],
         "nationality": "Russia",
         "position": "Prosecutor General",
         "sources": ["s"],
@@ -845,6 +847,17 @@ VALID: dict[str, dict[str, Any]] = {
         "summary": "703 individuals, 390 entities",
         "sources": ["s"],
     },
+    "linked": {
+        "subjects": ["igor-krasnov", "viktor-zolotov"],
+        "reason": "one party",
+        "despite": "d",
+        "sources": ["s"],
+    },
+    "unlinked": {
+        "subjects": ["viktor-zolotov", "igor-krasnov"],
+        "reason": "two parties",
+        "sources": ["s"],
+    },
 }
 """One valid line of each type on the seed, using every field of its schema."""
 
@@ -872,10 +885,12 @@ def test_every_valid_line_imports_on_the_seed(seeded: Seeded) -> None:
         work = seeded.copy()
         try:
             url = sqlite_url_in(work)
-            text = jsonl(*FILLER_LINES[:2], {"type": kind, "data": data}, FILLER_LINES[2])
-            result = invoke(url, ["import", "-"], input=text)
+            # An unlink needs a link standing: the linked line first.
+            before = [{"type": "linked", "data": VALID["linked"]}] if kind == "unlinked" else []
+            lines = [*FILLER_LINES[:2], *before, {"type": kind, "data": data}, FILLER_LINES[2]]
+            result = invoke(url, ["import", "-"], input=jsonl(*lines))
             assert result.exit_code == 0, (kind, result.output)
-            assert head_of(url)[0] == len(SEED) + 4
+            assert head_of(url)[0] == len(SEED) + len(lines)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -905,6 +920,14 @@ def wrong_values(kind: str, required: bool) -> st.SearchStrategy[Any]:
             | st.dictionaries(plain, json_values, max_size=2)
             | st.lists(not_str, min_size=1, max_size=3).map(lambda xs: ["ok", *xs])
         )
+    if kind in ("dates", "opt_dates"):
+        not_str = json_values.filter(lambda v: not isinstance(v, str))
+        return (
+            numbers
+            | plain
+            | st.dictionaries(plain, json_values, max_size=2)
+            | st.lists(not_str, min_size=1, max_size=3).map(lambda xs: ["2001-01-01", *xs])
+        )
     if kind == "int":
         return st.floats() | st.booleans() | plain | st.sampled_from(["6", "six"]) | nested | absent
     assert kind == "bool"
@@ -913,7 +936,9 @@ def wrong_values(kind: str, required: bool) -> st.SearchStrategy[Any]:
 
 FIELDS = [(t, f) for t, schema in SCHEMAS.items() for f in schema]
 TEXT_FIELDS = [(t, f) for t, f in FIELDS if SCHEMAS[t][f][0] in ("text", "opt_text", "texts")]
-DATE_FIELDS = [(t, f) for t, f in FIELDS if SCHEMAS[t][f][0] in ("date", "opt_date")]
+DATE_FIELDS = [
+    (t, f) for t, f in FIELDS if SCHEMAS[t][f][0] in ("date", "opt_date", "dates", "opt_dates")
+]
 REQUIRED = [(t, f) for t, f in FIELDS if SCHEMAS[t][f][1]]
 TOP_LEVEL = {"type", "data", "position", "recorded_at", "recorded_by", "digest"}
 
@@ -983,7 +1008,10 @@ def bad_lines(draw: st.DrawFn, fault: str) -> Bad:
         return with_field(kind, name, value), (name,)
     if fault == "bad date":
         kind, name = draw(st.sampled_from(DATE_FIELDS))
-        return with_field(kind, name, draw(bad_dates)), (name,)
+        value = draw(bad_dates)
+        if SCHEMAS[kind][name][0] in ("dates", "opt_dates"):
+            return with_field(kind, name, ["2001-01-01", value]), (name,)
+        return with_field(kind, name, value), (name,)
     if fault == "not an object":
         value = draw(json_scalars | st.lists(json_values, max_size=3))
         return json.dumps(value).encode(), ("must be a JSON object",)

@@ -43,6 +43,7 @@ from support import (
 
 from cli.main import cli
 from ledger.store import Database
+from projections.tables import VIEW_TABLES as PROJECTION_TABLES
 
 QUESTION = ("list", "--authority", "EU", "--at", "2021-03-03")
 READS = [QUESTION, ("log", "--from", "40"), ("head",)]
@@ -362,16 +363,7 @@ def test_generated_permissions_answer_exactly_or_refuse_in_one_line(
 
 # ---------------------------------------------------------------------------- PostgreSQL grants
 
-VIEW_TABLES = [
-    "view_tracking",
-    "view_log",
-    "view_event_subjects",
-    "view_subjects",
-    "view_periods",
-    "view_search_names",
-    "view_search_keys",
-    "view_search_terms",
-]
+VIEW_TABLES = [t.name for t in PROJECTION_TABLES]  # every projection table, links included
 
 
 @pytest.mark.postgres

@@ -16,6 +16,7 @@ from support import init_ledger
 import ledger.store
 from cli.main import cli
 from ledger import Ledger
+from projections.tables import VIEW_TABLES
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "navalny.jsonl"
 
@@ -91,16 +92,7 @@ def test_postgres_ledger_works_with_only_insert_and_select_on_the_event_table(
         conn.execute(f'CREATE ROLE "{role}" LOGIN')
         conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
         conn.execute(f'GRANT INSERT, SELECT ON "{schema}".ledger_events TO "{role}"')
-        for table in (
-            "view_tracking",
-            "view_log",
-            "view_event_subjects",
-            "view_subjects",
-            "view_periods",
-            "view_search_names",
-            "view_search_keys",
-            "view_search_terms",
-        ):
+        for table in [t.name for t in VIEW_TABLES]:  # every projection table
             conn.execute(f'GRANT ALL ON "{schema}".{table} TO "{role}"')
     try:
         clerk_url = postgres_url.replace("postgres@", f"{role}@")

@@ -11,10 +11,10 @@ A folder with ``sdn.csv`` (required) and ``add.csv``, ``alt.csv``, ``sdn_comment
 
 Subject ids: ``ofac-`` and the ent_num. Kind: individual -> person, vessel, aircraft, and
 ``-0-`` (an entity) -> organization. Birth date and nationality come from the remarks (the
-first ``DOB 24 Dec 1975``, ``nationality Russia`` or ``citizen Russia``), the position from
-the title. Each program is one regime, named by its tag as OFAC writes it
-(``UKRAINE-EO13661``, ``SDGT``). The SDN list blocks: every designation carries
-``asset-freeze`` (property blocked) and ``funds-prohibition`` (no dealings by US persons).
+first ``DOB 24 Dec 1975``, later ones as other birth dates; ``nationality Russia`` or
+``citizen Russia``), the position from the title. Each program is one regime, named by its
+tag as OFAC writes it (``UKRAINE-EO13661``, ``SDGT``). The SDN list blocks: every designation
+carries ``asset-freeze`` (property blocked) and ``funds-prohibition`` (no dealings by US persons).
 
 The files carry no publication date: give it (``--published``).
 """
@@ -253,14 +253,14 @@ def _entry(
     if not programs:
         raise InvalidSnapshot(f"{where}: entry {ent} has no program")
     remarks = clean((row[11] if _value(row[11]) else "") + more)
-    birth: date | None = None
+    births: list[date] = []  # the first, then every "alt. DOB"
     readable = True
-    m = _DOB.search(remarks)
-    if m:
+    for m in _DOB.finditer(remarks):
         try:
-            birth = datetime.strptime(m[1], "%d %b %Y").date()
+            births.append(datetime.strptime(m[1], "%d %b %Y").date())
         except ValueError:
             readable = False  # 'DOB 31 Feb 1970' happens; not a date we can keep (reported)
+    birth = births[0] if births else None
     nationality = None
     n = _NATIONALITY.search(remarks)
     if n:
@@ -281,5 +281,6 @@ def _entry(
         programmes=tuple(Programme(p, MEASURES) for p in dict.fromkeys(programs)),
         listed_on=None,
         where=where,
+        alt_birth_dates=tuple(sorted(set(births) - {birth})) if birth else (),
     )
     return entry, readable

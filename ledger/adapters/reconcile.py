@@ -416,6 +416,7 @@ def _subject(b: UnitOfWork, entry: Entry, tag: list[str], report: ImportReport) 
             kind=entry.kind,
             aliases=entry.aliases,
             birth_date=entry.birth_date,
+            alt_birth_dates=entry.alt_birth_dates,
             nationality=entry.nationality,
             position=entry.position,
             sources=tag,
@@ -439,6 +440,8 @@ def _subject(b: UnitOfWork, entry: Entry, tag: list[str], report: ImportReport) 
         "nationality": changed(entry.nationality, state.nationality),
         "position": changed(entry.position, state.position),
     }
+    if entry.alt_birth_dates != state.alt_birth_dates:
+        fields["alt_birth_dates"] = list(entry.alt_birth_dates)
     if not add and not remove and all(v is None for v in fields.values()):
         return
     handle(

@@ -67,6 +67,8 @@ class Entry:
     """The list's own listing date (UN LISTED_ON); None when the list gives none (OFAC)."""
     where: str
     """Where in the file, for errors: ``sdn.csv line 12``."""
+    alt_birth_dates: tuple[date, ...] = ()
+    """The other birth dates the list gives ("alt. DOB"), sorted, without ``birth_date``."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ publication date is the date part of ``dateGenerated`` as written in the file.
 
 Subject ids come from REFERENCE_NUMBER (``QDi.001`` -> ``un-qdi-001``); kind: INDIVIDUAL is a
 person, ENTITY an organization. Name: FIRST_NAME .. FOURTH_NAME joined; aliases: ALIAS_NAME and
-NAME_ORIGINAL_SCRIPT; birth date: the first exact INDIVIDUAL_DATE_OF_BIRTH/DATE; nationality
+NAME_ORIGINAL_SCRIPT; birth date: the first exact INDIVIDUAL_DATE_OF_BIRTH/DATE (the other
+exact ones: alternative birth dates); nationality
 and position (DESIGNATION): their VALUEs joined with "; ".
 
 The XML does not state measures. They come from the table below, one row per UN_LIST_TYPE:
@@ -319,15 +320,15 @@ def _entry(element: ET.Element, where: str) -> Entry:
     original = _text(element, "NAME_ORIGINAL_SCRIPT")
     if original and original not in aliases:
         aliases.append(original)
-    birth: date | None = None
+    births: list[date] = []  # every exact one: lists often give several
     for dob in element.findall("INDIVIDUAL_DATE_OF_BIRTH"):
         text = _text(dob, "DATE")
         if text and _text(dob, "TYPE_OF_DATE") in ("EXACT", ""):
             try:
-                birth = date.fromisoformat(text[:10])
+                births.append(date.fromisoformat(text[:10]))
             except ValueError:
                 raise InvalidSnapshot(f"{where}: date of birth {text!r} is not a date") from None
-            break
+    birth = births[0] if births else None
     return Entry(
         ref=ref,
         subject_id=slug_ref("un", ref),
@@ -340,4 +341,5 @@ def _entry(element: ET.Element, where: str) -> Entry:
         programmes=(programme,),
         listed_on=listed_on,
         where=where,
+        alt_birth_dates=tuple(sorted(set(births) - {birth})) if birth else (),
     )

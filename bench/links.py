@@ -1,0 +1,240 @@
+"""Quality and speed of ``sanctions links suggest`` on the real lists.
+
+Truth (built from what both lists state, independently of the matcher): a UN 2018 entry
+and an OFAC 2021 entry are one party when they are of the same kind, a name or alias of
+each is the same set of words (transliterated to ASCII, lower case, split on anything not
+a letter or digit; for organizations, vessels and aircraft without an abbreviation in
+brackets or the words of a legal form such as "co" or "limited"), and, for persons, they
+have a birth date in common (every exact date either list gives). Entities, vessels and
+aircraft give no birth date: the names decide.
+
+Suggestions: both lists imported into a scratch SQLite ledger with ``import-list``, then
+``projections.suggest.suggest(views, authority="UN", with_="US-OFAC")``, as the command
+runs it. Precision and recall at several minimum scores; the default is marked.
+
+Speed: the same call for 1,000 subjects of one authority against 10,000 of another (the UN
+entries and the OFAC entries, each side cut or topped up with generated names).
+
+    python bench/links.py                    # bench/results/links.json
+    python bench/links.py --sample 15        # also print truth pairs to check by hand
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from anyascii import anyascii
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ledger import Ledger  # noqa: E402
+from ledger.adapters import Entry, parse  # noqa: E402
+from ledger.commands import Designate, RegisterAuthority, RegisterSubject  # noqa: E402
+from projections import Views  # noqa: E402
+from projections.suggest import DEFAULT_MIN_SCORE, suggest  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+UN_FILE = DATA / "un" / "consolidated-2018-10-29.xml"
+OFAC_DIR = DATA / "ofac-sdn-2021"
+OFAC_PUBLISHED = date(2021, 6, 1)
+SCORES = [0.8, 0.85, 0.88, 0.9, 0.92, 0.95, 0.98, 1.0]
+
+
+FORMS = frozenset(["the", "co", "company", "corp", "corporation", "ltd", "limited", "inc", "llc"])
+"""Words of a company's legal form, left out of an organization's name."""
+
+
+def word_set(name: str, kind: str) -> frozenset[str]:
+    text = anyascii(name).lower()
+    if kind != "person":  # an abbreviation in brackets repeats the name: "... (OMM)"
+        text = re.sub(r"\([^)]*\)", " ", text)
+    found = frozenset(re.findall(r"[a-z0-9]+", text))
+    return found - FORMS if kind != "person" and found - FORMS else found
+
+
+def births(e: Entry) -> set[date]:
+    return ({e.birth_date} if e.birth_date else set()) | set(e.alt_birth_dates)
+
+
+def truth(un: list[Entry], ofac: list[Entry]) -> set[tuple[str, str]]:
+    by_words: dict[frozenset[str], list[Entry]] = {}
+    for o in ofac:
+        for name in {o.name, *o.aliases}:
+            if word_set(name, o.kind):
+                by_words.setdefault(word_set(name, o.kind), []).append(o)
+    pairs = set()
+    for u in un:
+        for name in {u.name, *u.aliases}:
+            for o in by_words.get(word_set(name, u.kind), []):
+                if o.kind != u.kind:
+                    continue
+                if u.kind == "person" and not births(u) & births(o):
+                    continue
+                pairs.add((u.subject_id, o.subject_id))
+    return pairs
+
+
+def quality(views: Views, true_pairs: set[tuple[str, str]]) -> dict[str, Any]:
+    start = time.perf_counter()
+    found = suggest(views, authority="UN", with_="US-OFAC", min_score=min(SCORES))
+    seconds = time.perf_counter() - start
+    rows = []
+    for t in SCORES:
+        got = {(s.subject_a, s.subject_b) for s in found if s.score >= t}
+        hit = len(got & true_pairs)
+        rows.append(
+            {
+                "min_score": t,
+                "default": t == DEFAULT_MIN_SCORE,
+                "suggested": len(got),
+                "true_positives": hit,
+                "precision": round(hit / len(got), 4) if got else None,
+                "recall": round(hit / len(true_pairs), 4) if true_pairs else None,
+            }
+        )
+    at_default = {(s.subject_a, s.subject_b): s for s in found if s.score >= DEFAULT_MIN_SCORE}
+    review = json.loads((ROOT / "bench" / "links_review.json").read_text(encoding="utf-8"))
+    verdicts = {(r["un"], r["ofac"]): r["same_party"] for r in review["reviewed"]}
+    confirmed = {p for p, same in verdicts.items() if same}
+    checked = truth_checked = true_pairs | confirmed
+    hit = len(set(at_default) & checked)
+    unreviewed = sorted(set(at_default) - true_pairs - set(verdicts))
+    false_pos = [at_default[p] for p in sorted(set(at_default) - true_pairs)]
+    missed = sorted(true_pairs - set(at_default))
+    return {
+        "at_default_with_hand_checked_truth": {
+            "truth_pairs": len(truth_checked),
+            "added_by_hand": len(confirmed),
+            "suggested": len(at_default),
+            "precision": round(hit / len(at_default), 4) if at_default else None,
+            "recall": round(hit / len(checked), 4),
+            "not_reviewed": [list(p) for p in unreviewed],
+        },
+        "seconds_all_scores": round(seconds, 2),
+        "by_min_score": rows,
+        "false_positives_by_birth_evidence": _count(f.evidence.birth_date for f in false_pos),
+        "false_positive_examples": [
+            [f.subject_a, f.subject_b, f.score, f.evidence.birth_date] for f in false_pos[:15]
+        ],
+        "missed_examples": [list(p) for p in missed[:15]],
+        "missed": len(missed),
+    }
+
+
+def _count(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+def speed(folder: Path, un: list[Entry], ofac: list[Entry], seed: int = 7) -> dict[str, Any]:
+    """1,000 x 10,000: subjects and one designation each, registered in one import."""
+    from faker import Faker
+
+    fake = Faker(["en_US", "de_DE", "fr_FR", "ru_RU", "ar_AA", "tr_TR"])
+    fake.seed_instance(seed)
+    left = [(e.name, e.kind, e.birth_date, e.aliases) for e in un[:1000]]
+    right = [(e.name, e.kind, e.birth_date, e.aliases) for e in ofac[:10000]]
+    rng = random.Random(seed)
+    while len(right) < 10000:
+        born = date(1940, 1, 1).toordinal() + rng.randrange(25000)
+        right.append((fake.name(), "person", date.fromordinal(born), ()))
+    url = f"sqlite:///{folder / 'speed.db'}"
+    ledger = Ledger.init(url, user="bench")
+    commands: list[Any] = [
+        RegisterAuthority(code="XA", name="Side A"),
+        RegisterAuthority(code="XB", name="Side B"),
+    ]
+    for side, rows in (("XA", left), ("XB", right)):
+        for i, (name, kind, born, aliases) in enumerate(rows):
+            sid = f"{side.lower()}-{i}"
+            commands.append(
+                RegisterSubject(
+                    subject_id=sid, name=name, kind=kind, birth_date=born, aliases=aliases
+                )
+            )
+            commands.append(
+                Designate(subject=sid, authority=side, regime="R", effective=date(2020, 1, 1))
+            )
+    ledger.execute(*commands)
+    views = Views(ledger)
+    views.catch_up()
+    start = time.perf_counter()
+    cpu = time.process_time()
+    found = suggest(views, authority="XA", with_="XB")
+    result = {
+        "left": len(left),
+        "right": len(right),
+        "suggested": len(found),
+        "seconds": round(time.perf_counter() - start, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+    }
+    views.close()
+    ledger.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "links.json"))
+    parser.add_argument("--sample", type=int, default=0, help="truth pairs to print")
+    parser.add_argument("--no-speed", action="store_true")
+    args = parser.parse_args()
+    un = list(parse("un", UN_FILE).entries)
+    ofac = list(parse("ofac-sdn", OFAC_DIR, published=OFAC_PUBLISHED).entries)
+    true_pairs = truth(un, ofac)
+    kinds = {e.subject_id: e.kind for e in un}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        ledger = Ledger.init(f"sqlite:///{folder / 'lists.db'}", user="bench")
+        ledger.import_snapshot(parse("un", UN_FILE))
+        ledger.import_snapshot(parse("ofac-sdn", OFAC_DIR, published=OFAC_PUBLISHED))
+        views = Views(ledger)
+        views.catch_up()
+        result: dict[str, Any] = {
+            "truth": {
+                "pairs": len(true_pairs),
+                "un_entries_in_a_pair": len({u for u, _ in true_pairs}),
+                "ofac_entries_in_a_pair": len({o for _, o in true_pairs}),
+                "persons": sum(1 for u, _ in true_pairs if kinds[u] == "person"),
+                "how": __doc__.split("\n\n")[1].replace("\n", " "),
+            },
+            "entries": {"un": len(un), "ofac": len(ofac)},
+            "default_min_score": DEFAULT_MIN_SCORE,
+            "quality": quality(views, true_pairs),
+        }
+        if args.sample:
+            named = {e.subject_id: e for e in un + ofac}
+            for u, o in random.Random(1).sample(sorted(true_pairs), args.sample):
+                for e in (named[u], named[o]):
+                    print(
+                        e.subject_id,
+                        e.kind,
+                        e.name,
+                        "|",
+                        "; ".join(e.aliases[:4]),
+                        "|",
+                        sorted(births(e)),
+                    )
+                print()
+        views.close()
+        ledger.close()
+        if not args.no_speed:
+            result["speed_1000_x_10000"] = speed(folder, un, ofac)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
