@@ -1,6 +1,6 @@
 """The read side's own figures: rows a list reads per row it returns, and the read model's
 size (rows and bytes per event). Rows read: SQLite counts the ids its R*Tree yields,
-PostgreSQL reads them off ``EXPLAIN ANALYZE`` (``projections.queries.listings_cost``)."""
+PostgreSQL reads them off ``EXPLAIN ANALYZE`` (``projections.costs.listings_cost``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import text
 from bench.generator import AUTHORITY_WEIGHTS, END, START
 from ledger import Ledger
 from projections import Views
-from projections.queries import listings_cost
+from projections.costs import listings_cost
 from projections.tables import VIEW_TABLES
 
 

@@ -7,7 +7,7 @@ Everything goes through public functions (``Views``, ``projections.search.search
 narrower list query shows up here as soon as it lands.
 
 Rows read by ``list``: the ``view_periods`` rows the query steps through, as
-``projections.queries.listings_cost`` counts them (the spatial index's stab on SQLite,
+``projections.costs.listings_cost`` counts them (the spatial index's stab on SQLite,
 ``EXPLAIN ANALYZE`` on PostgreSQL).
 """
 
@@ -54,7 +54,7 @@ def measure_table_queries(
 ) -> dict[str, Any]:
     """list (rows read and returned), diff without --authority, and search, in-process."""
     from bench.generator import END, START
-    from projections.queries import listings_cost
+    from projections.costs import listings_cost
     from projections.search import search
 
     rng = random.Random(seed + 15)
@@ -69,7 +69,7 @@ def measure_table_queries(
             answer, ms = timed(lambda a=authority, d=day: views.listings(authority=a, at=d))
             times.append(ms)
             # Rows read as the read side counts them (its spatial index's stab, or EXPLAIN
-            # ANALYZE on PostgreSQL): ``projections.queries.listings_cost``.
+            # ANALYZE on PostgreSQL): ``projections.costs.listings_cost``.
             with views.engine.connect() as conn:
                 read, _ = listings_cost(conn, at=day, k=views.position(), authority=authority)
             returned += len(answer)

@@ -95,7 +95,7 @@ class RecordedEvent:
 
     @property
     def data(self) -> dict[str, Any]:
-        from ledger.domain import event_data
+        from ledger.event_data import event_data
 
         return event_data(self.event)
 

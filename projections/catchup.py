@@ -292,11 +292,9 @@ class Projector:
             Designation,
             LedgerAggregate,
             Subject,
-            effective_date,
-            event_data,
-            subjects_of,
             window_of,
         )
+        from ledger.event_data import effective_date, event_data, subjects_of
         from ledger.links import Link
 
         before = self._before(rec)

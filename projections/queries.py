@@ -415,20 +415,6 @@ def iter_listings(
             yield _listing(r, certain=False)
 
 
-def listings_cost(
-    conn: Connection, *, at: date, k: int, authority: str | None = None
-) -> tuple[int, int]:
-    """(periods rows read, rows returned) by ``listings`` of what is certainly in force on
-    ``at`` as known at ``k``, for one authority or all: the figure behind "rows read <= 2x
-    rows returned" (``bench/``)."""
-    stab = Stab("in_force", at, k, authority_key(authority) if authority else None)
-    stmt, _ = _listing_query(conn, at, k, stab)
-    if authority:
-        stmt = stmt.where(periods.c.authority == authority)
-    returned = len(conn.execute(stmt).all())
-    return dialect_of(conn).rows_read(conn, stmt, LIVE, stab), returned
-
-
 def _fact(r: Any) -> Fact:
     data = r.data
     annuls = f"{data['authority']} / {data['regime']}" if data.get("annuls") else None

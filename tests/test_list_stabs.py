@@ -24,8 +24,9 @@ from ledger import Ledger
 from ledger.errors import LedgerError
 from ledger.records import read_jsonl
 from projections import Views
+from projections.costs import listings_cost
 from projections.dialect import Stab, dialect_of
-from projections.queries import _listing_query, listings_cost
+from projections.queries import _listing_query
 from projections.tables import LIVE, authority_key, periods, subjects
 
 EVENTS = 4000
