@@ -509,6 +509,12 @@ Named = tuple[SubjectRow, str, Sequence[str]]
 """A candidate name: its subject, the name as written, the name as ``words``."""
 
 
+def _rank_of(subject: SubjectRow, name: str) -> int:
+    """Where ``name`` stands among the subject's names: 0 for its main name."""
+    names = [subject.name, *subject.aliases]
+    return names.index(name) if name in names else len(names)
+
+
 def rank(query: Query, candidates: Iterable[Named], *, floor: float, limit: int) -> list[Candidate]:
     """Candidates scored exactly: subjects scoring at least ``floor``, best first (ties by
     name), at most ``limit``; a subject counts once, by its best name."""
@@ -530,7 +536,14 @@ def rank(query: Query, candidates: Iterable[Named], *, floor: float, limit: int)
         if value < floor:
             continue
         held = best.get(subject.subject_id)
-        if held is None or value > held.score:
+        if (
+            held is None
+            or value > held.score
+            # Equal scores: the name that comes first among the subject's own (its main name,
+            # then its aliases in order), whatever order the candidates came in (a set's order
+            # varies with the process's hash seed).
+            or (value == held.score and _rank_of(subject, name) < _rank_of(subject, held.matched))
+        ):
             best[subject.subject_id] = Candidate(
                 subject, value, round(raw, 3), name, tuple(reasons)
             )

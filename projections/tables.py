@@ -30,7 +30,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 3
+# 4: two branches each called their new tables version 3 (spatial indexes; the search
+# index); a ledger opened by either alone must rebuild too.
+SCHEMA_VERSION = 4
 """Bump when a table changes: projections older than this are rebuilt from the log."""
 
 metadata = MetaData()

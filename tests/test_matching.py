@@ -17,8 +17,10 @@ from projections.matching import (
     Query,
     adjust,
     build_index,
+    rank,
     score,
     status,
+    words_of,
 )
 from projections.queries import SubjectRow
 
@@ -166,3 +168,14 @@ def test_measured_recall_and_false_matches_on_the_real_lists() -> None:
     unlisted = result["unlisted_overall"]
     assert unlisted["match_rate"] <= 0.015, unlisted
     assert unlisted["possible_or_worse_rate"] <= 0.06, unlisted
+
+
+def test_names_tied_at_the_best_score_report_the_subject_s_first_name_in_any_order() -> None:
+    # Both names of this subject read "Ким Чен Ын" perfectly; which is reported must not
+    # depend on the order the candidates come in (it followed a set's hash order).
+    subject = SubjectRow("s-one", "Kim Jong Un", "person", ["김정은"], None, None, None)
+    named = [(subject, n, words_of(n)) for n in (subject.name, *subject.aliases)]
+    query = Query("Ким Чен Ын")
+    for candidates in (named, named[::-1]):
+        (found,) = rank(query, candidates, floor=0.5, limit=5)
+        assert (found.matched, found.score) == ("Kim Jong Un", 1.0)
