@@ -13,7 +13,7 @@ touching only the periods that overlap that day and position.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import (
@@ -181,18 +181,6 @@ links = Table(
     Index("view_links_id", "link_id", "rec_from", unique=True),
 )
 
-VIEW_TABLES = [
-    tracking,
-    log,
-    event_subjects,
-    subjects,
-    periods,
-    search_names,
-    search_keys,
-    search_terms,
-    links,
-]
-
 SURROGATE = {("view_periods", "id")}
 """Columns whose values depend on the order rows were written in, not on the log."""
 
@@ -232,17 +220,8 @@ class Tables:
     suffix: str = ""
 
     def all(self) -> list[Table]:
-        return [
-            self.tracking,
-            self.log,
-            self.event_subjects,
-            self.subjects,
-            self.periods,
-            self.search_names,
-            self.search_keys,
-            self.search_terms,
-            self.links,
-        ]
+        """Every table of the set, in the order of the fields above."""
+        return [getattr(self, f.name) for f in fields(self) if f.name != "suffix"]
 
 
 LIVE = Tables(
@@ -256,6 +235,9 @@ LIVE = Tables(
     search_terms,
     links,
 )
+
+VIEW_TABLES = LIVE.all()
+"""Every projection table, in the order they are created."""
 
 
 def fresh_tables() -> Tables:
