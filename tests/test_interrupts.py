@@ -420,3 +420,32 @@ def test_signals_at_random_moments_of_an_import_tell_the_truth(
                     assert head[0] == before[0] + lines_in(rest), why
                     assert last == committed(before[0] + 1, head[0]), why
             assert sanctions.ok("verify").stdout.startswith("OK: "), why
+
+
+def test_a_signal_landing_while_a_class_is_created_at_start_up_says_nothing_was_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Python 3.11 wraps an exception raised in __set_name__ in a RuntimeError: a signal that
+    # lands while cli.main creates a class with a cached_property (found by the random test).
+    import types
+
+    from cli import entry, interrupts
+
+    class Landing:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise interrupts.Interrupt(signal.SIGTERM)
+
+    def loading(name: str) -> object:
+        class Session:
+            ledger = Landing()
+
+        return Session
+
+    stand_in = types.ModuleType("cli.main")
+    stand_in.__getattr__ = loading  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, "cli.main", stand_in)
+    monkeypatch.setattr(interrupts, "install", lambda: None)
+    with pytest.raises(SystemExit) as exit_:
+        entry.main()
+    assert exit_.value.code == 128 + signal.SIGTERM
+    assert capsys.readouterr().err == "Error: interrupted; nothing was written\n"
