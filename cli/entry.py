@@ -4,7 +4,13 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from cli import interrupts
+    try:
+        from cli import interrupts  # loads click: a Ctrl-C may land before the handlers
+    except KeyboardInterrupt:
+        import sys
+
+        sys.stderr.write("Error: interrupted; nothing was written\n")
+        raise SystemExit(130) from None  # 128 + SIGINT, as interrupts.before_start says
 
     interrupts.install()
     try:

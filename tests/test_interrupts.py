@@ -449,3 +449,28 @@ def test_a_signal_landing_while_a_class_is_created_at_start_up_says_nothing_was_
         entry.main()
     assert exit_.value.code == 128 + signal.SIGTERM
     assert capsys.readouterr().err == "Error: interrupted; nothing was written\n"
+
+
+def test_a_ctrl_c_before_the_signal_handlers_are_installed_says_nothing_was_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The handlers' module loads click first: a Ctrl-C there met Python's default handler, a
+    # traceback (found by the random test under load).
+    import cli
+    from cli import entry
+
+    class Landing:
+        def find_spec(self, name: str, *_: object) -> None:
+            if name == "cli.interrupts":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "cli.interrupts")
+    monkeypatch.delattr(cli, "interrupts")
+    monkeypatch.setattr(sys, "meta_path", [Landing(), *sys.meta_path])
+    with pytest.raises(SystemExit) as exit_:
+        try:
+            entry.main()
+        except KeyboardInterrupt:
+            pytest.fail("the Ctrl-C escaped as a traceback")
+    assert exit_.value.code == 128 + signal.SIGINT
+    assert capsys.readouterr().err == NOTHING + "\n"
