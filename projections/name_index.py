@@ -216,7 +216,9 @@ class StoredIndex:
             picked = preselected([((r[0], r[1]), int(r[2])) for r in chosen])
             rows = conn.execute(
                 select(search_names.c.subject_id, search_names.c.name, search_names.c.words).where(
-                    tuple_(search_names.c.rec_from, search_names.c.ordinal).in_(picked)
+                    # rec_from alone first: SQLite scans every name for a row-value IN list.
+                    search_names.c.rec_from.in_(sorted({rec_from for rec_from, _ in picked})),
+                    tuple_(search_names.c.rec_from, search_names.c.ordinal).in_(picked),
                 )
             ).all()
             held_by = _subjects(conn, sorted({r.subject_id for r in rows}), self.k)
