@@ -10,9 +10,11 @@ makes them again from the log like every view. Only a change of a subject's name
 here: an amendment of its position or nationality does not.
 
 A search (``StoredIndex``) asks for the keys of the query, sums their weights per name in
-SQL among the names held as known at K, and scores the best ``matching.CANDIDATES`` exactly,
-as the in-memory ``MatchIndex`` does; ``screen`` loads the stored words of the subjects it
-screens against into a ``MatchIndex`` once (``stored_match_index``).
+SQL among the names held as known at K (or, when enough namesakes hold every key, takes the
+first of those: the same choice, ``_best_names``), and scores the best
+``matching.CANDIDATES`` exactly, as the in-memory ``MatchIndex`` does; ``screen`` loads the
+stored words of the subjects it screens against into a ``MatchIndex`` once
+(``stored_match_index``).
 
 The stored words are the matcher's folding of the names: a change to ``matching.words``
 must bump ``tables.SCHEMA_VERSION``, so that every ledger rebuilds its index once
@@ -189,7 +191,6 @@ class StoredIndex:
         """Subjects scoring at least ``floor``, best first (ties by name), at most ``limit``:
         the same answer as a ``MatchIndex`` of the subjects known at ``k``."""
         from projections.matching import (
-            TIES,
             key_weight,
             preselected,
             query_keys,
@@ -209,24 +210,82 @@ class StoredIndex:
                     weights[k] = weight
             if not weights:
                 return []
-            weight_sum = func.sum(case(weights, value=search_keys.c.key)).label("weight")
-            chosen = conn.execute(
-                select(search_keys.c.rec_from, search_keys.c.ordinal, weight_sum)
-                .where(search_keys.c.key.in_(sorted(weights)), known(search_keys, self.k))
-                .group_by(search_keys.c.rec_from, search_keys.c.ordinal)
-                .order_by(weight_sum.desc(), search_keys.c.rec_from, search_keys.c.ordinal)
-                .limit(TIES)
-            ).all()
+            chosen = _best_names(conn, weights, held, self.k)
             if not chosen:
                 return []
-            picked = preselected([((r.rec_from, r.ordinal), int(r.weight)) for r in chosen])
+            picked = preselected([((r[0], r[1]), int(r[2])) for r in chosen])
             rows = conn.execute(
                 select(search_names.c.subject_id, search_names.c.name, search_names.c.words).where(
-                    tuple_(search_names.c.rec_from, search_names.c.ordinal).in_(picked)
+                    # rec_from alone first: SQLite scans every name for a row-value IN list.
+                    search_names.c.rec_from.in_(sorted({rec_from for rec_from, _ in picked})),
+                    tuple_(search_names.c.rec_from, search_names.c.ordinal).in_(picked),
                 )
             ).all()
             held_by = _subjects(conn, sorted({r.subject_id for r in rows}), self.k)
         return rank(query, _in_name_order(rows, held_by), floor=floor, limit=limit)
+
+
+def _best_names(
+    conn: Connection, weights: dict[str, int], held: dict[str, int], k: int
+) -> list[tuple[int, int, int]]:
+    """The names held as known at ``k`` with the greatest sums of the weights of the keys they
+    hold, as (rec_from, ordinal, weight): best first, ties by (rec_from, ordinal), enough of
+    them for ``matching.preselected`` to choose exactly as from all names.
+
+    Summing every key's rows is the cost of a search when common keys are held by thousands
+    of names (namesakes). But a name holding every key weighs the most any name can, and
+    ties with the others doing so: if at least ``CANDIDATES`` names hold every key, the
+    pre-selection is the first ``TIES`` of them by (rec_from, ordinal), which no other name
+    can join (it weighs less than the last). Those are found walking the rarest key's rows
+    in that order and looking the other keys up, stopping at ``TIES``: a few hundred rows.
+    """
+    from projections.matching import CANDIDATES
+
+    everything = sum(weights.values())
+    order = sorted(weights, key=lambda key: (held.get(key, 0), key))
+    found = _holding_all(conn, order, k)
+    if len(found) >= CANDIDATES:
+        return [(rec_from, ordinal, everything) for rec_from, ordinal in found]
+    return _summed(conn, weights, k)
+
+
+def _holding_all(conn: Connection, keys: list[str], k: int) -> list[tuple[int, int]]:
+    """The first ``TIES`` names by (rec_from, ordinal) held as known at ``k`` that hold every
+    one of ``keys`` (the rarest first: its rows are walked, the others looked up)."""
+    from projections.matching import TIES
+
+    first = search_keys.alias("k0")
+    query = select(first.c.rec_from, first.c.ordinal).where(first.c.key == keys[0], known(first, k))
+    for i, key in enumerate(keys[1:], start=1):
+        other = search_keys.alias(f"k{i}")
+        query = query.join_from(
+            first,
+            other,
+            and_(
+                other.c.key == key,
+                other.c.rec_from == first.c.rec_from,
+                other.c.ordinal == first.c.ordinal,
+            ),
+        )
+    query = query.order_by(first.c.rec_from, first.c.ordinal).limit(TIES)
+    return [(r.rec_from, r.ordinal) for r in conn.execute(query)]
+
+
+def _summed(conn: Connection, weights: dict[str, int], k: int) -> list[tuple[int, int, int]]:
+    """The best ``TIES`` names by their weight over every key of ``weights``, ties by
+    (rec_from, ordinal): every key's rows summed."""
+    from projections.matching import TIES
+
+    keys = search_keys.c
+    weight = func.sum(case(weights, value=keys.key)).label("weight")
+    query = (
+        select(keys.rec_from, keys.ordinal, weight)
+        .where(keys.key.in_(sorted(weights)), known(search_keys, k))
+        .group_by(keys.rec_from, keys.ordinal)
+        .order_by(weight.desc(), keys.rec_from, keys.ordinal)
+        .limit(TIES)
+    )
+    return [(r.rec_from, r.ordinal, int(r.weight)) for r in conn.execute(query)]
 
 
 def _holders(conn: Connection, keys: list[str], k: int) -> dict[str, int]:
