@@ -17,6 +17,7 @@ subject (or a namesake with the same folded name) comes first. An unlisted one c
 ``match`` or ``possible`` by its best candidate.
 
     python bench/matching.py [--per-kind 400] [--threshold 0.87] [--out bench/results]
+    python bench/matching.py --seed 23 --misses /tmp/misses.jsonl   # matching-seed23.json
     python bench/matching.py --throughput 10000   # bench/results/screening.json
 """
 
@@ -476,7 +477,8 @@ def main() -> None:
         args.misses.write_text("\n".join(json.dumps(m, ensure_ascii=False) for m in misses) + "\n")
     if args.threshold == DEFAULT_THRESHOLD:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "matching.json").write_text(text + "\n")
+        name = "matching.json" if args.seed == 17 else f"matching-seed{args.seed}.json"
+        (args.out / name).write_text(text + "\n")
 
 
 if __name__ == "__main__":
