@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import sys
@@ -417,6 +418,7 @@ def throughput(count: int, out: Path, seed: int = 17) -> dict[str, Any]:
             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
             "sys.stderr.write(f'{u.ru_maxrss} {u.ru_utime + u.ru_stime}'); sys.exit(r.returncode)"
         )
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         done = subprocess.run(
             [
@@ -444,6 +446,8 @@ def throughput(count: int, out: Path, seed: int = 17) -> dict[str, Any]:
         "exit_status": done.returncode,
         "statuses": dict(statuses),
         "peak_rss_mb": rss,
+        "matcher_version": MATCHER_VERSION,
+        "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "screening.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -328,15 +328,17 @@ def _vowels_only(q: str, n: str) -> bool:
 
 
 def _tokens_score(query: Sequence[str], name: Sequence[str]) -> float:
-    pairs = sorted(
-        ((_similarity(q, n), i, j) for i, q in enumerate(query) for j, n in enumerate(name)),
-        reverse=True,
-    )
+    # Most pairs of words score 0: left out before sorting (the hot path of screening).
+    pairs = [
+        (sim, i, j)
+        for i, q in enumerate(query)
+        for j, n in enumerate(name)
+        if (sim := _similarity(q, n)) > 0.0
+    ]
+    pairs.sort(reverse=True)
     used_q: dict[int, float] = {}
     used_n: dict[int, float] = {}
     for sim, i, j in pairs:
-        if sim <= 0.0:
-            break
         if i in used_q or j in used_n:
             continue
         used_q[i] = sim
