@@ -17,6 +17,7 @@ subject (or a namesake with the same folded name) comes first. An unlisted one c
 ``match`` or ``possible`` by its best candidate.
 
     python bench/matching.py [--per-kind 400] [--threshold 0.87] [--out bench/results]
+    python bench/matching.py --seed 23 --misses /tmp/misses.jsonl   # matching-seed23.json
     python bench/matching.py --throughput 10000   # bench/results/screening.json
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import sys
@@ -416,6 +418,7 @@ def throughput(count: int, out: Path, seed: int = 17) -> dict[str, Any]:
             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
             "sys.stderr.write(f'{u.ru_maxrss} {u.ru_utime + u.ru_stime}'); sys.exit(r.returncode)"
         )
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         done = subprocess.run(
             [
@@ -443,6 +446,8 @@ def throughput(count: int, out: Path, seed: int = 17) -> dict[str, Any]:
         "exit_status": done.returncode,
         "statuses": dict(statuses),
         "peak_rss_mb": rss,
+        "matcher_version": MATCHER_VERSION,
+        "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "screening.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -476,7 +481,8 @@ def main() -> None:
         args.misses.write_text("\n".join(json.dumps(m, ensure_ascii=False) for m in misses) + "\n")
     if args.threshold == DEFAULT_THRESHOLD:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "matching.json").write_text(text + "\n")
+        name = "matching.json" if args.seed == 17 else f"matching-seed{args.seed}.json"
+        (args.out / name).write_text(text + "\n")
 
 
 if __name__ == "__main__":
