@@ -1,9 +1,10 @@
-"""Time to first row and total time of ``sanctions list`` in each output form (issue 19).
+"""Time to first row and total time of ``sanctions list``, ``diff``, ``history`` (and
+``announcements``, ``rulings``) in each output form (issue 19).
 
 Runs the real command as a user would, once per form and repetition, reading its standard
 output as it comes: ``table`` on a terminal (a pseudo-terminal, COLUMNS=200, no pager),
 ``table`` in a pipe (tab-separated lines), ``csv`` and ``json``. The first row is there when
-the id of the answer's first designation has arrived. Optionally the same forms with another
+the first row's subject id (or position) has arrived. Optionally the same forms with another
 ``sanctions`` (``--baseline``, e.g. main's checkout) in the same run, for ratios.
 
     .venv/bin/python bench/terminal.py --db sqlite:////work/bench-1m/ledger-1m.db \\
@@ -13,6 +14,8 @@ the id of the answer's first designation has arrived. Optionally the same forms 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import pty
@@ -34,17 +37,18 @@ FORMS = {
 }
 
 
-def first_id(sanctions: str, db: str, query: list[str]) -> tuple[str, int]:
-    """The answer's first subject id, and how many rows it has (from its CSV)."""
+def first_value(sanctions: str, db: str, query: list[str], column: str) -> tuple[str, int]:
+    """The answer's first row's value in ``column``, and how many rows it has (its CSV)."""
     out = subprocess.run(
         [sanctions, "--db", db, *query, "--format", "csv"],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.splitlines()
-    if len(out) < 2:
+    ).stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    if not rows:
         raise SystemExit(f"the query {' '.join(query)} has no rows: choose another")
-    return out[1].split(",")[0], len(out) - 1
+    return rows[0][column], len(rows)
 
 
 def run_once(
@@ -132,35 +136,66 @@ def startup(sanctions: str, db: str, repeat: int) -> float:
     return statistics.median(times)
 
 
+def queries(options: argparse.Namespace) -> dict[str, tuple[list[str], str]]:
+    """Each question measured: its arguments, and the column whose first value marks the
+    first row (a subject id, or a position: no header holds digits)."""
+    every = {
+        "list": (["list", "--authority", options.authority, "--at", options.at], "subject_id"),
+        "diff": (["diff", options.diff_from, options.diff_to], "subject_id"),
+        "history": (["history", options.subject], "position"),
+        "announcements": (["announcements"], "position"),
+        "rulings": (["rulings"], "position"),
+    }
+    return {name: every[name] for name in options.queries.split(",")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", required=True)
     parser.add_argument("--authority", default="US-OFAC")
     parser.add_argument("--at", default="2022-06-30")
+    parser.add_argument("--diff-from", default="2022-01-01")
+    parser.add_argument("--diff-to", default="2022-12-31")
+    parser.add_argument("--subject", default="andrei-song-0", help="whose history")
+    parser.add_argument(
+        "--queries", default="list,diff,history", help="of list,diff,history,announcements,rulings"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline", help="another sanctions program to measure alike")
     parser.add_argument("--baseline-repeat", type=int, default=1)
     parser.add_argument("--out", help="write the results here as JSON")
     options = parser.parse_args()
     sanctions = shutil.which("sanctions", path=str(HERE)) or "sanctions"
-    query = ["list", "--authority", options.authority, "--at", options.at]
-    subject_id, rows = first_id(sanctions, options.db, query)
-    marker = subject_id.encode()
+    started = os.times()
     report: dict[str, Any] = {
         "db": options.db,
-        "query": " ".join(query),
-        "rows": rows,
-        "first_subject": subject_id,
         "load_average_before": os.getloadavg(),
         "head_median": startup(sanctions, options.db, options.repeat),
-        "forms": measure(sanctions, options.db, query, marker, options.repeat),
+        "queries": {},
     }
     if options.baseline:
         report["baseline"] = {
             "program": options.baseline,
             "head_median": startup(options.baseline, options.db, options.baseline_repeat),
-            "forms": measure(options.baseline, options.db, query, marker, options.baseline_repeat),
         }
+    for name, (query, column) in queries(options).items():
+        value, rows = first_value(sanctions, options.db, query, column)
+        marker = value.encode()
+        done: dict[str, Any] = {"query": " ".join(query), "rows": rows, "first_value": value}
+        done["forms"] = measure(sanctions, options.db, query, marker, options.repeat)
+        if options.baseline:  # measured right after, under the same load
+            done["baseline_forms"] = measure(
+                options.baseline, options.db, query, marker, options.baseline_repeat
+            )
+        report["queries"][name] = done
+    ended = os.times()
+    report["children_cpu_s"] = round(
+        ended.children_user
+        + ended.children_system
+        - started.children_user
+        - started.children_system,
+        1,
+    )
     report["load_average_after"] = os.getloadavg()
     print(table(report))
     if options.out:
@@ -168,31 +203,34 @@ def main() -> None:
 
 
 def table(report: dict[str, Any]) -> str:
+    base = "baseline" in report
     lines = [
-        f"{report['query']} on {report['db']}: {report['rows']:,} rows",
+        f"on {report['db']}",
         f"load average before {report['load_average_before'][0]:.1f}, "
-        f"after {report['load_average_after'][0]:.1f} (2 cores)",
-        f"'sanctions head' (start-up floor): {report['head_median']:.2f} s",
-        "",
-        f"{'form':<18} {'first row s':>12} {'total s':>9} {'peak MB':>8}"
-        + (
-            f" {'baseline first':>15} {'baseline total':>15} {'peak MB':>8}"
-            if "baseline" in report
-            else ""
-        ),
+        f"after {report['load_average_after'][0]:.1f} (2 cores); CPU of the runs "
+        f"{report['children_cpu_s']} s",
+        f"'sanctions head' (start-up floor): {report['head_median']:.2f} s"
+        + (f", baseline {report['baseline']['head_median']:.2f} s" if base else ""),
     ]
-    for form, r in report["forms"].items():
-        line = (
-            f"{form:<18} {r['first_row_median']:>12.2f} {r['total_median']:>9.2f}"
-            f" {r['peak_rss_mb']:>8.0f}"
-        )
-        if "baseline" in report:
-            b = report["baseline"]["forms"][form]
-            line += (
-                f" {b['first_row_median']:>15.2f} {b['total_median']:>15.2f}"
-                f" {b['peak_rss_mb']:>8.0f}"
+    for q in report["queries"].values():
+        lines += [
+            "",
+            f"{q['query']}: {q['rows']:,} rows",
+            f"{'form':<18} {'first row s':>12} {'total s':>9} {'peak MB':>8}"
+            + (f" {'baseline first':>15} {'baseline total':>15} {'peak MB':>8}" if base else ""),
+        ]
+        for form, r in q["forms"].items():
+            line = (
+                f"{form:<18} {r['first_row_median']:>12.2f} {r['total_median']:>9.2f}"
+                f" {r['peak_rss_mb']:>8.0f}"
             )
-        lines.append(line)
+            if base:
+                b = q["baseline_forms"][form]
+                line += (
+                    f" {b['first_row_median']:>15.2f} {b['total_median']:>15.2f}"
+                    f" {b['peak_rss_mb']:>8.0f}"
+                )
+            lines.append(line)
     return "\n".join(lines)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -321,14 +322,16 @@ def history_command(session: Session, subject: str, known_at: str | None, fmt: s
     Example:
       sanctions history igor-krasnov
     """
-    rows = []
-    for entry in session.views.history(subject, known_at=known_at):
-        row = entry.as_dict()
-        if fmt not in ("json", "jsonl"):
-            row["summary"] = _summary(row)
-        rows.append(row)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for entry in session.views.stream_history(subject, known_at=known_at):
+            row = entry.as_dict()
+            if fmt not in ("json", "jsonl"):
+                row["summary"] = _summary(row)
+            yield row
+
     columns = HISTORY_COLUMNS if fmt == "table" else None
-    render(rows, fmt, columns)
+    render(rows(), fmt, columns)
 
 
 @click.command("diff")
@@ -369,21 +372,27 @@ def diff_command(
     Example:
       sanctions diff 2021-03-01 2021-03-31 --authority EU
     """
-    rows = []
-    changes = session.views.diff(start, end, authority=authority, known_at=known_at)
-    shown = [c for c in changes if include_uncertain or c.change != "possibly added"]
-    for change in shown:
-        row = change.as_dict()
-        if fmt.lower() not in ("json", "jsonl"):
-            d = row["details"]
-            row["details"] = "; ".join(
-                f"{k}={', '.join(v) if isinstance(v, list) else v}"
-                for k, v in d.items()
-                if v not in (None, [], "")
-            )
-        rows.append(row)
+    changes = session.views.stream_diff(start, end, authority=authority, known_at=known_at)
+    hidden = 0
+
+    def rows() -> Iterator[dict[str, Any]]:
+        nonlocal hidden
+        for change in changes:
+            if change.change == "possibly added" and not include_uncertain:
+                hidden += 1  # counted, never held
+                continue
+            row = change.as_dict()
+            if fmt.lower() not in ("json", "jsonl"):
+                d = row["details"]
+                row["details"] = "; ".join(
+                    f"{k}={', '.join(v) if isinstance(v, list) else v}"
+                    for k, v in d.items()
+                    if v not in (None, [], "")
+                )
+            yield row
+
     render(
-        rows,
+        rows(),
         fmt,
         [
             "change",
@@ -396,9 +405,9 @@ def diff_command(
         ],
         empty="No changes.",
     )
-    if len(changes) > len(shown):
+    if hidden:
         click.echo(
-            f"{len(changes) - len(shown)} more possibly added after {start} and up to {end}; "
+            f"{hidden} more possibly added after {start} and up to {end}; "
             "--include-uncertain shows them",
             err=True,
         )
@@ -431,11 +440,11 @@ def announcements_command(
     Example:
       sanctions announcements --authority EU --at 2021-03-31
     """
-    rows = session.views.announcements(
-        at=at, authority=authority, subject=subject, known_at=known_at
+    rows = session.views.stream_facts(
+        "announced", at=at, authority=authority, subject=subject, known_at=known_at
     )
     render(
-        [r.as_dict() for r in rows],
+        (r.as_dict() for r in rows),
         fmt,
         ["position", "date", "title", "authorities", "subjects"],
         empty="No announcements.",
@@ -457,9 +466,9 @@ def rulings_command(
     Example:
       sanctions rulings --subject alexei-navalny
     """
-    rows = session.views.rulings(at=at, subject=subject, known_at=known_at)
+    rows = session.views.stream_facts("ruling_recorded", at=at, subject=subject, known_at=known_at)
     render(
-        [r.as_dict() for r in rows],
+        (r.as_dict() for r in rows),
         fmt,
         ["position", "date", "court", "subjects", "outcome", "annuls", "summary"],
         empty="No rulings.",

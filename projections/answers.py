@@ -162,6 +162,52 @@ class Answers:
         with self.engine.connect() as conn:
             return queries.facts(conn, "ruling_recorded", at=at, k=k, subject=subject)
 
+    # Answers as the rows are read, each over a connection held until the last row (see
+    # ``projections.streams``); the methods above keep them whole.
+
+    def stream_history(
+        self, subject_id: str, *, known_at: str | KnownAt | None = None
+    ) -> Iterator[queries.HistoryEntry]:
+        from projections.streams import iter_history
+
+        k = self.resolve_known_at(known_at)
+        with self.engine.connect() as conn:
+            yield from iter_history(conn, subject_id, k=k)
+
+    def stream_diff(
+        self,
+        start: date,
+        end: date,
+        *,
+        authority: str | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> Iterator[queries.Change]:
+        from projections.streams import iter_diff
+
+        if end < start:
+            raise InvalidValue(f"the end date {end} is before the start date {start}")
+        k = self.resolve_known_at(known_at)
+        code = authority.upper() if authority else None
+        with self.engine.connect() as conn:
+            yield from iter_diff(conn, start, end, k=k, authority=code)
+
+    def stream_facts(
+        self,
+        type_name: str,
+        *,
+        at: date | None = None,
+        authority: str | None = None,
+        subject: str | None = None,
+        known_at: str | KnownAt | None = None,
+    ) -> Iterator[queries.Fact]:
+        """Announcements (``announced``) or rulings (``ruling_recorded``) as read."""
+        from projections.streams import iter_facts
+
+        k = self.resolve_known_at(known_at)
+        code = authority.upper() if authority else None
+        with self.engine.connect() as conn:
+            yield from iter_facts(conn, type_name, at=at, k=k, subject=subject, authority=code)
+
     def parties(
         self,
         listings: list[queries.Listing],

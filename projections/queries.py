@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from itertools import islice
 from typing import Any, NoReturn
@@ -390,26 +390,9 @@ def timeline(conn: Connection, subject_id: str, *, k: int) -> Timeline:
 
 def history(conn: Connection, subject_id: str, *, k: int) -> list[HistoryEntry]:
     """Every event touching the subject, in order of record, as known at ``k``."""
-    rows = conn.execute(st.HISTORY, {"subject_id": subject_id, "k": k}).all()
-    if not rows:
-        subject_at(conn, subject_id, k=k)  # raises with hints when unknown
-    return [
-        HistoryEntry(
-            position=r.position,
-            type=r.type,
-            effective_date=r.effective_date,
-            recorded_at=r.recorded_at,
-            recorded_by=r.recorded_by,
-            sources=list(r.data.get("sources", [])),
-            retracted_by=r.retracted_by
-            if r.retracted_by is not None and r.retracted_by <= k
-            else None,
-            retracts=r.retracts,
-            data=dict(r.data),
-            window=_data_window(r.data),
-        )
-        for r in rows
-    ]
+    from projections.streams import iter_history
+
+    return list(iter_history(conn, subject_id, k=k))
 
 
 def _data_window(data: dict[str, Any]) -> str | None:
@@ -427,92 +410,10 @@ def _data_window(data: dict[str, Any]) -> str | None:
 def diff(
     conn: Connection, start: date, end: date, *, k: int, authority: str | None = None
 ) -> list[Change]:
-    """Period starts, period ends and changes of measures effective in (start, end].
+    """Period starts, period ends and changes of measures effective in (start, end]."""
+    from projections.streams import iter_diff
 
-    Three indexed reads, each of the rows dated in the range (not of every period): rows
-    beginning in it (``view_periods_starts``: starts and changes), rows ending in it
-    (``view_periods_ends``), and windows holding ``end`` (the spatial index).
-    """
-    base, _ = _periods_known(k)
-    if authority:
-        base = base.where(periods.c.authority == authority)
-    changes: list[Change] = []
-
-    def change(kind: str, r: Any, day: date, details: dict[str, Any]) -> None:
-        changes.append(
-            Change(kind, r.subject_id, r.subject_name, r.authority, r.regime, day, details)
-        )
-
-    for r in conn.execute(base.where(periods.c.valid_from > start, periods.c.valid_from <= end)):
-        if r.valid_from == r.period_start:
-            change(
-                "added",
-                r,
-                r.period_start,
-                {
-                    "measures": sorted(r.measures),
-                    "legal_act": r.legal_act,
-                    "listed_until": r.period_end,
-                    "window": window_text(*_window(r.possible_from), r.period_start),
-                },
-            )
-            continue
-        if r.previous_measures is None:
-            continue
-        before, after = set(r.previous_measures), set(r.measures)
-        if before != after:
-            change(
-                "changed",
-                r,
-                r.valid_from,
-                {
-                    "added_measures": sorted(after - before),
-                    "removed_measures": sorted(before - after),
-                    "measures": sorted(after),
-                    "legal_act": r.legal_act,
-                },
-            )
-    # A period certain only after ``end`` whose window reaches into (start, end]: possibly
-    # added then, dated on the first day of the window in the range.
-    stab = Stab("window", end, k, authority_key(authority) if authority else None)
-    for r in conn.execute(
-        base.where(
-            dialect_of(conn).stab(LIVE, stab),
-            periods.c.possible_from <= end,
-            periods.c.period_start > end,
-            periods.c.valid_from == periods.c.period_start,
-        )
-    ):
-        listed_after, start_unknown = _window(r.possible_from)
-        change(
-            "possibly added",
-            r,
-            max(r.possible_from, start + timedelta(days=1)),
-            {
-                "window": window_text(listed_after, start_unknown, r.period_start),
-                "measures": sorted(r.measures),
-                "legal_act": r.legal_act,
-                "listed_until": r.period_end,
-            },
-        )
-    for r in conn.execute(
-        base.where(
-            periods.c.valid_to >= start,
-            periods.c.valid_to < end,
-            periods.c.valid_to == periods.c.period_end,
-        )
-    ):
-        change(
-            "removed",
-            r,
-            r.period_end + timedelta(days=1),
-            {"ended_by": r.ended_by, "listed_from": r.period_start, "listed_until": r.period_end},
-        )
-    order = {"possibly added": 0, "added": 0, "changed": 1, "removed": 2}
-    changes.sort(
-        key=lambda c: (c.effective_date, c.authority, c.subject_id, order[c.change], c.regime)
-    )
-    return changes
+    return list(iter_diff(conn, start, end, k=k, authority=authority))
 
 
 def referencing(
