@@ -58,9 +58,12 @@ APPEND_COMMANDS: dict[tuple[str, ...], type[Command]] = {
 
 def click_command(path: tuple[str, ...]) -> click.Command:
     command: click.Command = cli
+    ctx = click.Context(cli)
     for name in path:
         assert isinstance(command, click.Group)
-        found = command.commands.get(name)
+        # get_command, not .commands: the root group loads its sub-commands on first use, so
+        # .commands holds only those some earlier test happened to load.
+        found = command.get_command(ctx, name)
         assert found is not None, f"no command {' '.join(path)}"
         command = found
     return command
