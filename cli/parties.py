@@ -11,7 +11,7 @@ from cli.render import render
 if TYPE_CHECKING:
     from cli.context import Session
     from cli.terminal import Answer
-    from projections.queries import Listing, SubjectReport
+    from projections.rows import Listing, SubjectReport
 
 
 PARTY_COLUMNS = ["party", "subjects", "names", "authorities", "regimes"]

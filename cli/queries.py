@@ -15,11 +15,11 @@ from cli.render import answer, render, render_object
 from cli.terminal import no_pager_option
 from cli.types import DATE, FORMAT, KIND, KNOWN_AT, MEASURE
 from ledger.vocabulary import today
-from projections.queries import Filters
+from projections.rows import Filters
 from projections.serialize import LISTING_COLUMNS
 
 if TYPE_CHECKING:
-    from projections.queries import Listing
+    from projections.rows import Listing
 
 LIST_COLUMNS = LISTING_COLUMNS
 FACT_COLUMNS = [
@@ -209,7 +209,12 @@ def show_command(
     Example:
       sanctions show igor-krasnov --at 2021-03-03
     """
-    report = session.views.show(subject, at=at, known_at=known_at)
+    from projections import fast
+
+    # On a current SQLite ledger without loading SQLAlchemy (start-up time); else as usual.
+    report = fast.show(session.db, subject, at=at, known_at=known_at) or session.views.show(
+        subject, at=at, known_at=known_at
+    )
     if fmt != "table":
         if fmt == "json":
             render_object(report.as_dict(), fmt)

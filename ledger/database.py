@@ -18,14 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-
 from ledger import DEFAULT_URL as DEFAULT_URL  # defined where --help reads it cheaply
 from ledger.errors import CannotOpen, LedgerError, NewerLedger, NoLedger
 
 if TYPE_CHECKING:  # the driver loads only for a PostgreSQL URL (start-up time)
     import psycopg
+    from sqlalchemy.engine import URL
 
 EVENTS_TABLE = "ledger_events"
 
@@ -73,6 +71,10 @@ def _may(path: Path, mode: int) -> bool:
     return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
 
 
+_PLAIN_SQLITE = re.compile(r"sqlite:///([^?#%@:\s\x00-\x1f\x7f]+)(\?mode=ro)?")
+"""A plain SQLite URL: a path without anything a URL parser would read otherwise."""
+
+
 def hide_password(url: str) -> str:
     """The URL as given, for messages, with any password replaced by ``***``."""
     return re.sub(r"^([^:/?#]+://[^/?#@:]*:)[^/?#]*@", r"\1***@", url)
@@ -110,10 +112,29 @@ class Database:
     """The URL asks for read-only access (SQLite ``?mode=ro``)."""
 
     @classmethod
+    def parse_plain_sqlite(cls, url: str) -> Database | None:
+        """``parse`` of a plain ``sqlite:///FILE`` URL (``?mode=ro`` at most) without
+        SQLAlchemy's URL parser (a read's start-up time); None for any other URL: only
+        ``parse`` reads those (the same result for these is checked by a test)."""
+        found = _PLAIN_SQLITE.fullmatch(url)
+        if found is None or found[1].endswith("/"):
+            return None
+        return cls(
+            url=url,
+            kind="sqlite",
+            path=found[1],
+            display=hide_password(url),
+            read_only=bool(found[2]),
+        )
+
+    @classmethod
     def parse(cls, url: str) -> Database:
         shown = hide_password(url)
         if _CONTROL.search(url) or _CONTROL.search(unquote(url)):  # a NUL would not even stat
             raise LedgerError(f"bad database URL {shown!r}: it holds a control character")
+        from sqlalchemy.engine import make_url  # not for a plain SQLite URL (start-up time)
+        from sqlalchemy.exc import ArgumentError
+
         try:
             parts = make_url(url)
         except (ArgumentError, ValueError):
@@ -445,6 +466,8 @@ class Database:
 
     def sqlalchemy_url(self) -> URL:
         """The PostgreSQL database for SQLAlchemy (SQLite files are opened by URI)."""
+        from sqlalchemy.engine import URL
+
         return URL.create(
             "postgresql+psycopg",
             username=self.user,

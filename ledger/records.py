@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from ledger.commands import SCHEMAS as SCHEMAS
@@ -235,3 +236,10 @@ def to_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
     return value
+
+
+@lru_cache(maxsize=1024)  # an import stamps thousands of events with one record time
+def format_time(moment: datetime) -> str:
+    """Record times as text: UTC, ISO 8601, always with microseconds (as the store keeps
+    them; here so that a reader without the store can compare with them)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

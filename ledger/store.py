@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +38,7 @@ from ledger.database import driver_errors as driver_errors
 from ledger.database import hide_password as hide_password
 from ledger.database import lock_timeout as lock_timeout
 from ledger.errors import ConcurrentWrite, IntegrityFailure, ReadOnly
+from ledger.records import format_time as format_time
 
 Encode = Callable[[Any, datetime], StoredEvent]
 """The mapper's encoding of a domain event with its record time (``LedgerMapper.stored``)."""
@@ -81,12 +81,6 @@ class Appended:
 def utc_now() -> datetime:
     """The ledger's clock (tests replace it to step time backwards)."""
     return datetime.now(UTC)
-
-
-@lru_cache(maxsize=1024)  # an import stamps thousands of events with one record time
-def format_time(moment: datetime) -> str:
-    """Record times as text: UTC, ISO 8601, always with microseconds."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _as_uuid(value: UUID | str) -> UUID:

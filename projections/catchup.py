@@ -29,13 +29,14 @@ from ledger.timeline import Segment
 from projections.dialect import OPEN_POSITION, dialect_of
 from projections.name_index import IndexWriter
 from projections.parties import LinkWrites
+from projections.statements import TRACKED
+from projections.statements import TRACKING_NAME as TRACKING_NAME
 from projections.tables import LIVE, SCHEMA_VERSION, Tables, authority_key
 
 if TYPE_CHECKING:  # loaded when events are applied: a query on current projections needs none
     from ledger.domain import Designation, LedgerAggregate, Subject, SubjectState
     from ledger.links import Link
 
-TRACKING_NAME = "views"
 BATCH = 2000
 CACHE_SIZE = 10000
 
@@ -404,9 +405,12 @@ def _domain() -> _Domain:
 
 def tracked_position(conn: Connection, *, lock: bool = False, tables: Tables = LIVE) -> int | None:
     tracking = tables.tracking
-    stmt = select(tracking.c.position, tracking.c.schema_version).where(
-        tracking.c.name == TRACKING_NAME
-    )
+    if tables is LIVE and not lock:
+        stmt = TRACKED  # prebuilt: read before every answer of the server
+    else:
+        stmt = select(tracking.c.position, tracking.c.schema_version).where(
+            tracking.c.name == TRACKING_NAME
+        )
     if lock:
         stmt = dialect_of(conn).lock_tracking(stmt)
     row = conn.execute(stmt).first()

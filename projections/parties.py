@@ -8,16 +8,15 @@ alone; after an unlink (or the link's retraction), apart again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, or_, select, update
 
-from projections import queries
+from projections import queries, showing
 from projections.queries import PartyLink, Row, SubjectReport, known
-from projections.tables import event_subjects, links, log
+from projections.tables import links, log
 
 if TYPE_CHECKING:  # the aggregates load when events are applied, not for a query
     from ledger.links import Link
@@ -75,28 +74,9 @@ class LinkWrites:
 # ------------------------------------------------------------------ queries
 
 
-def _links_of(conn: Connection, ids: Iterable[str], k: int) -> list[Any]:
-    ids = list(ids)
-    return list(
-        conn.execute(
-            select(links).where(
-                or_(links.c.subject_a.in_(ids), links.c.subject_b.in_(ids)), known(links, k)
-            )
-        )
-    )
-
-
 def members(conn: Connection, subject_id: str, *, k: int) -> list[str]:
     """The subject's party as known at ``k``: itself first, then the others by id."""
-    seen = {subject_id}
-    frontier = [subject_id]
-    while frontier:
-        found: set[str] = set()
-        for r in _links_of(conn, frontier, k):
-            found.update((r.subject_a, r.subject_b))
-        frontier = sorted(found - seen)
-        seen.update(frontier)
-    return [subject_id, *sorted(seen - {subject_id})]
+    return showing.members(queries.runner(conn), subject_id, k)
 
 
 def groups(conn: Connection, *, k: int) -> dict[str, str]:
@@ -119,61 +99,13 @@ def groups(conn: Connection, *, k: int) -> dict[str, str]:
 
 def party_links(conn: Connection, ids: list[str], *, k: int) -> list[PartyLink]:
     """The links standing at ``k`` among these subjects, with their events' reasons."""
-    standing = {(r.link_id, r.link_version) for r in _links_of(conn, ids, k)}
-    if not standing:
-        return []
-    positions = select(event_subjects.c.position).where(
-        event_subjects.c.subject_id.in_(ids), event_subjects.c.position <= k
-    )
-    rows = conn.execute(select(log).where(log.c.position.in_(positions), log.c.type == "linked"))
-    found = []
-    for r in rows:
-        if (r.aggregate_id, r.version) in standing:
-            found.append(
-                PartyLink(
-                    position=r.position,
-                    subjects=list(r.data["subjects"]),
-                    reason=r.data["reason"],
-                    despite=r.data.get("despite"),
-                    recorded_at=r.recorded_at,
-                    recorded_by=r.recorded_by,
-                    sources=list(r.data.get("sources", [])),
-                )
-            )
-            standing.discard((r.aggregate_id, r.version))
-    return sorted(found, key=lambda link: link.position)
+    return showing.party_links(queries.runner(conn), ids, k)
 
 
 def show(conn: Connection, subject_id: str, *, at: date, k: int) -> SubjectReport:
     """The subject's report for its whole party: every member's designations, rulings
     and announcements on ``at`` as known at ``k``, and the links that make the party."""
-    report = queries.show(conn, subject_id, at=at, k=k)
-    ids = members(conn, report.subject.subject_id, k=k)
-    if len(ids) == 1:
-        return report
-    others = [queries.show(conn, other, at=at, k=k) for other in ids[1:]]
-    return SubjectReport(
-        subject=report.subject,
-        designations=_merged([report.designations, *(o.designations for o in others)]),
-        rulings=_facts([report.rulings, *(o.rulings for o in others)]),
-        announcements=_facts([report.announcements, *(o.announcements for o in others)]),
-        party=[o.subject for o in others],
-        links=party_links(conn, ids, k=k),
-    )
-
-
-def _merged(lists: Iterable[list[queries.Listing]]) -> list[queries.Listing]:
-    rows = [r for rows in lists for r in rows]
-    # As one subject's: certain first, each by authority, regime, then who.
-    return sorted(rows, key=lambda r: (not r.certain, r.authority, r.regime, r.subject_id))
-
-
-def _facts(lists: Iterable[list[queries.Fact]]) -> list[queries.Fact]:
-    seen: dict[int, queries.Fact] = {}
-    for facts in lists:
-        for f in facts:
-            seen.setdefault(f.position, f)
-    return sorted(seen.values(), key=lambda f: (f.date, f.position))
+    return showing.show(queries.runner(conn), subject_id, at, k, queries.unknown_subject(conn, k))
 
 
 def unlinked_pairs(conn: Connection, *, k: int) -> set[tuple[str, str]]:

@@ -3,200 +3,60 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 from itertools import islice
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import Connection, Integer, and_, bindparam, func, or_, select
 
 from ledger.errors import UnknownSubject
-from ledger.timeline import UNKNOWN_START
 from ledger.vocabulary import nearest
-from projections.dialect import Stab, dialect_of
+from projections import showing
+from projections import statements as st
+from projections.dialect import Dialect, Stab, dialect_of
+from projections.rows import (
+    Change,
+    Fact,
+    Filters,
+    HistoryEntry,
+    Lane,
+    Listing,
+    PartyLink,
+    Row,
+    Stretch,
+    SubjectReport,
+    SubjectRow,
+    Timeline,
+    fact_of,
+    listing_of,
+    subject_row_of,
+    window_of,
+    window_text,
+)
+from projections.statements import known
 from projections.tables import LIVE, authority_key, event_subjects, log, periods, subjects
 
-
-class Row:
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload,no-any-return]
-
-
-@dataclass(frozen=True)
-class SubjectRow(Row):
-    subject_id: str
-    name: str
-    kind: str
-    aliases: list[str]
-    birth_date: date | None
-    nationality: str | None
-    position: str | None
-    alt_birth_dates: list[date] = field(default_factory=list)
-    """Other birth dates the sources give ("alt. DOB")."""
-
-
-@dataclass(frozen=True)
-class Listing(Row):
-    subject_id: str
-    subject_name: str
-    kind: str
-    authority: str
-    regime: str
-    measures: list[str]
-    listed_from: date
-    listed_until: date | None
-    legal_act: str | None
-    reason: str | None
-    certain: bool = True
-    """False: the day asked about lies in the window before ``listed_from`` in which the
-    listing, whose date the source did not give, may have happened: possibly listed."""
-    listed_after: date | None = None
-    """The start is uncertain: possibly listed since the day after this one."""
-    start_unknown: bool = False
-    """The start is uncertain: possibly listed on any day before ``listed_from``."""
-
-    def window(self) -> str | None:
-        """The uncertain start in words, or None when the start is certain."""
-        return window_text(self.listed_after, self.start_unknown, self.listed_from)
-
-
-def window_text(listed_after: date | None, start_unknown: bool, certain_from: date) -> str | None:
-    """``listed on some date between 2021-06-02 and 2021-07-07; certain from 2021-07-07``."""
-    if listed_after is not None:
-        first = listed_after + timedelta(days=1)
-        window = f"between {first} and {certain_from}"
-    elif start_unknown:
-        window = f"on or before {certain_from}"
-    else:
-        return None
-    return f"listed on some date {window}; certain from {certain_from}"
-
-
-@dataclass(frozen=True)
-class Fact(Row):
-    position: int
-    type: str
-    date: date
-    title: str | None
-    court: str | None
-    outcome: str | None
-    summary: str | None
-    authorities: list[str]
-    subjects: list[str]
-    annuls: str | None
-    sources: list[str]
-    recorded_at: str
-
-
-@dataclass(frozen=True)
-class PartyLink(Row):
-    """A ``linked`` event standing: two subjects recorded as one party, and why."""
-
-    position: int
-    subjects: list[str]
-    reason: str
-    despite: str | None
-    recorded_at: str
-    recorded_by: str
-    sources: list[str]
-
-
-@dataclass(frozen=True)
-class SubjectReport(Row):
-    subject: SubjectRow
-    designations: list[Listing]
-    """Those of the whole party (each row names its subject)."""
-    rulings: list[Fact]
-    announcements: list[Fact]
-    party: list[SubjectRow] = field(default_factory=list)
-    """The other subjects linked with it as one party (as known then)."""
-    links: list[PartyLink] = field(default_factory=list)
-    """The links that make the party."""
-
-
-@dataclass(frozen=True)
-class HistoryEntry(Row):
-    position: int
-    type: str
-    effective_date: date | None
-    recorded_at: str
-    recorded_by: str
-    sources: list[str]
-    retracted_by: int | None
-    retracts: int | None
-    data: dict[str, Any]
-    window: str | None = None
-    """A designation whose start the source left uncertain, in words (see ``window_text``)."""
-
-
-@dataclass(frozen=True)
-class Change(Row):
-    change: str
-    subject_id: str
-    subject_name: str
-    authority: str
-    regime: str
-    effective_date: date
-    details: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Stretch(Row):
-    """Days ``valid_from``..``valid_to`` of one designation with constant terms."""
-
-    valid_from: date
-    valid_to: date | None
-    period_start: date
-    period_end: date | None
-    measures: list[str]
-    previous_measures: list[str] | None
-    legal_act: str | None
-    reason: str | None
-    ended_by: str | None
-    listed_after: date | None = None
-    """An uncertain start: possibly listed since the day after this one (the timeline shades
-    the window)."""
-    start_unknown: bool = False
-    """An uncertain start: possibly listed on any day before ``period_start``."""
-
-
-@dataclass(frozen=True)
-class Lane(Row):
-    """One authority and regime of a subject's timeline: every stretch in valid time."""
-
-    authority: str
-    regime: str
-    stretches: list[Stretch]
-
-
-@dataclass(frozen=True)
-class Timeline(Row):
-    """A subject's whole story in valid time, as known at one position."""
-
-    subject: SubjectRow
-    known_at: int
-    lanes: list[Lane]
-    rulings: list[Fact]
-    announcements: list[Fact]
-
-
-def known(table: Any, k: int) -> ColumnElement[bool]:
-    """Rows that hold as known right after position ``k``."""
-    return and_(table.c.rec_from <= k, or_(table.c.rec_to.is_(None), table.c.rec_to > k))
-
-
-def _subject_row(r: Any) -> SubjectRow:
-    return SubjectRow(
-        r.subject_id,
-        r.name,
-        r.kind,
-        list(r.aliases),
-        r.birth_date,
-        r.nationality,
-        r.position_title,
-        [date.fromisoformat(d) for d in r.alt_birth_dates or ()],
-    )
+# Their names here before they moved to ``projections.rows`` (other modules import them so).
+_subject_row, _window, _listing, _fact = subject_row_of, window_of, listing_of, fact_of
+__all__ = [
+    "Change",
+    "Fact",
+    "Filters",
+    "HistoryEntry",
+    "Lane",
+    "Listing",
+    "PartyLink",
+    "Row",
+    "Stretch",
+    "SubjectReport",
+    "SubjectRow",
+    "Timeline",
+    "known",
+    "window_text",
+]
 
 
 def subjects_known(conn: Connection, *, k: int) -> list[SubjectRow]:
@@ -220,21 +80,34 @@ def streamed(stmt: Any, stream: bool = True) -> Any:
     return stmt.execution_options(yield_per=STREAM_BATCH) if stream else stmt
 
 
-def subject_at(conn: Connection, subject_id: str, *, k: int) -> SubjectRow:
-    r = conn.execute(
-        select(subjects).where(subjects.c.subject_id == subject_id, known(subjects, k))
-    ).first()
-    if r is None:
+def runner(conn: Connection) -> showing.Run:
+    """The prebuilt statements run on ``conn`` by name (see ``projections.showing``)."""
+
+    def run(name: str, /, **params: Any) -> list[Any]:
+        return list(conn.execute(st.STATEMENTS[name], params))
+
+    return run
+
+
+def unknown_subject(conn: Connection, k: int) -> showing.Unknown:
+    """Raises ``UnknownSubject`` with the nearest known ids as hints."""
+
+    def unknown(subject_id: str) -> NoReturn:
         ids = [s.subject_id for s in subjects_known(conn, k=k)]
         hint = nearest(subject_id, ids)
         raise UnknownSubject(
             f"unknown subject {subject_id!r}"
             + (f"; did you mean: {', '.join(hint)}?" if hint else "")
         )
-    return _subject_row(r)
+
+    return unknown
 
 
-def _periods_known(k: int) -> tuple[Any, Any]:
+def subject_at(conn: Connection, subject_id: str, *, k: int) -> SubjectRow:
+    return showing.subject(runner(conn), subject_id, k, unknown_subject(conn, k))
+
+
+def _periods_known(k: Any) -> tuple[Any, Any]:
     """Periods rows as known at ``k``, with their subject's name and kind as known then."""
     s = subjects.alias("s")
     stmt = (
@@ -271,34 +144,6 @@ def _uncertain_query(conn: Connection, at: date, k: int, stab: Stab | None) -> A
     return stmt, s
 
 
-def _window(possible: date | None) -> tuple[date | None, bool]:
-    """(listed_after, start_unknown) from a periods row's ``possible_from``."""
-    if possible is None:
-        return None, False
-    if possible == UNKNOWN_START:
-        return None, True
-    return possible - timedelta(days=1), False
-
-
-def _listing(r: Any, certain: bool = True) -> Listing:
-    listed_after, start_unknown = _window(r.possible_from)
-    return Listing(
-        subject_id=r.subject_id,
-        subject_name=r.subject_name,
-        kind=r.kind,
-        authority=r.authority,
-        regime=r.regime,
-        measures=sorted(r.measures),
-        listed_from=r.period_start,
-        listed_until=r.period_end,
-        legal_act=r.legal_act,
-        reason=r.reason,
-        certain=certain,
-        listed_after=listed_after,
-        start_unknown=start_unknown,
-    )
-
-
 def listings(
     conn: Connection,
     *,
@@ -327,15 +172,7 @@ def listings(
     return list(islice(rows, offset, None if limit is None else offset + limit))
 
 
-@dataclass(frozen=True)
-class Filters:
-    """What a list of designations is narrowed to."""
-
-    authority: str | None = None
-    regime: str | None = None
-    measure: str | None = None
-    kind: str | None = None
-    subject_id: str | None = None
+NO_FILTERS = Filters()
 
 
 def iter_listings(
@@ -343,7 +180,7 @@ def iter_listings(
     *,
     at: date,
     k: int,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
     certain: bool = True,
     uncertain: bool = False,
     offset: int = 0,
@@ -352,26 +189,86 @@ def iter_listings(
 ) -> Iterator[Listing]:
     """``listings`` as read, in constant memory: the ``certain`` rows, then (``uncertain``)
     those only possibly in force on ``at``; ``offset`` and ``limit`` apply to certain rows
-    alone. ``stream`` False: for a caller that keeps every row anyway (see ``streamed``)."""
+    alone. ``stream`` False: for a caller that keeps every row anyway (see ``streamed``).
 
-    def stab(name: str) -> Stab | None:
-        if filters.subject_id:
-            return None  # its own index finds a subject's few rows
-        code = filters.authority
-        return Stab(name, at, k, authority_key(code) if code else None)
+    The statements are built once per dialect and shape of the filters (``_in_force``), the
+    values bound at execution: building them was most of a request's CPU in the server."""
+    dialect = dialect_of(conn)
+    shape = _Shape(
+        authority=bool(filters.authority),
+        regime=bool(filters.regime),
+        kind=bool(filters.kind),
+        subject=bool(filters.subject_id),
+        measure=filters.measure or None,
+    )
+    params: dict[str, Any] = {"at": at, "k": k}
+    for name, value in (
+        ("authority", filters.authority),
+        ("regime", filters.regime),
+        ("kind", filters.kind),
+        ("subject_id", filters.subject_id),
+    ):
+        if value:
+            params[f"f_{name}"] = value
+    key = authority_key(filters.authority) if filters.authority else None
+
+    def stab_params(name: str) -> dict[str, int]:
+        # A subject's few rows are found by its own index, not through a stab.
+        return {} if filters.subject_id else dialect.stab_params(Stab(name, at, k, key))
+
+    if certain:
+        stmt = _in_force(dialect, shape, "in_force", bool(offset), limit is not None)
+        values = {**params, **stab_params("in_force"), "offset": offset, "limit": limit}
+        for r in conn.execute(streamed(stmt, stream), values):
+            yield _listing(r)
+    if not uncertain:
+        return
+    stmt = _in_force(dialect, shape, "window", False, False)
+    last = None
+    for r in conn.execute(streamed(stmt, stream), {**params, **stab_params("window")}):
+        key_ = (r.subject_id, r.authority, r.regime)
+        # Possible by two periods: one row, the earlier (a key's rows come together).
+        if key_ != last:
+            last = key_
+            yield _listing(r, certain=False)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a list of designations has (their values are bound at execution;
+    a measure, one of a small vocabulary, is part of the statement)."""
+
+    authority: bool
+    regime: bool
+    kind: bool
+    subject: bool
+    measure: str | None
+
+
+_FILTER: dict[str, Any] = {
+    n: bindparam(f"f_{n}") for n in ("authority", "regime", "kind", "subject_id")
+}
+
+
+@lru_cache(maxsize=512)
+def _in_force(dialect: Dialect, shape: _Shape, part: str, offset: bool, limit: bool) -> Any:
+    """The statement of ``iter_listings``' certain (``in_force``) or uncertain (``window``)
+    rows for this dialect and shape, with parameters ``at``, ``k``, ``f_*``, the stab's,
+    ``offset`` and ``limit``."""
+    # A stab of the right shape; its values are replaced by those given at execution.
+    stab = None if shape.subject else Stab(part, date.min, 0, 0 if shape.authority else None)
 
     def filtered(stmt: Any, s: Any, table: Any = periods) -> Any:
-        if filters.authority:
-            stmt = stmt.where(table.c.authority == filters.authority)
-        if filters.regime:
-            stmt = stmt.where(table.c.regime == filters.regime)
-        if filters.subject_id:
-            stmt = stmt.where(table.c.subject_id == filters.subject_id)
-        if filters.kind and s is not None:
-            stmt = stmt.where(s.c.kind == filters.kind)
-        if filters.measure:
-            has = dialect_of(conn).json_array_has(table.c.measures, filters.measure)
-            stmt = stmt.where(has)
+        if shape.authority:
+            stmt = stmt.where(table.c.authority == _FILTER["authority"])
+        if shape.regime:
+            stmt = stmt.where(table.c.regime == _FILTER["regime"])
+        if shape.subject:
+            stmt = stmt.where(table.c.subject_id == _FILTER["subject_id"])
+        if shape.kind and s is not None:
+            stmt = stmt.where(s.c.kind == _FILTER["kind"])
+        if shape.measure:
+            stmt = stmt.where(dialect.json_array_has(table.c.measures, shape.measure))
         return stmt
 
     def ordered(stmt: Any, s: Any) -> Any:
@@ -379,59 +276,43 @@ def iter_listings(
             periods.c.authority, periods.c.regime, s.c.name, periods.c.subject_id
         )
 
-    if certain:
-        stmt, s = _listing_query(conn, at, k, stab("in_force"))
+    if part == "in_force":
+        stmt, s = _periods_known(st.K)
+        stmt = stmt.where(
+            periods.c.valid_from <= st.AT,
+            or_(periods.c.valid_to.is_(None), periods.c.valid_to >= st.AT),
+        )
+        if stab is not None:
+            stmt = stmt.where(dialect.stab(LIVE, stab))
         stmt = ordered(stmt, s)
         if offset:
-            stmt = stmt.offset(offset)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        for r in conn.execute(streamed(stmt, stream)):
-            yield _listing(r)
-    if not uncertain:
-        return
+            stmt = stmt.offset(bindparam("offset", type_=Integer))
+        if limit:
+            stmt = stmt.limit(bindparam("limit", type_=Integer))
+        return stmt
     # After the certain rows, in the same order among themselves; a designation in force on
     # ``at`` (as the certain rows filter it) is left out, whatever its other periods say.
     p2 = periods.alias("p2")
     in_force = filtered(
         select(p2.c.designation_id).where(
             p2.c.designation_id == periods.c.designation_id,
-            known(p2, k),
-            p2.c.valid_from <= at,
-            or_(p2.c.valid_to.is_(None), p2.c.valid_to >= at),
+            known(p2, st.K),
+            p2.c.valid_from <= st.AT,
+            or_(p2.c.valid_to.is_(None), p2.c.valid_to >= st.AT),
         ),
         None,
         p2,
     ).exists()
-    stmt, s = _uncertain_query(conn, at, k, stab("window"))
-    stmt = stmt.where(~in_force)
-    stmt = ordered(stmt, s).order_by(periods.c.period_start)
-    last = None
-    for r in conn.execute(streamed(stmt, stream)):
-        key = (r.subject_id, r.authority, r.regime)
-        # Possible by two periods: one row, the earlier (a key's rows come together).
-        if key != last:
-            last = key
-            yield _listing(r, certain=False)
-
-
-def _fact(r: Any) -> Fact:
-    data = r.data
-    annuls = f"{data['authority']} / {data['regime']}" if data.get("annuls") else None
-    return Fact(
-        position=r.position,
-        type="announcement" if r.type == "announced" else "ruling",
-        date=r.effective_date,
-        title=data.get("title"),
-        court=data.get("court"),
-        outcome=data.get("outcome"),
-        summary=data.get("summary"),
-        authorities=list(data.get("authorities", [])),
-        subjects=list(data["subjects"]) if "subjects" in data else [data["subject"]],
-        annuls=annuls,
-        sources=list(data.get("sources", [])),
-        recorded_at=r.recorded_at,
+    stmt, s = _periods_known(st.K)
+    stmt = stmt.where(
+        periods.c.possible_from <= st.AT,
+        periods.c.period_start > st.AT,
+        periods.c.valid_from == periods.c.period_start,
+        ~in_force,
     )
+    if stab is not None:
+        stmt = stmt.where(dialect.stab(LIVE, stab))
+    return ordered(stmt, s).order_by(periods.c.period_start)
 
 
 def facts(
@@ -444,37 +325,30 @@ def facts(
     authority: str | None = None,
 ) -> list[Fact]:
     """Announcements or rulings dated on or before ``at``, as known at ``k``."""
-    known_now = or_(log.c.retracted_by.is_(None), log.c.retracted_by > k)
     if subject is not None:
-        # The subject's few events by its index, then those rows by primary key; a filter on
-        # the type would lead a planner to walk every ruling of the ledger instead.
-        positions = select(event_subjects.c.position).where(
-            event_subjects.c.subject_id == subject, event_subjects.c.position <= k
+        found = showing.facts_of(
+            runner(conn)("EVENTS_OF_SUBJECT", subject_id=subject, k=k), type_name, at
         )
-        stmt = select(log).where(log.c.position.in_(positions), known_now)
-        rows = [r for r in conn.execute(stmt) if r.type == type_name]
     else:
+        known_now = or_(log.c.retracted_by.is_(None), log.c.retracted_by > k)
         stmt = select(log).where(log.c.type == type_name, log.c.position <= k, known_now)
         if at is not None:
             stmt = stmt.where(log.c.effective_date <= at)
-        rows = list(conn.execute(stmt))
-    if at is not None:
-        rows = [r for r in rows if r.effective_date is not None and r.effective_date <= at]
-    rows.sort(key=lambda r: (r.effective_date, r.position))
-    found = [_fact(r) for r in rows]
+        rows = [
+            r
+            for r in conn.execute(stmt)
+            if at is None or (r.effective_date is not None and r.effective_date <= at)
+        ]
+        rows.sort(key=lambda r: (r.effective_date, r.position))
+        found = [_fact(r) for r in rows]
     if authority is not None:
         found = [f for f in found if authority in f.authorities]
     return found
 
 
 def show(conn: Connection, subject_id: str, *, at: date, k: int) -> SubjectReport:
-    subject = subject_at(conn, subject_id, k=k)
-    return SubjectReport(
-        subject=subject,
-        designations=listings(conn, at=at, k=k, subject_id=subject_id, include_uncertain=True),
-        rulings=facts(conn, "ruling_recorded", at=at, k=k, subject=subject_id),
-        announcements=facts(conn, "announced", at=at, k=k, subject=subject_id),
-    )
+    """The subject's own report, its party left aside (``parties.show`` adds it)."""
+    return showing.alone(runner(conn), subject_id, at, k, unknown_subject(conn, k))
 
 
 def timeline(conn: Connection, subject_id: str, *, k: int) -> Timeline:

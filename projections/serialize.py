@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ledger.records import to_json
-from projections.queries import Row
+from projections.rows import Row
 
 if TYPE_CHECKING:
     from ledger import RecordedEvent

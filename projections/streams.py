@@ -28,19 +28,14 @@ from projections.queries import (
     subject_at,
     window_text,
 )
-from projections.tables import LIVE, authority_key, event_subjects, log, periods
+from projections.statements import HISTORY
+from projections.tables import LIVE, authority_key, log, periods
 
 
 def iter_history(conn: Connection, subject_id: str, *, k: int) -> Iterator[HistoryEntry]:
     """Every event touching the subject, in order of record, as known at ``k``."""
-    stmt = (
-        select(log)
-        .join(event_subjects, event_subjects.c.position == log.c.position)
-        .where(event_subjects.c.subject_id == subject_id, log.c.position <= k)
-        .order_by(log.c.position)
-    )
     empty = True
-    for r in conn.execute(streamed(stmt)):
+    for r in conn.execute(streamed(HISTORY), {"subject_id": subject_id, "k": k}):
         empty = False
         yield HistoryEntry(
             position=r.position,

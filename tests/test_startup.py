@@ -106,10 +106,20 @@ def example_ledger(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_a_query_on_sqlite_loads_neither_the_postgresql_driver_nor_the_aggregates(
     tmp_path: Path, example_ledger: str
 ) -> None:
-    modules = loaded(tmp_path, "--db", example_ledger, "show", "igor-krasnov")
+    modules = loaded(tmp_path, "--db", example_ledger, "history", "igor-krasnov")
     assert packages(modules, ELSEWHERE) == set()
     # The control: the query did read the ledger through the libraries it needs.
     assert packages(modules, DATABASE_ETC - {"psycopg"}) == DATABASE_ETC - {"psycopg"}
+
+
+def test_show_on_current_sqlite_projections_loads_no_sqlalchemy(
+    tmp_path: Path, example_ledger: str
+) -> None:
+    for extra in ([], ["--at", "2021-03-03", "--known-at", "20"], ["--format", "json"]):
+        modules = loaded(tmp_path, "--db", example_ledger, "show", "igor-krasnov", *extra)
+        assert packages(modules, ELSEWHERE | {"sqlalchemy", "projections.views"}) == set()
+        # The control: it read the projections (the compiled statements, through sqlite3).
+        assert {"sqlite3", "projections.fast", "projections.compiled"} <= modules, extra
 
 
 def test_a_query_in_json_loads_no_rendering_library(tmp_path: Path, example_ledger: str) -> None:
