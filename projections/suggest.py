@@ -156,7 +156,14 @@ def similar(views: Views, subject_id: str) -> list[SubjectRow]:
         return []
     with views.engine.connect() as conn:
         party = groups(conn, k=k)
-    index = build_index(s for s in everyone if s.subject_id != subject_id and births(s))
+    # Only subjects of its kind born on one of its days can be named: the matcher's index over
+    # those few, not over the whole ledger (a registration on a large ledger stays quick).
+    mine_born = births(me)
+    index = build_index(
+        s
+        for s in everyone
+        if s.subject_id != subject_id and s.kind == me.kind and births(s) & mine_born
+    )
     found = best_names(index, me, DEFAULT_THRESHOLD, 10)
     mine = party.get(subject_id, subject_id)
     return [

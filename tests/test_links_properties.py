@@ -11,11 +11,15 @@ For any designations of three subjects and any sequence of links and unlinks amo
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import postgres_schema
 
 from ledger import Ledger
 from ledger.commands import Designate, Link, RegisterSubject, Unlink
@@ -64,13 +68,26 @@ def connected(links: set[frozenset[str]], subject: str) -> set[str]:
     return group
 
 
+@contextmanager
+def fresh_ledger_url(store: str) -> Iterator[str]:
+    """A place for one example's ledger: its own SQLite file or its own PostgreSQL schema
+    (not a function-scoped fixture: every generated example needs a fresh one)."""
+    if store == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="w18-prop-") as folder:
+            yield f"sqlite:///{Path(folder) / 'p.db'}"
+    else:
+        with postgres_schema() as url:
+            yield url
+
+
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(designations, operations)
+@given(listed=designations, ops=operations)
 def test_parties_answer_as_the_union_of_their_subjects_at_every_date_and_known_at(
-    listed: list[tuple[str, str, date]], ops: list[tuple[str, tuple[str, str]]]
+    store: str, listed: list[tuple[str, str, date]], ops: list[tuple[str, tuple[str, str]]]
 ) -> None:
-    with tempfile.TemporaryDirectory(prefix="w18-prop-") as folder:
-        ledger = Ledger.init(f"sqlite:///{Path(folder) / 'p.db'}", user="prop")
+    with fresh_ledger_url(store) as url:
+        ledger = Ledger.init(url, user="prop")
         try:
             base = [
                 RegisterSubject(subject_id=s, name=f"Person {s}", birth_date=date(1970, 1, 1))

@@ -100,3 +100,94 @@ def test_real_lists_keep_every_birth_date_and_link_into_parties(
     )
     again = {(x["subject_a"], x["subject_b"]) for x in suggested_again}
     assert not again & {(x["subject_a"], x["subject_b"]) for x in persons}
+
+
+def test_real_lists_refuse_bad_links_warn_of_namesakes_and_answer_per_party_everywhere(
+    sanctions: Sanctions,
+) -> None:
+    """The other bullets on the real files: refusals (kinds, birth dates, --despite), the
+    registration warning, screen returning the party once, unlink from its record time on,
+    and the HTTP API answering as ``show``."""
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    s = sanctions
+    un = [e for e in parse("un", need(UN_FILE)).entries]
+    ofac = [e for e in parse("ofac-sdn", need(OFAC_DIR), published=OFAC_PUBLISHED).entries]
+    import_file(s.url, "un", UN_FILE)
+    import_file(s.url, "ofac-sdn", OFAC_DIR, OFAC_PUBLISHED)
+    born: dict[object, list[object]] = {}
+    for o in ofac:
+        if o.kind == "person" and o.birth_date:
+            born.setdefault(o.birth_date, []).append(o)
+    # A UN person and an OFAC person born the same day (whoever they are: the link needs only
+    # the same kind and a birth date in common).
+    person = next(u for u in un if u.kind == "person" and u.birth_date in born)
+    twin = born[person.birth_date][0]
+    other = next(
+        o
+        for o in ofac
+        if o.kind == "person"
+        and o.birth_date
+        and person.birth_date is not None
+        and not {o.birth_date, *o.alt_birth_dates} & {person.birth_date, *person.alt_birth_dates}
+    )
+    vessel = next(o for o in ofac if o.kind == "vessel")
+    head = s.head()
+    s.refused(
+        ["link", person.subject_id, vessel.subject_id, "--reason", "r"],
+        f"Error: cannot link {person.subject_id} (person) and {vessel.subject_id} (vessel): "
+        "a party is of one kind",
+    )
+    refused = s("link", person.subject_id, other.subject_id, "--reason", "r")
+    assert refused.exit_code == 1
+    assert "no birth date in common" in refused.output
+    assert s.head() == head
+    s.ok("link", person.subject_id, other.subject_id, "--reason", "r", "--despite", "typo")
+    assert s.events()[-1].data["despite"] == "typo"
+    s.ok("unlink", person.subject_id, other.subject_id, "--reason", "not him after all")
+
+    # Registering the UN person again by hand warns, naming the listed subject.
+    added = s.ok(
+        "subject",
+        "add",
+        person.name,
+        "--id",
+        "by-hand",
+        "--birth-date",
+        person.birth_date.isoformat(),  # type: ignore[union-attr]
+    )
+    assert f"Warning: by-hand may be {person.subject_id} (" in added.stderr
+    before_link = s.head()[0]
+    s.ok("link", person.subject_id, twin.subject_id, "--reason", "born the same day")
+
+    result = s("screen", "-", "--format", "json", input=f"name\n{person.name}\n")
+    assert result.exit_code == 3, result.output
+    (row,) = json.loads(result.stdout)
+    ids = [c["subject_id"] for c in row["candidates"]]
+    assert len(ids) == len(set(ids))
+    (cand,) = [c for c in row["candidates"] if person.subject_id in [c["subject_id"], *c["party"]]]
+    assert twin.subject_id in [cand["subject_id"], *cand["party"]]
+    assert twin.subject_id not in ids or person.subject_id not in ids  # the party once
+
+    linked = json.loads(s.ok("show", person.subject_id, "--format", "json").stdout)
+    assert {d["subject_id"] for d in linked["designations"]} == {
+        person.subject_id,
+        twin.subject_id,
+    }
+    with TestClient(create_app(s.url)) as client:
+        api = client.get(f"/api/subjects/{person.subject_id}").json()
+        page = client.get(f"/subjects/{person.subject_id}").text
+    assert api == linked
+    assert twin.subject_id in page
+
+    s.ok("unlink", twin.subject_id, person.subject_id, "--reason", "two men")
+    alone = json.loads(s.ok("show", person.subject_id, "--format", "json").stdout)
+    assert {d["subject_id"] for d in alone["designations"]} == {person.subject_id}
+    as_known = json.loads(
+        s.ok(
+            "show", person.subject_id, "--known-at", str(before_link + 1), "--format", "json"
+        ).stdout
+    )
+    assert as_known == linked

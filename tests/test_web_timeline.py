@@ -63,3 +63,18 @@ def test_the_picture_escapes_every_text_and_joins_announced_lanes() -> None:
     ).render(p=picture)
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "&lt;i&gt;T&lt;/i&gt;" in html
+
+
+def test_a_partys_lanes_follow_the_subjects_own_each_labelled_with_its_subject() -> None:
+    own = Timeline(SUBJECT, 9, [Lane("EU", "R1", [stretch(date(2021, 3, 2), None)])], [], [])
+    other = Timeline(
+        SubjectRow("y", "Y", "person", [], None, None, None), 9,
+        [Lane("UK", "R2", [stretch(date(2015, 1, 1), date(2016, 1, 1))])], [], [],
+    )  # fmt: skip
+    alone = layout(own, date(2021, 3, 3))
+    assert [(lane.subject, lane.authority) for lane in alone.lanes] == [("", "EU")]
+    party = layout(own, date(2021, 3, 3), [other])
+    assert [(lane.subject, lane.authority) for lane in party.lanes] == [("x", "EU"), ("y", "UK")]
+    assert party.lanes[1].bars[0].x < party.lanes[0].bars[0].x  # the span covers both
+    assert party.height > alone.height
+    assert "linked y, Y: UK (R2): 2015-01-01 to 2016-01-01" in party.description

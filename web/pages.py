@@ -104,12 +104,14 @@ def router(reader: Reader) -> APIRouter:
         tl = views.timeline(subject_id, known_at=str(k))
         report = views.show(subject_id, at=s["at"], known_at=str(k))
         history = views.history(subject_id, known_at=str(k))
+        # The party as known at k: before a link was recorded, report.party is empty.
+        party = [views.timeline(p.subject_id, known_at=str(k)) for p in report.party]
         return render(
             "subject.html",
             title=tl.subject.name,
             subject=tl.subject,
             timeline=tl,
-            picture=layout(tl, s["at"]),
+            picture=layout(tl, s["at"], party),
             report=report,
             history=history,
             **s,

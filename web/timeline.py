@@ -6,10 +6,11 @@ template's escaping.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from projections.queries import Fact, Timeline
+from projections.queries import Fact, Lane, Timeline
 from projections.serialize import cell
 
 WIDTH = 960
@@ -54,6 +55,8 @@ class LaneBox:
     regime: str
     y: float
     start: str
+    subject: str = ""
+    """The linked subject whose lane this is, when the picture is a party's (else "")."""
     bars: list[Bar] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
     windows: list[Window] = field(default_factory=list)
@@ -88,9 +91,9 @@ class Picture:
     description: str
 
 
-def _span(tl: Timeline, at: date) -> tuple[date, date]:
+def _span(tl: Timeline, at: date, lanes: Sequence[Lane]) -> tuple[date, date]:
     days = [at]
-    for lane in tl.lanes:
+    for lane in lanes:
         for s in lane.stretches:
             days.append(s.valid_from)
             if s.listed_after is not None:
@@ -103,8 +106,12 @@ def _span(tl: Timeline, at: date) -> tuple[date, date]:
     return first - pad, last + pad
 
 
-def layout(tl: Timeline, at: date) -> Picture:
-    first, last = _span(tl, at)
+def layout(tl: Timeline, at: date, party: Sequence[Timeline] = ()) -> Picture:
+    """The picture of ``tl``; with ``party`` (the timelines of the subjects linked to it, as
+    known at the same position) their lanes follow its own, each labelled with its subject."""
+    owned = [(tl.subject.subject_id if party else "", lane) for lane in tl.lanes]
+    owned += [(other.subject.subject_id, lane) for other in party for lane in other.lanes]
+    first, last = _span(tl, at, [lane for _, lane in owned])
     total = (last - first).days or 1
     inner = WIDTH - LEFT - RIGHT
 
@@ -113,10 +120,14 @@ def layout(tl: Timeline, at: date) -> Picture:
 
     lanes: list[LaneBox] = []
     lane_y: dict[str, list[float]] = {}
-    for index, lane in enumerate(tl.lanes):
+    for index, (subject, lane) in enumerate(owned):
         y = TOP + FACT_LANE + index * LANE
         box = LaneBox(
-            lane.authority, lane.regime, y, min(s.period_start for s in lane.stretches).isoformat()
+            lane.authority,
+            lane.regime,
+            y,
+            min(s.period_start for s in lane.stretches).isoformat(),
+            subject,
         )
         lane_y.setdefault(lane.authority, []).append(y)
         for s in lane.stretches:
@@ -173,7 +184,7 @@ def layout(tl: Timeline, at: date) -> Picture:
         ticks=_ticks(first, last, x),
         at_x=x(at) if first <= at <= last else None,
         at_label=at.isoformat(),
-        description=_describe(tl),
+        description=_describe(tl, party),
     )
 
 
@@ -203,9 +214,16 @@ def _ticks(first: date, last: date, x: object) -> list[Tick]:
     return ticks
 
 
-def _describe(tl: Timeline) -> str:
+def _describe(tl: Timeline, party: Sequence[Timeline] = ()) -> str:
+    text = _describe_one(tl)
+    for other in party:
+        text += f"; linked {other.subject.subject_id}, " + _describe_one(other)
+    return text
+
+
+def _describe_one(tl: Timeline) -> str:
     if not tl.lanes:
-        return f"{tl.subject.name}: no designation as known at position {tl.known_at}."
+        return f"{tl.subject.name}: no designation as known at position {tl.known_at}"
     parts = []
     for lane in tl.lanes:
         spans = ", ".join(f"{s.valid_from} to {s.valid_to or 'open'}" for s in lane.stretches)
