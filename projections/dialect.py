@@ -164,11 +164,6 @@ class Dialect:
         for stab in STABS:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tables.periods.name}_{stab}")
 
-    def stab_params(self, stab: Stab) -> dict[str, int]:
-        """The values of ``stab``'s parameters, for a statement built with another stab of
-        the same shape (prebuilt statements, ``queries.iter_listings``)."""
-        return _params(stab)
-
     def stab(self, tables: Tables, stab: Stab) -> ColumnElement[bool]:
         """Periods rows whose ``stab.name`` interval holds ``stab.day`` and whose record
         interval holds ``stab.k``: a condition that reads only those rows."""
@@ -267,9 +262,6 @@ class Postgres(Dialect):
 
     def drop_stabs(self, conn: Connection, tables: Tables) -> None:
         """Nothing: the indexes go with the table."""
-
-    def stab_params(self, stab: Stab) -> dict[str, int]:
-        return _pg_params(stab)
 
     def stab(self, tables: Tables, stab: Stab) -> ColumnElement[bool]:
         p = f"{tables.periods.name}."

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from itertools import islice
 from typing import Any, NoReturn
 from uuid import UUID
 
-from sqlalchemy import Connection, Integer, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from ledger.errors import UnknownSubject
 from ledger.vocabulary import nearest
 from projections import showing
 from projections import statements as st
-from projections.dialect import Dialect, Stab, dialect_of
+from projections.dialect import Stab, dialect_of
 from projections.rows import (
     Change,
     Fact,
@@ -107,7 +105,7 @@ def subject_at(conn: Connection, subject_id: str, *, k: int) -> SubjectRow:
     return showing.subject(runner(conn), subject_id, k, unknown_subject(conn, k))
 
 
-def _periods_known(k: Any) -> tuple[Any, Any]:
+def _periods_known(k: int) -> tuple[Any, Any]:
     """Periods rows as known at ``k``, with their subject's name and kind as known then."""
     s = subjects.alias("s")
     stmt = (
@@ -189,86 +187,26 @@ def iter_listings(
 ) -> Iterator[Listing]:
     """``listings`` as read, in constant memory: the ``certain`` rows, then (``uncertain``)
     those only possibly in force on ``at``; ``offset`` and ``limit`` apply to certain rows
-    alone. ``stream`` False: for a caller that keeps every row anyway (see ``streamed``).
+    alone. ``stream`` False: for a caller that keeps every row anyway (see ``streamed``)."""
 
-    The statements are built once per dialect and shape of the filters (``_in_force``), the
-    values bound at execution: building them was most of a request's CPU in the server."""
-    dialect = dialect_of(conn)
-    shape = _Shape(
-        authority=bool(filters.authority),
-        regime=bool(filters.regime),
-        kind=bool(filters.kind),
-        subject=bool(filters.subject_id),
-        measure=filters.measure or None,
-    )
-    params: dict[str, Any] = {"at": at, "k": k}
-    for name, value in (
-        ("authority", filters.authority),
-        ("regime", filters.regime),
-        ("kind", filters.kind),
-        ("subject_id", filters.subject_id),
-    ):
-        if value:
-            params[f"f_{name}"] = value
-    key = authority_key(filters.authority) if filters.authority else None
-
-    def stab_params(name: str) -> dict[str, int]:
-        # A subject's few rows are found by its own index, not through a stab.
-        return {} if filters.subject_id else dialect.stab_params(Stab(name, at, k, key))
-
-    if certain:
-        stmt = _in_force(dialect, shape, "in_force", bool(offset), limit is not None)
-        values = {**params, **stab_params("in_force"), "offset": offset, "limit": limit}
-        for r in conn.execute(streamed(stmt, stream), values):
-            yield _listing(r)
-    if not uncertain:
-        return
-    stmt = _in_force(dialect, shape, "window", False, False)
-    last = None
-    for r in conn.execute(streamed(stmt, stream), {**params, **stab_params("window")}):
-        key_ = (r.subject_id, r.authority, r.regime)
-        # Possible by two periods: one row, the earlier (a key's rows come together).
-        if key_ != last:
-            last = key_
-            yield _listing(r, certain=False)
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """Which filters a list of designations has (their values are bound at execution;
-    a measure, one of a small vocabulary, is part of the statement)."""
-
-    authority: bool
-    regime: bool
-    kind: bool
-    subject: bool
-    measure: str | None
-
-
-_FILTER: dict[str, Any] = {
-    n: bindparam(f"f_{n}") for n in ("authority", "regime", "kind", "subject_id")
-}
-
-
-@lru_cache(maxsize=512)
-def _in_force(dialect: Dialect, shape: _Shape, part: str, offset: bool, limit: bool) -> Any:
-    """The statement of ``iter_listings``' certain (``in_force``) or uncertain (``window``)
-    rows for this dialect and shape, with parameters ``at``, ``k``, ``f_*``, the stab's,
-    ``offset`` and ``limit``."""
-    # A stab of the right shape; its values are replaced by those given at execution.
-    stab = None if shape.subject else Stab(part, date.min, 0, 0 if shape.authority else None)
+    def stab(name: str) -> Stab | None:
+        if filters.subject_id:
+            return None  # its own index finds a subject's few rows
+        code = filters.authority
+        return Stab(name, at, k, authority_key(code) if code else None)
 
     def filtered(stmt: Any, s: Any, table: Any = periods) -> Any:
-        if shape.authority:
-            stmt = stmt.where(table.c.authority == _FILTER["authority"])
-        if shape.regime:
-            stmt = stmt.where(table.c.regime == _FILTER["regime"])
-        if shape.subject:
-            stmt = stmt.where(table.c.subject_id == _FILTER["subject_id"])
-        if shape.kind and s is not None:
-            stmt = stmt.where(s.c.kind == _FILTER["kind"])
-        if shape.measure:
-            stmt = stmt.where(dialect.json_array_has(table.c.measures, shape.measure))
+        if filters.authority:
+            stmt = stmt.where(table.c.authority == filters.authority)
+        if filters.regime:
+            stmt = stmt.where(table.c.regime == filters.regime)
+        if filters.subject_id:
+            stmt = stmt.where(table.c.subject_id == filters.subject_id)
+        if filters.kind and s is not None:
+            stmt = stmt.where(s.c.kind == filters.kind)
+        if filters.measure:
+            has = dialect_of(conn).json_array_has(table.c.measures, filters.measure)
+            stmt = stmt.where(has)
         return stmt
 
     def ordered(stmt: Any, s: Any) -> Any:
@@ -276,43 +214,40 @@ def _in_force(dialect: Dialect, shape: _Shape, part: str, offset: bool, limit: b
             periods.c.authority, periods.c.regime, s.c.name, periods.c.subject_id
         )
 
-    if part == "in_force":
-        stmt, s = _periods_known(st.K)
-        stmt = stmt.where(
-            periods.c.valid_from <= st.AT,
-            or_(periods.c.valid_to.is_(None), periods.c.valid_to >= st.AT),
-        )
-        if stab is not None:
-            stmt = stmt.where(dialect.stab(LIVE, stab))
+    if certain:
+        stmt, s = _listing_query(conn, at, k, stab("in_force"))
         stmt = ordered(stmt, s)
         if offset:
-            stmt = stmt.offset(bindparam("offset", type_=Integer))
-        if limit:
-            stmt = stmt.limit(bindparam("limit", type_=Integer))
-        return stmt
+            stmt = stmt.offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        for r in conn.execute(streamed(stmt, stream)):
+            yield _listing(r)
+    if not uncertain:
+        return
     # After the certain rows, in the same order among themselves; a designation in force on
     # ``at`` (as the certain rows filter it) is left out, whatever its other periods say.
     p2 = periods.alias("p2")
     in_force = filtered(
         select(p2.c.designation_id).where(
             p2.c.designation_id == periods.c.designation_id,
-            known(p2, st.K),
-            p2.c.valid_from <= st.AT,
-            or_(p2.c.valid_to.is_(None), p2.c.valid_to >= st.AT),
+            known(p2, k),
+            p2.c.valid_from <= at,
+            or_(p2.c.valid_to.is_(None), p2.c.valid_to >= at),
         ),
         None,
         p2,
     ).exists()
-    stmt, s = _periods_known(st.K)
-    stmt = stmt.where(
-        periods.c.possible_from <= st.AT,
-        periods.c.period_start > st.AT,
-        periods.c.valid_from == periods.c.period_start,
-        ~in_force,
-    )
-    if stab is not None:
-        stmt = stmt.where(dialect.stab(LIVE, stab))
-    return ordered(stmt, s).order_by(periods.c.period_start)
+    stmt, s = _uncertain_query(conn, at, k, stab("window"))
+    stmt = stmt.where(~in_force)
+    stmt = ordered(stmt, s).order_by(periods.c.period_start)
+    last = None
+    for r in conn.execute(streamed(stmt, stream)):
+        key = (r.subject_id, r.authority, r.regime)
+        # Possible by two periods: one row, the earlier (a key's rows come together).
+        if key != last:
+            last = key
+            yield _listing(r, certain=False)
 
 
 def facts(
