@@ -87,6 +87,10 @@ def subject_row(position: int, state: SubjectState) -> dict[str, Any]:
     }
 
 
+NAMING_AUTHORITIES = frozenset({"announced", "list_imported"})
+"""Event types indexed by the authorities they name (``view_event_authorities``)."""
+
+
 @dataclass
 class _Writes:
     """The rows one batch writes, kept in memory so the batch is a few executemany calls."""
@@ -95,6 +99,7 @@ class _Writes:
     log_rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     log_retracted: list[dict[str, Any]] = field(default_factory=list)
     subject_links: list[dict[str, Any]] = field(default_factory=list)
+    authority_links: list[dict[str, Any]] = field(default_factory=list)
     new_periods: dict[tuple[str, Any], dict[str, Any]] = field(default_factory=dict)
     done_periods: list[dict[str, Any]] = field(default_factory=list)
     close_periods: list[dict[str, Any]] = field(default_factory=list)
@@ -157,6 +162,7 @@ class _Writes:
         bulk_insert(conn, subjects, self.done_subjects + list(self.new_subjects.values()))
         bulk_insert(conn, log, list(self.log_rows.values()))
         bulk_insert(conn, t.event_subjects, self.subject_links)
+        bulk_insert(conn, t.event_authorities, self.authority_links)
         self.links.flush(conn, bulk_insert, t.links)
         if self.log_retracted:
             conn.execute(
@@ -347,6 +353,10 @@ class Projector:
         }
         for sid in dict.fromkeys(d.subjects_of(target if target is not None else event)):
             w.subject_links.append({"subject_id": sid, "position": p})
+        if rec.type in NAMING_AUTHORITIES:
+            named = [data["authority"]] if data.get("authority") else []
+            for code in dict.fromkeys(named + list(data.get("authorities", []))):
+                w.authority_links.append({"authority": code, "position": p})
 
         if isinstance(agg, d.designation):
             new_segments = agg.segments()

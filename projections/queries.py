@@ -35,7 +35,15 @@ from projections.rows import (
     window_text,
 )
 from projections.statements import known
-from projections.tables import LIVE, authority_key, event_subjects, log, periods, subjects
+from projections.tables import (
+    LIVE,
+    authority_key,
+    event_authorities,
+    event_subjects,
+    log,
+    periods,
+    subjects,
+)
 
 # Their names here before they moved to ``projections.rows`` (other modules import them so).
 _subject_row, _window, _listing, _fact = subject_row_of, window_of, listing_of, fact_of
@@ -374,8 +382,8 @@ def referencing(
         found.update((UUID(a), int(p)) for a, p in rows)
     if authority is not None:
         # Designations through their periods (every designation has some, closed ones
-        # included), by the spatial index's authority; announcements and list imports, few,
-        # by their type.
+        # included), by the spatial index's authority; announcements and list imports by the
+        # authorities they name.
         stab = Stab("in_force", None, None, authority_key(authority))
         rows = conn.execute(
             select(periods.c.designation_id, func.min(periods.c.rec_from))
@@ -383,12 +391,13 @@ def referencing(
             .group_by(periods.c.designation_id)
         )
         found.update((UUID(a), int(p)) for a, p in rows)
-        for r in conn.execute(
-            select(log.c.aggregate_id, log.c.position, log.c.data).where(
-                log.c.type.in_(["announced", "list_imported"])
-            )
-        ):
-            if r.data.get("authority") == authority or authority in r.data.get("authorities", []):
-                key = UUID(r.aggregate_id)
-                found[key] = min(found.get(key, r.position), r.position)
+        rows = conn.execute(
+            select(log.c.aggregate_id, func.min(log.c.position))
+            .join(event_authorities, event_authorities.c.position == log.c.position)
+            .where(event_authorities.c.authority == authority)
+            .group_by(log.c.aggregate_id)
+        )
+        for a, p in rows:
+            key = UUID(a)
+            found[key] = min(found.get(key, int(p)), int(p))
     return covered, found

@@ -34,7 +34,9 @@ from sqlalchemy import (
 # index); a ledger opened by either alone must rebuild too.
 # 5: the matcher's words keep an apostrophe's word whole (Sa'd), so the search index's
 # stored words and keys changed (matcher version 3).
-SCHEMA_VERSION = 5
+# 6: view_event_authorities, so that retracting an authority's registration finds the
+# announcements and list imports naming it by index (it decoded every announcement).
+SCHEMA_VERSION = 6
 """Bump when a table changes: projections older than this are rebuilt from the log."""
 
 metadata = MetaData()
@@ -77,6 +79,16 @@ event_subjects = Table(
     Column("subject_id", Text, primary_key=True),
     Column("position", BigInteger, primary_key=True, autoincrement=False),
     sqlite_with_rowid=False,  # the key is the row: one B-tree, not a table and an index
+)
+
+# The authorities an announcement or a list import names (designations are found through
+# their periods): what retracting an authority's registration must check.
+event_authorities = Table(
+    "view_event_authorities",
+    metadata,
+    Column("authority", Text, primary_key=True),
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
 )
 
 subjects = Table(
@@ -213,6 +225,7 @@ class Tables:
     tracking: Table
     log: Table
     event_subjects: Table
+    event_authorities: Table
     subjects: Table
     periods: Table
     search_names: Table
@@ -230,6 +243,7 @@ LIVE = Tables(
     tracking,
     log,
     event_subjects,
+    event_authorities,
     subjects,
     periods,
     search_names,
@@ -252,8 +266,8 @@ def fresh_tables() -> Tables:
         for index in list(copy.indexes):
             copy.indexes.discard(index)
         copies.append(copy)
-    t, lg, es, sj, pe, sn, sk, st, lk = copies
-    return Tables(t, lg, es, sj, pe, sn, sk, st, lk, suffix=FRESH)
+    t, lg, es, ea, sj, pe, sn, sk, st, lk = copies
+    return Tables(t, lg, es, ea, sj, pe, sn, sk, st, lk, suffix=FRESH)
 
 
 def secondary_indexes(table: Table) -> list[Index]:
