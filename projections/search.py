@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ledger.errors import InvalidValue
 from ledger.vocabulary import today
-from projections import parties, queries
+from projections import queries, showing
 from projections.matching import (
     DEFAULT_THRESHOLD,
     POSSIBLE_MARGIN,
@@ -96,20 +96,27 @@ def hits(
     found = index.match(Query(query, kind=kind), floor=floor, limit=limit)
     k = views.resolve_known_at(known_at)
     day = at if at is not None else today()
-    sanctions: dict[str, list[str]] = {}
     party: dict[str, list[str]] = {}
     with views.engine.connect() as conn:
+        # Each hit's party, then the designations of every member, read together.
+        run = queries.runner(conn)
+        members = showing.parties(run, [c.subject.subject_id for c in found], k)
         for c in found:
             sid = c.subject.subject_id
-            ids = parties.members(conn, sid, k=k)
-            if any(i in party for i in ids):
+            if any(i in party for i in members[sid]):
                 continue  # its party was found by a better-matching subject
-            party[sid] = ids[1:]
-            sanctions[sid] = [
-                f"{x.authority}: {x.regime}" + ("" if x.certain else " (possibly listed)")
-                for i in ids
-                for x in queries.listings(conn, at=day, k=k, subject_id=i, include_uncertain=True)
-            ]
+            party[sid] = members[sid]
+        listed = showing.designations_of(
+            run, sorted({i for p in party.values() for i in p}), day, k
+        )
+    sanctions = {
+        sid: [
+            f"{x.authority}: {x.regime}" + ("" if x.certain else " (possibly listed)")
+            for i in ids
+            for x in listed[i]
+        ]
+        for sid, ids in party.items()
+    }
     return [
         SearchHit(
             c.subject.subject_id,
@@ -119,7 +126,7 @@ def hits(
             status(c.score, threshold).replace("clear", "partial"),
             c.matched,
             sanctions[c.subject.subject_id],
-            party[c.subject.subject_id],
+            party[c.subject.subject_id][1:],
         )
         for c in found
         if c.subject.subject_id in party
