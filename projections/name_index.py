@@ -240,7 +240,7 @@ class StoredIndex:
                     weights[k] = weight
             if not weights:
                 return []
-            chosen = _best_names(conn, weights, self.k)
+            chosen = _best_names(conn, weights, held, self.k)
             if not chosen:
                 return []
             picked = preselected([((r[0], r[1]), int(r[2])) for r in chosen])
@@ -273,7 +273,28 @@ WORDS_AT_ONCE = 2000
 """Bound parameters of one statement stay well under the databases' limits."""
 
 
-def _best_names(conn: Connection, weights: dict[str, int], k: int) -> list[tuple[int, int, int]]:
+_KEYS = [f"key{i}" for i in range(6)]
+"""The rarest keys looked up in the database (a join each); the others checked here."""
+_EVERY: dict[int, Any] = {}
+
+
+def _holding_every(count: int) -> Any:
+    """The words holding every one of ``count`` keys (``key0``, the rarest, walked first)."""
+    stmt = _EVERY.get(count)
+    if stmt is None:
+        first = search_words.alias("w0")
+        stmt = select(first.c.words).where(first.c.key == bindparam(_KEYS[0]))
+        for i in range(1, count):
+            other = search_words.alias(f"w{i}")
+            on = and_(other.c.key == bindparam(_KEYS[i]), other.c.words == first.c.words)
+            stmt = stmt.join_from(first, other, on)
+        _EVERY[count] = stmt
+    return stmt
+
+
+def _best_names(
+    conn: Connection, weights: dict[str, int], held: dict[str, int], k: int
+) -> list[tuple[int, int, int]]:
     """The names held as known at ``k`` with the greatest sums of the weights of the keys they
     hold, as (rec_from, ordinal, weight): best first, ties by (rec_from, ordinal), enough of
     them for ``matching.preselected`` to choose exactly as from all names.
@@ -286,8 +307,23 @@ def _best_names(conn: Connection, weights: dict[str, int], k: int) -> list[tuple
     holding the same keys of the query weigh alike), and the heaviest often enough alone:
     one statement a weight, its names sorted in the database.
     """
-    from projections.matching import CANDIDATES, TIES
+    from projections.matching import CANDIDATES, TIES, index_keys
 
+    # The words holding every key weigh the most (and alike): when their names are enough,
+    # they are the answer, found walking the rarest key's words (a few hundred rows) without
+    # weighing every words holding any key.
+    rarest = sorted(weights, key=lambda key: (held.get(key, 0), key))[: len(_KEYS)]
+    stmt = _holding_every(len(rarest))
+    every = [
+        words
+        for words in conn.execute(stmt, dict(zip(_KEYS, rarest, strict=False))).scalars()
+        if index_keys(words.split()) >= weights.keys()  # the other keys too
+    ]
+    if every:
+        found = _first_names(conn, every, k, TIES)
+        if len(found) >= CANDIDATES:
+            top = sum(weights.values())
+            return [(rec_from, ordinal, top) for rec_from, ordinal in found]
     weight_of: dict[str, int] = {}
     for key, words in conn.execute(WORDS_HOLDING, {"keys": sorted(weights)}):
         weight_of[words] = weight_of.get(words, 0) + weights[key]
@@ -296,19 +332,24 @@ def _best_names(conn: Connection, weights: dict[str, int], k: int) -> list[tuple
         levels.setdefault(weight, []).append(words)
     out: list[tuple[int, int, int]] = []
     for weight in sorted(levels, reverse=True):
-        # Every name of the weight, or the first of them up to ``TIES`` in all (of a weight
-        # held by very many words, the first of each part's first).
-        held = sorted(levels[weight])
-        n = TIES - len(out)
-        found = sorted(
-            (r.rec_from, r.ordinal)
-            for i in range(0, len(held), WORDS_AT_ONCE)
-            for r in conn.execute(NAMES_OF, {"words": held[i : i + WORDS_AT_ONCE], "k": k, "n": n})
-        )
-        out += [(rec_from, ordinal, weight) for rec_from, ordinal in found[:n]]
+        # Every name of the weight, or the first of them up to ``TIES`` in all.
+        found = _first_names(conn, levels[weight], k, TIES - len(out))
+        out += [(rec_from, ordinal, weight) for rec_from, ordinal in found]
         if len(out) >= CANDIDATES:
             break
     return out
+
+
+def _first_names(conn: Connection, words: list[str], k: int, n: int) -> list[tuple[int, int]]:
+    """The first ``n`` names by (rec_from, ordinal) held as known at ``k`` of any of ``words``
+    (of very many words, the first of each part's first)."""
+    held = sorted(words)
+    found = sorted(
+        (r.rec_from, r.ordinal)
+        for i in range(0, len(held), WORDS_AT_ONCE)
+        for r in conn.execute(NAMES_OF, {"words": held[i : i + WORDS_AT_ONCE], "k": k, "n": n})
+    )
+    return found[:n]
 
 
 def _holders(conn: Connection, keys: list[str], k: int) -> dict[str, int]:

@@ -60,7 +60,7 @@ def answer(found: list[Candidate]) -> list[tuple[str, float, float, str]]:
     return [(c.subject.subject_id, c.score, c.name_score, c.matched) for c in found]
 
 
-def summing_every_key(conn: Any, weights: dict[str, int], k: int) -> Any:
+def summing_every_key(conn: Any, weights: dict[str, int], held: Any, k: int) -> Any:
     """The pre-selection as it was first: every name's rows of every key summed."""
     keys = search_keys.c
     weight = func.sum(case(weights, value=keys.key)).label("weight")
