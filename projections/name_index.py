@@ -33,8 +33,10 @@ from sqlalchemy import (
     Engine,
     Integer,
     Table,
+    Text,
     and_,
     bindparam,
+    case,
     func,
     select,
     tuple_,
@@ -292,6 +294,28 @@ def _holding_every(count: int) -> Any:
     return stmt
 
 
+_WEIGHED: dict[int, Any] = {}
+
+
+def _weighed(count: int) -> Any:
+    """Every words holding any of ``count`` keys (``key0``...) with the sum of the weights
+    (``weight0``...) of those it holds, heaviest first."""
+    stmt = _WEIGHED.get(count)
+    if stmt is None:
+        c = search_words.c
+        keys = [bindparam(f"key{i}", type_=Text) for i in range(count)]
+        each = [bindparam(f"weight{i}", type_=BigInteger) for i in range(count)]
+        weight = func.sum(case(*[(c.key == key, w) for key, w in zip(keys, each, strict=True)]))
+        stmt = (
+            select(c.words, weight.label("weight"))
+            .where(c.key.in_(keys))
+            .group_by(c.words)
+            .order_by(weight.desc())
+        )
+        _WEIGHED[count] = stmt
+    return stmt
+
+
 def _best_names(
     conn: Connection, weights: dict[str, int], held: dict[str, int], k: int
 ) -> list[tuple[int, int, int]]:
@@ -324,20 +348,40 @@ def _best_names(
         if len(found) >= CANDIDATES:
             top = sum(weights.values())
             return [(rec_from, ordinal, top) for rec_from, ordinal in found]
-    weight_of: dict[str, int] = {}
-    for key, words in conn.execute(WORDS_HOLDING, {"keys": sorted(weights)}):
-        weight_of[words] = weight_of.get(words, 0) + weights[key]
-    levels: dict[int, list[str]] = {}
-    for words, weight in weight_of.items():
-        levels.setdefault(weight, []).append(words)
+    # Every words holding any key, weighed in the database and read heaviest first, as far
+    # as needed: a weight's words are complete when the next weight's row comes.
     out: list[tuple[int, int, int]] = []
-    for weight in sorted(levels, reverse=True):
-        # Every name of the weight, or the first of them up to ``TIES`` in all.
-        found = _first_names(conn, levels[weight], k, TIES - len(out))
-        out += [(rec_from, ordinal, weight) for rec_from, ordinal in found]
-        if len(out) >= CANDIDATES:
-            break
+    params: dict[str, Any] = {}
+    for i, (key, weight) in enumerate(sorted(weights.items())):
+        params[f"key{i}"], params[f"weight{i}"] = key, weight
+    level: list[str] = []
+    last = 0
+    rows = conn.execute(_weighed(len(weights)), params)
+    try:
+        for words, weight in rows:
+            if level and weight != last:
+                if _add_level(conn, level, last, k, out):
+                    return out
+                level = []
+            last = int(weight)
+            level.append(words)
+    finally:
+        rows.close()
+    if level:
+        _add_level(conn, level, last, k, out)
     return out
+
+
+def _add_level(
+    conn: Connection, words: list[str], weight: int, k: int, out: list[tuple[int, int, int]]
+) -> bool:
+    """Every name of the weight's ``words``, or the first up to ``TIES`` in all, added to
+    ``out``; whether ``out`` is then enough (``CANDIDATES``)."""
+    from projections.matching import CANDIDATES, TIES
+
+    found = _first_names(conn, words, k, TIES - len(out))
+    out += [(rec_from, ordinal, weight) for rec_from, ordinal in found]
+    return len(out) >= CANDIDATES
 
 
 def _first_names(conn: Connection, words: list[str], k: int, n: int) -> list[tuple[int, int]]:
