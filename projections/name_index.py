@@ -258,11 +258,6 @@ class StoredIndex:
 
 
 _K = bindparam("k", type_=BigInteger)
-WORDS_HOLDING = select(search_words.c.key, search_words.c.words).where(
-    search_words.c.key.in_(bindparam("keys", expanding=True))
-)
-"""The distinct words holding any of ``keys``."""
-
 NAMES_OF = (
     select(search_names.c.rec_from, search_names.c.ordinal)
     .where(search_names.c.words.in_(bindparam("words", expanding=True)), known(search_names, _K))
@@ -324,12 +319,12 @@ def _best_names(
     them for ``matching.preselected`` to choose exactly as from all names.
 
     A name weighs what its words weigh, and namesakes share their words: the distinct words
-    are weighed (``view_search_words``: a few rows a key, however many names hold them), then
-    their names are read by weight, the heaviest first, until ``CANDIDATES`` are found with
-    every name tied with the last (or ``TIES`` in all): the first names of all by (weight,
-    rec_from, ordinal), as summing every name's keys would give. Weights are few (words
-    holding the same keys of the query weigh alike), and the heaviest often enough alone:
-    one statement a weight, its names sorted in the database.
+    are weighed (``view_search_words``: a few hundred rows a key at 1M events, however many
+    names hold them), then their names are read by weight, the heaviest first, until
+    ``CANDIDATES`` are found with every name tied with the last (or ``TIES`` in all): the
+    first names of all by (weight, rec_from, ordinal), as summing every name's keys would
+    give. Weights are few (words holding the same keys of the query weigh alike), and the
+    heaviest is often enough alone: the words holding every key, looked for first.
     """
     from projections.matching import CANDIDATES, TIES, index_keys
 

@@ -72,10 +72,9 @@ def search(
     """Ranked subjects whose names or aliases match, with where each is sanctioned on ``at``."""
     if limit < 1:
         raise InvalidValue("--limit must be at least 1")
-    index = StoredIndex(views.engine, views.resolve_known_at(known_at))
-    return hits(
-        views, index, query, limit=limit, at=at, known_at=known_at, threshold=threshold, kind=kind
-    )
+    k = views.resolve_known_at(known_at)
+    index = StoredIndex(views.engine, k)
+    return _hits(views, index, query, limit=limit, at=at, k=k, threshold=threshold, kind=kind)
 
 
 def hits(
@@ -92,9 +91,24 @@ def hits(
     """Search an index: the persistent one as known at a position (``StoredIndex``), or an
     in-memory one (``build_index``)."""
     check_threshold(threshold)
+    k = views.resolve_known_at(known_at)
+    return _hits(views, index, query, limit=limit, at=at, k=k, threshold=threshold, kind=kind)
+
+
+def _hits(
+    views: Views,
+    index: Matcher,
+    query: str,
+    *,
+    limit: int,
+    at: date | None,
+    k: int,
+    threshold: float,
+    kind: str | None,
+) -> list[SearchHit]:
+    check_threshold(threshold)
     floor = min(threshold - POSSIBLE_MARGIN, PARTIAL_FLOOR)
     found = index.match(Query(query, kind=kind), floor=floor, limit=limit)
-    k = views.resolve_known_at(known_at)
     day = at if at is not None else today()
     party: dict[str, list[str]] = {}
     with views.engine.connect() as conn:
