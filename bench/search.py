@@ -121,13 +121,19 @@ def add_index_from_views(path: str) -> int:
 
     from projections.catchup import TRACKING_NAME
     from projections.name_index import IndexWriter
-    from projections.tables import SCHEMA_VERSION, search_keys, search_names, search_terms
+    from projections.tables import (
+        SCHEMA_VERSION,
+        search_keys,
+        search_names,
+        search_terms,
+        search_words,
+    )
     from projections.tables import subjects as subject_table
 
     engine = create_engine(f"sqlite:///{path}")
     writer = IndexWriter()
     with engine.begin() as conn:
-        for table in (search_names, search_keys, search_terms):
+        for table in (search_names, search_keys, search_terms, search_words):
             table.drop(conn, checkfirst=True)
             table.create(conn)
         rows = conn.execute(

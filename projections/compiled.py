@@ -3,7 +3,7 @@ do not edit (``tests/test_fast_show.py`` checks it against a fresh compilation).
 
 from typing import Any
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 TRACKING_NAME = "views"
 
 SQLITE: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
@@ -94,6 +94,37 @@ SQLITE: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
             "valid_to": "date",
         },
     ),
+    "LISTED_OF": (
+        "SELECT view_periods.id, view_periods.designation_id, "
+        "view_periods.rec_from, view_periods.rec_to, view_periods.subject_id, "
+        "view_periods.authority, view_periods.authority_key, "
+        "view_periods.regime, view_periods.period_start, "
+        "view_periods.period_end, view_periods.valid_from, "
+        "view_periods.valid_to, view_periods.measures, "
+        "view_periods.previous_measures, view_periods.until, "
+        "view_periods.legal_act, view_periods.reason, view_periods.ended_by, "
+        "view_periods.possible_from, s.name AS subject_name, s.kind \n"
+        "FROM view_periods JOIN view_subjects AS s ON s.subject_id = "
+        "view_periods.subject_id AND s.rec_from <= :k AND (s.rec_to IS NULL OR "
+        "s.rec_to > :k) \n"
+        "WHERE view_periods.rec_from <= :k AND (view_periods.rec_to IS NULL OR "
+        "view_periods.rec_to > :k) AND view_periods.subject_id IN "
+        "(__[POSTCOMPILE_ids]) AND view_periods.valid_from <= :at AND "
+        "(view_periods.valid_to IS NULL OR view_periods.valid_to >= :at) ORDER "
+        "BY view_periods.authority, view_periods.regime, s.name, "
+        "view_periods.subject_id",
+        {},
+        {
+            "measures": "json",
+            "period_end": "date",
+            "period_start": "date",
+            "possible_from": "date",
+            "previous_measures": "json",
+            "until": "date",
+            "valid_from": "date",
+            "valid_to": "date",
+        },
+    ),
     "POSSIBLY_LISTED": (
         "SELECT view_periods.id, view_periods.designation_id, "
         "view_periods.rec_from, view_periods.rec_to, "
@@ -121,6 +152,46 @@ SQLITE: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
         ":at) AND p2.subject_id = :subject_id)) ORDER BY "
         "view_periods.authority, view_periods.regime, s.name, "
         "view_periods.subject_id, view_periods.period_start",
+        {},
+        {
+            "measures": "json",
+            "period_end": "date",
+            "period_start": "date",
+            "possible_from": "date",
+            "previous_measures": "json",
+            "until": "date",
+            "valid_from": "date",
+            "valid_to": "date",
+        },
+    ),
+    "POSSIBLY_LISTED_OF": (
+        "SELECT view_periods.id, view_periods.designation_id, "
+        "view_periods.rec_from, view_periods.rec_to, "
+        "view_periods.subject_id, view_periods.authority, "
+        "view_periods.authority_key, view_periods.regime, "
+        "view_periods.period_start, view_periods.period_end, "
+        "view_periods.valid_from, view_periods.valid_to, "
+        "view_periods.measures, view_periods.previous_measures, "
+        "view_periods.until, view_periods.legal_act, "
+        "view_periods.reason, view_periods.ended_by, "
+        "view_periods.possible_from, s.name AS subject_name, s.kind \n"
+        "FROM view_periods JOIN view_subjects AS s ON s.subject_id = "
+        "view_periods.subject_id AND s.rec_from <= :k AND (s.rec_to IS "
+        "NULL OR s.rec_to > :k) \n"
+        "WHERE view_periods.rec_from <= :k AND (view_periods.rec_to IS "
+        "NULL OR view_periods.rec_to > :k) AND view_periods.subject_id "
+        "IN (__[POSTCOMPILE_ids]) AND view_periods.possible_from <= "
+        ":at AND view_periods.period_start > :at AND "
+        "view_periods.valid_from = view_periods.period_start AND NOT "
+        "(EXISTS (SELECT p2.designation_id \n"
+        "FROM view_periods AS p2 \n"
+        "WHERE p2.designation_id = view_periods.designation_id AND "
+        "p2.rec_from <= :k AND (p2.rec_to IS NULL OR p2.rec_to > :k) "
+        "AND p2.valid_from <= :at AND (p2.valid_to IS NULL OR "
+        "p2.valid_to >= :at) AND p2.subject_id = "
+        "view_periods.subject_id)) ORDER BY view_periods.authority, "
+        "view_periods.regime, s.name, view_periods.subject_id, "
+        "view_periods.period_start",
         {},
         {
             "measures": "json",

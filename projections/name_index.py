@@ -9,9 +9,9 @@ same record time; ``view_search_terms`` counts the names holding each key as of 
 makes them again from the log like every view. Only a change of a subject's names writes
 here: an amendment of its position or nationality does not.
 
-A search (``StoredIndex``) asks for the keys of the query, sums their weights per name in
-SQL among the names held as known at K (or, when enough namesakes hold every key, takes the
-first of those: the same choice, ``_best_names``), and scores the best
+A search (``StoredIndex``) asks for the keys of the query, sums their weights per distinct
+words in SQL (``view_search_words``: namesakes share theirs), reads the names held as known at
+K of the heaviest words first (``_best_names``), and scores the best
 ``matching.CANDIDATES`` exactly, as the in-memory ``MatchIndex`` does; ``screen`` loads the
 stored words of the subjects it screens against into a ``MatchIndex`` once
 (``stored_match_index``).
@@ -27,10 +27,32 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Table, and_, case, func, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+    tuple_,
+    update,
+)
 
 from projections.queries import SubjectRow, known
-from projections.tables import LIVE, Tables, search_keys, search_names, search_terms, subjects
+from projections.tables import (
+    LIVE,
+    Tables,
+    search_keys,
+    search_names,
+    search_terms,
+    search_words,
+    subjects,
+)
 
 if TYPE_CHECKING:
     from ledger.domain import SubjectState
@@ -134,6 +156,12 @@ class IndexWriter:
         if self.deltas:
             rows_ = [{"key": k, "names": d} for k, d in self.deltas.items()]
             conn.execute(_upsert(conn, tables.search_terms), rows_)
+        held = sorted({r["words"] for r in rows})
+        if held:  # namesakes' words are stored once, whichever batch first held them
+            conn.execute(
+                _insert(conn, tables.search_words).on_conflict_do_nothing(),
+                [{"key": k, "words": w} for w in held for k in sorted(index_keys(w.split()))],
+            )
         self.clear()
 
     def _close_earlier(self, conn: Connection, search_names: Table, search_keys: Table) -> None:
@@ -164,13 +192,17 @@ class IndexWriter:
             )
 
 
-def _upsert(conn: Connection, search_terms: Table) -> Any:
+def _insert(conn: Connection, table: Table) -> Any:
     # Only the dialect in use: PostgreSQL's loads for PostgreSQL alone (start-up time).
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    stmt = insert(search_terms)
+    return insert(table)
+
+
+def _upsert(conn: Connection, search_terms: Table) -> Any:
+    stmt = _insert(conn, search_terms)
     return stmt.on_conflict_do_update(
         index_elements=[search_terms.c.key],
         set_={"names": search_terms.c.names + stmt.excluded.names},
@@ -225,6 +257,60 @@ class StoredIndex:
         return rank(query, _in_name_order(rows, held_by), floor=floor, limit=limit)
 
 
+_K = bindparam("k", type_=BigInteger)
+NAMES_OF = (
+    select(search_names.c.rec_from, search_names.c.ordinal)
+    .where(search_names.c.words.in_(bindparam("words", expanding=True)), known(search_names, _K))
+    .order_by(search_names.c.rec_from, search_names.c.ordinal)
+    .limit(bindparam("n", type_=Integer))
+)
+"""The first ``n`` names by (rec_from, ordinal) held as known at ``k`` of any of ``words``."""
+
+WORDS_AT_ONCE = 2000
+"""Bound parameters of one statement stay well under the databases' limits."""
+
+
+_KEYS = [f"key{i}" for i in range(6)]
+"""The rarest keys looked up in the database (a join each); the others checked here."""
+_EVERY: dict[int, Any] = {}
+
+
+def _holding_every(count: int) -> Any:
+    """The words holding every one of ``count`` keys (``key0``, the rarest, walked first)."""
+    stmt = _EVERY.get(count)
+    if stmt is None:
+        first = search_words.alias("w0")
+        stmt = select(first.c.words).where(first.c.key == bindparam(_KEYS[0]))
+        for i in range(1, count):
+            other = search_words.alias(f"w{i}")
+            on = and_(other.c.key == bindparam(_KEYS[i]), other.c.words == first.c.words)
+            stmt = stmt.join_from(first, other, on)
+        _EVERY[count] = stmt
+    return stmt
+
+
+_WEIGHED: dict[int, Any] = {}
+
+
+def _weighed(count: int) -> Any:
+    """Every words holding any of ``count`` keys (``key0``...) with the sum of the weights
+    (``weight0``...) of those it holds, heaviest first."""
+    stmt = _WEIGHED.get(count)
+    if stmt is None:
+        c = search_words.c
+        keys = [bindparam(f"key{i}", type_=Text) for i in range(count)]
+        each = [bindparam(f"weight{i}", type_=BigInteger) for i in range(count)]
+        weight = func.sum(case(*[(c.key == key, w) for key, w in zip(keys, each, strict=True)]))
+        stmt = (
+            select(c.words, weight.label("weight"))
+            .where(c.key.in_(keys))
+            .group_by(c.words)
+            .order_by(weight.desc())
+        )
+        _WEIGHED[count] = stmt
+    return stmt
+
+
 def _best_names(
     conn: Connection, weights: dict[str, int], held: dict[str, int], k: int
 ) -> list[tuple[int, int, int]]:
@@ -232,60 +318,77 @@ def _best_names(
     hold, as (rec_from, ordinal, weight): best first, ties by (rec_from, ordinal), enough of
     them for ``matching.preselected`` to choose exactly as from all names.
 
-    Summing every key's rows is the cost of a search when common keys are held by thousands
-    of names (namesakes). But a name holding every key weighs the most any name can, and
-    ties with the others doing so: if at least ``CANDIDATES`` names hold every key, the
-    pre-selection is the first ``TIES`` of them by (rec_from, ordinal), which no other name
-    can join (it weighs less than the last). Those are found walking the rarest key's rows
-    in that order and looking the other keys up, stopping at ``TIES``: a few hundred rows.
+    A name weighs what its words weigh, and namesakes share their words: the distinct words
+    are weighed (``view_search_words``: a few hundred rows a key at 1M events, however many
+    names hold them), then their names are read by weight, the heaviest first, until
+    ``CANDIDATES`` are found with every name tied with the last (or ``TIES`` in all): the
+    first names of all by (weight, rec_from, ordinal), as summing every name's keys would
+    give. Weights are few (words holding the same keys of the query weigh alike), and the
+    heaviest is often enough alone: the words holding every key, looked for first.
     """
-    from projections.matching import CANDIDATES
+    from projections.matching import CANDIDATES, TIES, index_keys
 
-    everything = sum(weights.values())
-    order = sorted(weights, key=lambda key: (held.get(key, 0), key))
-    found = _holding_all(conn, order, k)
-    if len(found) >= CANDIDATES:
-        return [(rec_from, ordinal, everything) for rec_from, ordinal in found]
-    return _summed(conn, weights, k)
+    # The words holding every key weigh the most (and alike): when their names are enough,
+    # they are the answer, found walking the rarest key's words (a few hundred rows) without
+    # weighing every words holding any key.
+    rarest = sorted(weights, key=lambda key: (held.get(key, 0), key))[: len(_KEYS)]
+    stmt = _holding_every(len(rarest))
+    every = [
+        words
+        for words in conn.execute(stmt, dict(zip(_KEYS, rarest, strict=False))).scalars()
+        if index_keys(words.split()) >= weights.keys()  # the other keys too
+    ]
+    if every:
+        found = _first_names(conn, every, k, TIES)
+        if len(found) >= CANDIDATES:
+            top = sum(weights.values())
+            return [(rec_from, ordinal, top) for rec_from, ordinal in found]
+    # Every words holding any key, weighed in the database and read heaviest first, as far
+    # as needed: a weight's words are complete when the next weight's row comes.
+    out: list[tuple[int, int, int]] = []
+    params: dict[str, Any] = {}
+    for i, (key, weight) in enumerate(sorted(weights.items())):
+        params[f"key{i}"], params[f"weight{i}"] = key, weight
+    level: list[str] = []
+    last = 0
+    rows = conn.execute(_weighed(len(weights)), params)
+    try:
+        for words, weight in rows:
+            if level and weight != last:
+                if _add_level(conn, level, last, k, out):
+                    return out
+                level = []
+            last = int(weight)
+            level.append(words)
+    finally:
+        rows.close()
+    if level:
+        _add_level(conn, level, last, k, out)
+    return out
 
 
-def _holding_all(conn: Connection, keys: list[str], k: int) -> list[tuple[int, int]]:
-    """The first ``TIES`` names by (rec_from, ordinal) held as known at ``k`` that hold every
-    one of ``keys`` (the rarest first: its rows are walked, the others looked up)."""
-    from projections.matching import TIES
+def _add_level(
+    conn: Connection, words: list[str], weight: int, k: int, out: list[tuple[int, int, int]]
+) -> bool:
+    """Every name of the weight's ``words``, or the first up to ``TIES`` in all, added to
+    ``out``; whether ``out`` is then enough (``CANDIDATES``)."""
+    from projections.matching import CANDIDATES, TIES
 
-    first = search_keys.alias("k0")
-    query = select(first.c.rec_from, first.c.ordinal).where(first.c.key == keys[0], known(first, k))
-    for i, key in enumerate(keys[1:], start=1):
-        other = search_keys.alias(f"k{i}")
-        query = query.join_from(
-            first,
-            other,
-            and_(
-                other.c.key == key,
-                other.c.rec_from == first.c.rec_from,
-                other.c.ordinal == first.c.ordinal,
-            ),
-        )
-    query = query.order_by(first.c.rec_from, first.c.ordinal).limit(TIES)
-    return [(r.rec_from, r.ordinal) for r in conn.execute(query)]
+    found = _first_names(conn, words, k, TIES - len(out))
+    out += [(rec_from, ordinal, weight) for rec_from, ordinal in found]
+    return len(out) >= CANDIDATES
 
 
-def _summed(conn: Connection, weights: dict[str, int], k: int) -> list[tuple[int, int, int]]:
-    """The best ``TIES`` names by their weight over every key of ``weights``, ties by
-    (rec_from, ordinal): every key's rows summed."""
-    from projections.matching import TIES
-
-    keys = search_keys.c
-    weight = func.sum(case(weights, value=keys.key)).label("weight")
-    query = (
-        select(keys.rec_from, keys.ordinal, weight)
-        .where(keys.key.in_(sorted(weights)), known(search_keys, k))
-        .group_by(keys.rec_from, keys.ordinal)
-        .order_by(weight.desc(), keys.rec_from, keys.ordinal)
-        .limit(TIES)
+def _first_names(conn: Connection, words: list[str], k: int, n: int) -> list[tuple[int, int]]:
+    """The first ``n`` names by (rec_from, ordinal) held as known at ``k`` of any of ``words``
+    (of very many words, the first of each part's first)."""
+    held = sorted(words)
+    found = sorted(
+        (r.rec_from, r.ordinal)
+        for i in range(0, len(held), WORDS_AT_ONCE)
+        for r in conn.execute(NAMES_OF, {"words": held[i : i + WORDS_AT_ONCE], "k": k, "n": n})
     )
-    return [(r.rec_from, r.ordinal, int(r.weight)) for r in conn.execute(query)]
+    return found[:n]
 
 
 def _holders(conn: Connection, keys: list[str], k: int) -> dict[str, int]:

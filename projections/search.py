@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ledger.errors import InvalidValue
 from ledger.vocabulary import today
-from projections import parties, queries
+from projections import queries, showing
 from projections.matching import (
     DEFAULT_THRESHOLD,
     POSSIBLE_MARGIN,
@@ -72,10 +72,9 @@ def search(
     """Ranked subjects whose names or aliases match, with where each is sanctioned on ``at``."""
     if limit < 1:
         raise InvalidValue("--limit must be at least 1")
-    index = StoredIndex(views.engine, views.resolve_known_at(known_at))
-    return hits(
-        views, index, query, limit=limit, at=at, known_at=known_at, threshold=threshold, kind=kind
-    )
+    k = views.resolve_known_at(known_at)
+    index = StoredIndex(views.engine, k)
+    return _hits(views, index, query, limit=limit, at=at, k=k, threshold=threshold, kind=kind)
 
 
 def hits(
@@ -92,24 +91,46 @@ def hits(
     """Search an index: the persistent one as known at a position (``StoredIndex``), or an
     in-memory one (``build_index``)."""
     check_threshold(threshold)
+    k = views.resolve_known_at(known_at)
+    return _hits(views, index, query, limit=limit, at=at, k=k, threshold=threshold, kind=kind)
+
+
+def _hits(
+    views: Views,
+    index: Matcher,
+    query: str,
+    *,
+    limit: int,
+    at: date | None,
+    k: int,
+    threshold: float,
+    kind: str | None,
+) -> list[SearchHit]:
+    check_threshold(threshold)
     floor = min(threshold - POSSIBLE_MARGIN, PARTIAL_FLOOR)
     found = index.match(Query(query, kind=kind), floor=floor, limit=limit)
-    k = views.resolve_known_at(known_at)
     day = at if at is not None else today()
-    sanctions: dict[str, list[str]] = {}
     party: dict[str, list[str]] = {}
     with views.engine.connect() as conn:
+        # Each hit's party, then the designations of every member, read together.
+        run = queries.runner(conn)
+        members = showing.parties(run, [c.subject.subject_id for c in found], k)
         for c in found:
             sid = c.subject.subject_id
-            ids = parties.members(conn, sid, k=k)
-            if any(i in party for i in ids):
+            if any(i in party for i in members[sid]):
                 continue  # its party was found by a better-matching subject
-            party[sid] = ids[1:]
-            sanctions[sid] = [
-                f"{x.authority}: {x.regime}" + ("" if x.certain else " (possibly listed)")
-                for i in ids
-                for x in queries.listings(conn, at=day, k=k, subject_id=i, include_uncertain=True)
-            ]
+            party[sid] = members[sid]
+        listed = showing.designations_of(
+            run, sorted({i for p in party.values() for i in p}), day, k
+        )
+    sanctions = {
+        sid: [
+            f"{x.authority}: {x.regime}" + ("" if x.certain else " (possibly listed)")
+            for i in ids
+            for x in listed[i]
+        ]
+        for sid, ids in party.items()
+    }
     return [
         SearchHit(
             c.subject.subject_id,
@@ -119,7 +140,7 @@ def hits(
             status(c.score, threshold).replace("clear", "partial"),
             c.matched,
             sanctions[c.subject.subject_id],
-            party[c.subject.subject_id],
+            party[c.subject.subject_id][1:],
         )
         for c in found
         if c.subject.subject_id in party

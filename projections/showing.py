@@ -54,6 +54,24 @@ def designations(run: Run, subject_id: str, at: date, k: int) -> list[Listing]:
     return found
 
 
+def designations_of(run: Run, ids: list[str], at: date, k: int) -> dict[str, list[Listing]]:
+    """``designations`` of each of ``ids`` (every id a key), two statements for them all."""
+    found: dict[str, list[Listing]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    for r in run("LISTED_OF", ids=ids, at=at, k=k):
+        found[r.subject_id].append(listing_of(r))
+    last = None
+    for r in run("POSSIBLY_LISTED_OF", ids=ids, at=at, k=k):
+        # Ordered by subject name and id within each authority and regime: a subject's rows
+        # of one authority and regime come together, as in ``designations``.
+        key = (r.subject_id, r.authority, r.regime)
+        if key != last:
+            last = key
+            found[r.subject_id].append(listing_of(r, certain=False))
+    return found
+
+
 def facts_of(rows: Iterable[Any], type_name: str, at: date | None) -> list[Fact]:
     """Of a subject's log rows, the announcements or rulings dated on or before ``at``."""
     chosen = [
@@ -90,6 +108,31 @@ def members(run: Run, subject_id: str, k: int) -> list[str]:
         frontier = sorted(found - seen)
         seen.update(frontier)
     return [subject_id, *sorted(seen - {subject_id})]
+
+
+def parties(run: Run, ids: list[str], k: int) -> dict[str, list[str]]:
+    """``members`` of each of ``ids``, their links read together (one statement a step of
+    the widest party's breadth, not one a subject)."""
+    linked: dict[str, set[str]] = {}
+    seen = set(ids)
+    frontier = sorted(seen)
+    while frontier:
+        found: set[str] = set()
+        for r in run("LINKS_OF", ids=frontier, k=k):
+            linked.setdefault(r.subject_a, set()).add(r.subject_b)
+            linked.setdefault(r.subject_b, set()).add(r.subject_a)
+            found.update((r.subject_a, r.subject_b))
+        frontier = sorted(found - seen)
+        seen.update(frontier)
+    out = {}
+    for subject_id in ids:
+        party = {subject_id}
+        step = [subject_id]
+        while step:
+            step = sorted({o for x in step for o in linked.get(x, ()) if o not in party})
+            party.update(step)
+        out[subject_id] = [subject_id, *sorted(party - {subject_id})]
+    return out
 
 
 def party_links(run: Run, ids: list[str], k: int) -> list[PartyLink]:

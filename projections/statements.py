@@ -57,24 +57,25 @@ SUBJECT_AT = select(subjects).where(subjects.c.subject_id == SUBJECT, known(subj
 """One subject as known at ``k``."""
 
 
-def _periods_of_subject() -> tuple[Select[Any], Any]:
+def _periods_of_subject(many: bool = False) -> tuple[Select[Any], Any]:
     s = subjects.alias("s")
+    which = periods.c.subject_id.in_(IDS) if many else periods.c.subject_id == SUBJECT
     stmt = (
         select(periods, s.c.name.label("subject_name"), s.c.kind)
         .select_from(periods.join(s, and_(s.c.subject_id == periods.c.subject_id, known(s, K))))
-        .where(known(periods, K), periods.c.subject_id == SUBJECT)
+        .where(known(periods, K), which)
     )
     return stmt, s
 
 
-def _listed() -> Select[Any]:
-    stmt, s = _periods_of_subject()
+def _listed(many: bool = False) -> Select[Any]:
+    stmt, s = _periods_of_subject(many)
     return stmt.where(
         periods.c.valid_from <= AT, or_(periods.c.valid_to.is_(None), periods.c.valid_to >= AT)
     ).order_by(periods.c.authority, periods.c.regime, s.c.name, periods.c.subject_id)
 
 
-def _possibly_listed() -> Select[Any]:
+def _possibly_listed(many: bool = False) -> Select[Any]:
     # As ``queries.iter_listings`` with ``uncertain``: a designation in force on ``at`` is
     # left out, whatever its other periods say.
     p2 = periods.alias("p2")
@@ -85,11 +86,11 @@ def _possibly_listed() -> Select[Any]:
             known(p2, K),
             p2.c.valid_from <= AT,
             or_(p2.c.valid_to.is_(None), p2.c.valid_to >= AT),
-            p2.c.subject_id == SUBJECT,
+            p2.c.subject_id == (periods.c.subject_id if many else SUBJECT),
         )
         .exists()
     )
-    stmt, s = _periods_of_subject()
+    stmt, s = _periods_of_subject(many)
     return stmt.where(
         periods.c.possible_from <= AT,
         periods.c.period_start > AT,
@@ -109,6 +110,12 @@ LISTED = _listed()
 
 POSSIBLY_LISTED = _possibly_listed()
 """The subject's designations possibly in force on ``at`` (an uncertain start's window)."""
+
+LISTED_OF = _listed(many=True)
+"""``LISTED`` of each of ``ids`` (a search's hits and their parties), in one statement."""
+
+POSSIBLY_LISTED_OF = _possibly_listed(many=True)
+"""``POSSIBLY_LISTED`` of each of ``ids``."""
 
 # The subject's few events by its index, then those rows by primary key; a filter on the type
 # would lead a planner to walk every ruling of the ledger instead.
@@ -152,6 +159,8 @@ STATEMENTS: dict[str, Select[Any]] = {
     "SUBJECT_AT": SUBJECT_AT,
     "LISTED": LISTED,
     "POSSIBLY_LISTED": POSSIBLY_LISTED,
+    "LISTED_OF": LISTED_OF,
+    "POSSIBLY_LISTED_OF": POSSIBLY_LISTED_OF,
     "EVENTS_OF_SUBJECT": EVENTS_OF_SUBJECT,
     "LINKS_OF": LINKS_OF,
     "LINK_EVENTS": LINK_EVENTS,

@@ -34,9 +34,12 @@ from sqlalchemy import (
 # index); a ledger opened by either alone must rebuild too.
 # 5: the matcher's words keep an apostrophe's word whole (Sa'd), so the search index's
 # stored words and keys changed (matcher version 3).
-# 6: view_event_authorities, so that retracting an authority's registration finds the
-# announcements and list imports naming it by index (it decoded every announcement).
-SCHEMA_VERSION = 6
+# 6: the search index's keys of each distinct words (``view_search_words``), and the names
+# by their words: a search weighs the few distinct names, not every namesake.
+# 7: view_event_authorities, so that retracting an authority's registration finds the
+# announcements and list imports naming it by index (it decoded every announcement). Both
+# were built as 6 on their own branches: a ledger opened by either alone must rebuild too.
+SCHEMA_VERSION = 7
 """Bump when a table changes: projections older than this are rebuilt from the log."""
 
 metadata = MetaData()
@@ -158,6 +161,8 @@ search_names = Table(
     # too (they have no secondary indexes until the swap).
     UniqueConstraint("subject_id", "rec_to", "rec_from", "ordinal"),
     Index("view_search_names_closed", "rec_to"),
+    # A search's names of some words in order, known at K, without reading the rows.
+    Index("view_search_names_words", "words", "rec_from", "ordinal", "rec_to"),
 )
 
 search_keys = Table(
@@ -167,6 +172,16 @@ search_keys = Table(
     Column("rec_from", BigInteger, primary_key=True, autoincrement=False),
     Column("ordinal", Integer, primary_key=True, autoincrement=False),
     Column("rec_to", BigInteger),  # its name's, so that a search filters without a join
+    sqlite_with_rowid=False,
+)
+
+search_words = Table(
+    "view_search_words",
+    metadata,
+    # The keys of every distinct words any name has held (namesakes share one set): never
+    # closed, the names say who holds the words when.
+    Column("key", Text, primary_key=True),
+    Column("words", Text, primary_key=True),
     sqlite_with_rowid=False,
 )
 
@@ -232,6 +247,7 @@ class Tables:
     search_keys: Table
     search_terms: Table
     links: Table
+    search_words: Table
     suffix: str = ""
 
     def all(self) -> list[Table]:
@@ -250,6 +266,7 @@ LIVE = Tables(
     search_keys,
     search_terms,
     links,
+    search_words,
 )
 
 VIEW_TABLES = LIVE.all()
@@ -266,8 +283,8 @@ def fresh_tables() -> Tables:
         for index in list(copy.indexes):
             copy.indexes.discard(index)
         copies.append(copy)
-    t, lg, es, ea, sj, pe, sn, sk, st, lk = copies
-    return Tables(t, lg, es, ea, sj, pe, sn, sk, st, lk, suffix=FRESH)
+    t, lg, es, ea, sj, pe, sn, sk, st, lk, sw = copies
+    return Tables(t, lg, es, ea, sj, pe, sn, sk, st, lk, sw, suffix=FRESH)
 
 
 def secondary_indexes(table: Table) -> list[Index]:

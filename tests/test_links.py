@@ -7,9 +7,13 @@ to check what was (not) written.
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from support import Sanctions
+
+from ledger import Ledger
+from projections import Views, queries, showing
 
 GHR = "EU Global Human Rights Sanctions Regime"
 
@@ -130,6 +134,50 @@ def test_links_are_transitive(two_lists: Sanctions) -> None:
         "Error: no link between eu-krasnov and uk-9 stands; unlink names two subjects linked "
         "directly ('sanctions show eu-krasnov' lists its links)",
     )
+
+
+def test_parties_and_designations_of_many_at_once_are_each_ones(two_lists: Sanctions) -> None:
+    """``search`` reads its hits' parties and designations together (``showing.parties``,
+    ``designations_of``): the same as one subject at a time, at every position and date."""
+    s = two_lists
+    s.ok("subject", "add", "Igor V. Krasnov", "--id", "uk-9", "--quiet")
+    s.ok("subject", "add", "Olga Lone", "--id", "lone-1", "--quiet")
+    for subject, authority, regime, extra in [
+        ("uk-9", "UK", "Russia", ["--effective", "2021-03-05"]),
+        ("uk-9", "UK", "Belarus", ["--effective", "2021-06-01", "--listed-after", "2021-02-01"]),
+        ("lone-1", "UK", "Russia", ["--effective", "2021-04-01", "--start-unknown"]),
+        ("ofac-1", "UK", "Russia", ["--effective", "2021-03-04", "--until", "2021-03-20"]),
+    ]:
+        s.ok("designate", subject, "--authority", authority, "--regime", regime, *extra)
+    s.ok("link", "eu-krasnov", "ofac-1", "--reason", "a")
+    s.ok("link", "ofac-1", "uk-9", "--reason", "b")
+    s.ok("unlink", "eu-krasnov", "ofac-1", "--reason", "c")
+    s.ok("link", "eu-krasnov", "uk-9", "--reason", "d", "--despite", "no birth date")
+    ids = ["eu-krasnov", "lone-1", "ofac-1", "uk-9", "nobody"]
+    days = [date(2021, 3, 3), date(2021, 3, 10), date(2021, 3, 25), date(2021, 5, 1)]
+    ledger = Ledger(s.url)
+    views = Views(ledger)
+    try:
+        views.catch_up()
+        with views.engine.connect() as conn:
+            run = queries.runner(conn)
+            for k in range(1, views.position() + 1):
+                each = {i: showing.members(run, i, k) for i in ids}
+                assert showing.parties(run, ids, k) == each, k
+                for day in days:
+                    alone = {i: showing.designations(run, i, day, k) for i in ids}
+                    assert showing.designations_of(run, ids, day, k) == alone, (k, day)
+            head = showing.parties(run, ids, k)
+            assert head["lone-1"] == ["lone-1"]
+            assert head["ofac-1"] == ["ofac-1", "eu-krasnov", "uk-9"]
+            found = showing.designations_of(run, ids, date(2021, 3, 10), k)
+            assert [(x.regime, x.certain) for x in found["uk-9"]] == [
+                ("Russia", True),
+                ("Belarus", False),
+            ]
+    finally:
+        views.close()
+        ledger.close()
 
 
 @pytest.mark.parametrize(

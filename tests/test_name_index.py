@@ -23,10 +23,10 @@ from ledger.records import read_jsonl
 from projections import Views
 from projections.matching import Candidate, MatchIndex, Query, build_index, words
 from projections.name_index import StoredIndex
-from projections.tables import search_keys, search_names, search_terms
+from projections.tables import search_keys, search_names, search_terms, search_words
 
 BENCH_SEARCH = Path(__file__).resolve().parent.parent / "bench" / "search.py"
-INDEX_TABLES = [search_names, search_keys, search_terms]
+INDEX_TABLES = [search_names, search_keys, search_terms, search_words]
 
 NAMES = [
     "Igor Krasnov",
