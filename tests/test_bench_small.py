@@ -77,9 +77,18 @@ def test_the_benchmark_runs_end_to_end(results: dict[str, dict[str, Any]], store
     assert r["rebuild"]["output"] == f"Rebuilt the projections from {EVENTS} events."
     assert set(r["queries"]) == {"show", "show_known_at", "list", "list_known_at", "diff"}
     # A list reads the periods it returns, no more (issue 15), on a small history too.
+    # PostgreSQL's planner, once the rebuild has analyzed the tables, reads a table of a few
+    # thousand rows whole rather than through the index (cheaper at that size): there, no
+    # query may read more than the table once (tests/test_list_stabs.py checks that the index
+    # plan is there; the 1M run reads one row per row returned).
+    periods_rows = r["read_model"]["full"]["rows"]["view_periods"]
     for name in ("list", "list_known_at"):
         rows = r["rows_read"]["full"][name]
-        assert rows["rows_returned"] > 0 and rows["ratio"] <= 2, rows
+        assert rows["rows_returned"] > 0, rows
+        if store == "sqlite":
+            assert rows["ratio"] <= 2, rows
+        else:
+            assert 0 < rows["most_read_by_one"] <= periods_rows, (rows, periods_rows)
     assert r["read_model"]["full"]["rows_per_event"] > 1
     for q in r["queries"].values():
         assert q["small"]["p50_ms"] > 0 and q["full"]["p95_ms"] >= q["full"]["p50_ms"]
