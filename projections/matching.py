@@ -68,6 +68,7 @@ from projections.transliteration import (
     first,
     fold,
     korean_readings,
+    syllable_groups,
     words,
     words_of,
 )
@@ -132,7 +133,8 @@ TIES = 2 * CANDIDATES
 def score(query: str, name: str) -> float:
     """The score of a name as written for a query as written."""
     q, abjad = query_words(Query(query))
-    return round(full_score(q, name, _words(name)[0], abjad), 3)
+    groups = syllable_groups(query, q)
+    return round(full_score(q, name, _words(name)[0], abjad, groups), 3)
 
 
 # ------------------------------------------------------------------ queries and candidates
@@ -283,12 +285,15 @@ def rank(query: Query, candidates: Iterable[Named], *, floor: float, limit: int)
     """Candidates scored exactly: subjects scoring at least ``floor``, best first (ties by
     name), at most ``limit``; a subject counts once, by its best name."""
     key, abjad = query_words(query)
+    groups = syllable_groups(query.name, key)
     best: dict[str, Candidate] = {}
     scored: dict[tuple[str, tuple[str, ...]], float] = {}  # namesakes are scored once
     for subject, name, name_key in candidates:
         held_score = scored.get((name, tuple(name_key)))
         if held_score is None:
-            held_score = scored[name, tuple(name_key)] = full_score(key, name, name_key, abjad)
+            held_score = scored[name, tuple(name_key)] = full_score(
+                key, name, name_key, abjad, groups
+            )
         raw = held_score
         if raw < floor - 0.2:  # no birth date or country lifts it that far
             continue

@@ -9,6 +9,7 @@ too. ``full_score`` also gives a name without its middle names its due.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -17,7 +18,7 @@ from rapidfuzz.distance import Indel
 
 from projections.transliteration import _words, consonants, first
 
-WEIGHT_MAX = 0.65
+WEIGHT_MAX = 0.7
 """How much the better covered side (query or name) counts against the other."""
 
 ONE_WORD = 0.85
@@ -58,8 +59,10 @@ def _similarity(q: str, n: str) -> float:
         return 0.9 if _devoiced(q) == _devoiced(n) else 0.0
     value = Indel.normalized_similarity(q, n)
     if len(q) >= 4 and len(n) >= 4:
-        cq, cn = consonants(q), consonants(n)
-        if len(cq) >= 2 and cq == cn:
+        # The same consonants (v and y too) in the same order from the same first letter:
+        # another vowelling (Andri / Nader, Kluev / Kalai are other names).
+        cq, cn = _latin_skeleton(q), _latin_skeleton(n)
+        if len(cq) >= 2 and cq == cn and q[0] == n[0]:
             value = max(value, 0.85)
         if _vowels_only(q, n):
             value = max(value, VOWELS_ONLY)
@@ -106,38 +109,128 @@ def _vowels_only(q: str, n: str) -> bool:
     return len(cq) >= 3 and cq == _latin_skeleton(n)
 
 
-def _tokens_score(query: Sequence[str], name: Sequence[str]) -> float:
+@lru_cache(maxsize=1 << 16)
+def _syllable_similarity(q: str, n: str) -> float:
+    """A Chinese or Korean syllable against a word: the same syllable, or voiced otherwise
+    (Gim / Kim); a syllable a letter off is another (Jian / Jiang, Yong / Pyong), and one
+    letter is a syllable, not an initial (Yi)."""
+    if q == n:
+        return 1.0
+    return 0.9 if _devoiced(q) == _devoiced(n) else 0.0
+
+
+OUT_OF_ORDER = 0.75
+"""The factor on a Chinese or Korean name whose given name's syllables the other name has in
+another order (``영수`` is Yong Su, not Su Yong)."""
+
+
+def _in_order(groups: Sequence[int], paired: dict[int, int]) -> bool:
+    """Whether the syllables of each written word stand in the same order in the name. A name
+    written as one word (``김정은``) may have its first syllable (the surname) moved to the end;
+    a two-syllable one either way round (``李欣``: Li Xin, Xin Li)."""
+    single = len(set(groups)) == 1
+    for g in set(groups):
+        positions = [paired[i] for i, h in enumerate(groups) if h == g and i in paired]
+        if single:
+            if len(positions) <= 2:
+                continue
+            positions = positions[1:]
+        if any(a >= b for a, b in itertools.pairwise(positions)):
+            return False
+    return True
+
+
+PARTICLES = frozenset(
+    {"al", "el", "bin", "ibn", "ben", "bint", "ulad", "de", "del", "da", "dos", "das", "du"}
+    | {"van", "von", "der", "den", "le", "la"}
+)
+"""Words that join a name's parts (``bin``, ``al``, ``de``, ``van``): written or left out
+by whoever writes the name, they count as one letter each in how much of a name is matched."""
+
+
+def _weight(word: str) -> int:
+    """How much a word counts in how much of a name is matched: its length, 1 for a
+    particle."""
+    return 1 if word in PARTICLES else len(word)
+
+
+def _tokens_score(
+    query: Sequence[str], name: Sequence[str], groups: Sequence[int] | None = None
+) -> float:
+    """``groups``: the query's ``syllable_groups`` when it is written in Chinese or Korean."""
+    similarity = _similarity if groups is None else _syllable_similarity
     # Most pairs of words score 0: left out before sorting (the hot path of screening).
     pairs = [
         (sim, i, j)
         for i, q in enumerate(query)
         for j, n in enumerate(name)
-        if (sim := _similarity(q, n)) > 0.0
+        if (sim := similarity(q, n)) > 0.0
     ]
     pairs.sort(reverse=True)
     used_q: dict[int, float] = {}
     used_n: dict[int, float] = {}
+    paired: dict[int, int] = {}
     for sim, i, j in pairs:
         if i in used_q or j in used_n:
             continue
         used_q[i] = sim
         used_n[j] = sim
+        paired[i] = j
     if not used_q:
         return 0.0
-    lengths = [len(first(q)) for q in query]
+    lengths = [_weight(first(q)) for q in query]
     m_q = sum(s * lengths[i] for i, s in used_q.items()) / sum(lengths)
-    m_n = sum(s * len(name[j]) for j, s in used_n.items()) / sum(len(n) for n in name)
+    weights = [_weight(n) for n in name]
+    m_n = sum(s * weights[j] for j, s in used_n.items()) / sum(weights)
     value = WEIGHT_MAX * max(m_q, m_n) + (1 - WEIGHT_MAX) * min(m_q, m_n)
     if len(used_q) == 1 and max(len(query), len(name)) > 1:
         value *= ONE_WORD  # one shared word is a surname at best
+    if groups is not None and not _in_order(groups, paired):
+        value *= OUT_OF_ORDER
     return value
 
 
-def name_score(query: Sequence[str], name: Sequence[str], *, abjad: bool = False) -> float:
-    """How well a name answers a query, 0..1 (both as ``words``)."""
+TITLES = frozenset(
+    {"dr", "doktor", "prof", "profesor", "sir", "eng", "ing"}
+    | {"sheikh", "sheik", "shaikh", "shaik", "shiekh", "haji", "mulah", "mula", "maulana"}
+    | {"mavlana", "maulavi", "mavlavi", "kolonel", "general", "kapitan", "major", "sergeant"}
+)
+"""Titles (as ``words``: ``Doctor`` is ``doktor``) that are no part of a name: left out
+of the comparison when a name has other words (``Doctor Ayman``, ``Haji Khalil``)."""
+
+
+def _untitled(key: Sequence[str]) -> Sequence[str]:
+    """``key`` without its titles; a title after a particle is a family name
+    (``al-Shaykh``)."""
+    if not TITLES.intersection(map(first, key)):
+        return key
+    kept = [
+        w
+        for i, w in enumerate(key)
+        if first(w) not in TITLES or (i > 0 and first(key[i - 1]) in PARTICLES)
+    ]
+    return kept if kept else key
+
+
+def name_score(
+    query: Sequence[str],
+    name: Sequence[str],
+    *,
+    abjad: bool = False,
+    groups: Sequence[int] | None = None,
+) -> float:
+    """How well a name answers a query, 0..1 (both as ``words``); ``groups``: the query's
+    ``syllable_groups`` when it is written in Chinese or Korean."""
     if not query or not name:
         return 0.0
-    value = _tokens_score(query, name)
+    if not abjad:  # an abjad's skeletons are too short to tell a title (Omar is mr)
+        query, name = _untitled(query), _untitled(name)
+    value = _tokens_score(query, name, groups)
+    if groups is not None:  # syllables: no articles, no abjad; the name as one word below
+        joined_q, joined_n = "".join(query), "".join(name)
+        if len(joined_q) >= 8 and len(joined_n) >= 8:
+            value = max(value, 0.97 * Indel.normalized_similarity(joined_q, joined_n))
+        return min(1.0, value)
     # Alfred is not al-Fred: a joined article is split only when the other name has one apart.
     if _ARTICLES.intersection(name) and not _ARTICLES.intersection(query):
         value = max(value, JOINED_ARTICLE * _tokens_score(_split_articles(query), name))
@@ -172,6 +265,9 @@ ALI AL-BADRI AL-SAMARRAI``, ``Igor Krasnov`` for ``KRASNOV, Igor Viktorovich``),
 well the words match."""
 
 
+MIDDLE_FLOOR = 0.92
+
+
 @lru_cache(maxsize=1 << 16)
 def _edges(name: str) -> tuple[str, ...]:
     """What is left of a name without its middle names: the surname part and first given
@@ -189,14 +285,23 @@ def _edges(name: str) -> tuple[str, ...]:
     return tuple(w for p in parts for w in _words(p)[0])
 
 
-def _middle_score(query: Sequence[str], name: str) -> float:
+def _middle_score(query: Sequence[str], name: str, groups: Sequence[int] | None) -> float:
     edges = _edges(name)
-    if len(query) < 2 or len(query) != len(edges) or min(map(len, query)) < 2:
+    if len(query) < 2 or not edges or min(map(len, query)) < 2:
         return 0.0  # names, not initials
-    value = _tokens_score(query, edges)
-    return MIDDLE * value if value >= 0.95 else 0.0
+    value = name_score(query, edges, groups=groups)
+    return MIDDLE * value if value >= MIDDLE_FLOOR else 0.0
 
 
-def full_score(query: Sequence[str], name: str, name_key: Sequence[str], abjad: bool) -> float:
+def full_score(
+    query: Sequence[str],
+    name: str,
+    name_key: Sequence[str],
+    abjad: bool,
+    groups: Sequence[int] | None = None,
+) -> float:
     """``name_score``, or more when the query is the name without its middle names."""
-    return max(name_score(query, name_key, abjad=abjad), _middle_score(query, name))
+    return max(
+        name_score(query, name_key, abjad=abjad, groups=groups),
+        _middle_score(query, name, groups),
+    )

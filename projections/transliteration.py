@@ -186,3 +186,21 @@ def abjad_readings(text: str, key: tuple[str, ...]) -> tuple[str, ...]:
 def first(word: str) -> str:
     """A query word's first reading (the plain transliteration)."""
     return word.split("/", 1)[0]
+
+
+def syllable_groups(text: str, key: tuple[str, ...]) -> tuple[int, ...] | None:
+    """For a name written in Chinese or Korean syllables alone (``key`` its words, one a
+    syllable), the written word each syllable belongs to: ``영수 이`` -> (0, 0, 1). None for
+    a name in any other script (or whose syllables did not each give one word)."""
+    groups: list[int] = []
+    group, apart = -1, True
+    for ch in text:
+        if not ch.isalnum():
+            apart = True
+            continue
+        if _script(ch) not in _SYLLABIC:
+            return None
+        if apart:
+            group, apart = group + 1, False
+        groups.append(group)
+    return tuple(groups) if groups and len(groups) == len(key) else None
