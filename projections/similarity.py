@@ -66,7 +66,32 @@ def _similarity(q: str, n: str) -> float:
             value = max(value, 0.85)
         if _vowels_only(q, n):
             value = max(value, VOWELS_ONLY)
+        sq, sn = _soft(q), _soft(n)
+        if (sq != q or sn != n) and sq[0] == sn[0]:
+            value = max(value, SOFT * Indel.normalized_similarity(sq, sn))
     return value if value >= 0.6 else 0.0
+
+
+SOFT = 0.95
+"""The factor on comparing words by their ``_soft`` forms."""
+
+_SOFT = [
+    (re.compile(r"zh"), "j"),  # Alimzhan / Alimjan
+    (re.compile(r"gh"), "g"),  # Ghani / Gani
+    (re.compile(r"(?<=[^aeiou])i(?=[aeou])"), ""),  # Kliuiev / Kluev, Aliaksandr / Aleksandr
+    (re.compile(r"(?<=[^aeiou])ov$"), "u"),  # Belarusian -ou (folded -u): Barsukou / Barsukov
+    (re.compile(r"(?<![kscztdgp])h"), "g"),  # Ukrainian h for Russian g: Serhii / Sergei
+]
+
+
+@lru_cache(maxsize=1 << 16)
+def _soft(word: str) -> str:
+    """A word with the letters transliterations of one name from Russian, Ukrainian,
+    Belarusian or Central Asian languages disagree on made alike (a comparison only: the
+    index keeps ``words``)."""
+    for pattern, replacement in _SOFT:
+        word = pattern.sub(replacement, word)
+    return word
 
 
 _JOINED_ARTICLE = re.compile(r"^([ae]l)([^aeiou]\w\w+)$")
@@ -258,38 +283,46 @@ def _skeletons(key: Sequence[str]) -> tuple[str, ...]:
     return tuple("/".join(dict.fromkeys(_skeleton(a) for a in w.split("/"))) for w in key)
 
 
-MIDDLE = 0.88
+MIDDLE = 0.9
 """The score of a query naming a person by the given name and surname of a listed name that
 has middle names or a patronymic besides (``Ibrahim al-Samarrai`` for ``IBRAHIM AWWAD IBRAHIM
 ALI AL-BADRI AL-SAMARRAI``, ``Igor Krasnov`` for ``KRASNOV, Igor Viktorovich``), times how
 well the words match."""
 
 
-MIDDLE_FLOOR = 0.92
+MIDDLE_FLOOR = 0.9
 
 
 @lru_cache(maxsize=1 << 16)
-def _edges(name: str) -> tuple[str, ...]:
+def _edges(name: str) -> tuple[tuple[str, ...], ...]:
     """What is left of a name without its middle names: the surname part and first given
-    name of ``SURNAME, Given Middle``; else the first and last word as written. Empty when
-    there is no middle to leave out."""
+    name of ``SURNAME, Given Middle`` (titles aside), and when the surname part has several
+    words, its first (with a particle before it) and the first given name (``CARRERA
+    LOPEZ, Juan``: Juan Carrera; ``HADI BIN SAID, Omar``: Omar Hadi); else the first and
+    last word as written. Empty when there is no middle to leave out."""
     surname, comma, given = name.partition(",")
     if comma:
-        parts = [surname, *given.split()[:1]]
-        rest = given.split()[1:]
-    else:
-        tokens = name.split()
-        parts, rest = [tokens[0], tokens[-1]] if len(tokens) >= 3 else [], tokens[1:-1]
+        givens = [g for g in given.split() if _words(g)[0] and _words(g)[0][0] not in TITLES]
+        family = _words(surname)[0]
+        head = family[: 2 if family and family[0] in PARTICLES else 1]
+        first_given = tuple(w for g in givens[:1] for w in _words(g)[0])
+        out = []
+        if givens[1:]:
+            out.append(family + first_given)
+        if len(head) < len(family) and first_given:
+            out.append(head + first_given)
+        return tuple(out)
+    tokens = name.split()
+    parts, rest = [tokens[0], tokens[-1]] if len(tokens) >= 3 else [], tokens[1:-1]
     if not parts or not any(_words(r)[0] for r in rest):
         return ()
-    return tuple(w for p in parts for w in _words(p)[0])
+    return (tuple(w for p in parts for w in _words(p)[0]),)
 
 
 def _middle_score(query: Sequence[str], name: str, groups: Sequence[int] | None) -> float:
-    edges = _edges(name)
-    if len(query) < 2 or not edges or min(map(len, query)) < 2:
+    if len(query) < 2 or min(map(len, query)) < 2:
         return 0.0  # names, not initials
-    value = name_score(query, edges, groups=groups)
+    value = max((name_score(query, e, groups=groups) for e in _edges(name) if e), default=0.0)
     return MIDDLE * value if value >= MIDDLE_FLOOR else 0.0
 
 
