@@ -134,7 +134,7 @@ def score(query: str, name: str) -> float:
     """The score of a name as written for a query as written."""
     q, abjad = query_words(Query(query))
     groups = syllable_groups(query, q)
-    return round(full_score(q, name, _words(name)[0], abjad, groups), 3)
+    return round(full_score(q, name, _words(name)[0], abjad, groups, query), 3)
 
 
 # ------------------------------------------------------------------ queries and candidates
@@ -292,7 +292,7 @@ def rank(query: Query, candidates: Iterable[Named], *, floor: float, limit: int)
         held_score = scored.get((name, tuple(name_key)))
         if held_score is None:
             held_score = scored[name, tuple(name_key)] = full_score(
-                key, name, name_key, abjad, groups
+                key, name, name_key, abjad, groups, query.name
             )
         raw = held_score
         if raw < floor - 0.2:  # no birth date or country lifts it that far

@@ -173,10 +173,22 @@ PARTICLES = frozenset(
 by whoever writes the name, they count as one letter each in how much of a name is matched."""
 
 
+LEGAL_FORMS = frozenset(
+    {"ltd", "ltda", "limited", "inc", "inkorporated", "korp", "korporation", "ko", "kia"}
+    | {"gmbh", "ag", "kg", "llk", "lp", "lc", "plk", "spa", "srl", "sarl", "sas", "sa", "sl"}
+    | {"slu", "slne", "sk", "skom", "skop", "bv", "nv", "oi", "ab", "as", "ae", "ooo", "zao"}
+    | {"oao", "pao", "ao", "doo", "eu", "kv", "rl", "sro", "pvt", "pte", "bhd", "sdn", "jsk"}
+    | {"sks", "sk", "kpa", "sapi", "spr", "sakv"}
+)
+"""Company forms (as ``words``: ``Ltda.`` is ``ltda``; ``S.A.`` is ``s a``, letters weigh
+one each anyway): they say nothing of which company a name is, and weigh one letter each
+(``Morin S.A.`` is not ``SAAB MORAN``)."""
+
+
 def _weight(word: str) -> int:
     """How much a word counts in how much of a name is matched: its length, 1 for a
-    particle."""
-    return 1 if word in PARTICLES else len(word)
+    particle or a company form."""
+    return 1 if word in PARTICLES or word in LEGAL_FORMS else len(word)
 
 
 def _tokens_score(
@@ -297,20 +309,22 @@ MIDDLE_FLOOR = 0.9
 def _edges(name: str) -> tuple[tuple[str, ...], ...]:
     """What is left of a name without its middle names: the surname part and first given
     name of ``SURNAME, Given Middle`` (titles aside), and when the surname part has several
-    words, its first (with a particle before it) and the first given name (``CARRERA
-    LOPEZ, Juan``: Juan Carrera; ``HADI BIN SAID, Omar``: Omar Hadi); else the first and
+    words, its first or last (with a particle before it) and the first given name
+    (``CARRERA LOPEZ, Juan``: Juan Carrera; ``HADI AL-SAID, Omar``: Omar Hadi, Omar al-Said);
+    else the first and
     last word as written. Empty when there is no middle to leave out."""
     surname, comma, given = name.partition(",")
     if comma:
         givens = [g for g in given.split() if _words(g)[0] and _words(g)[0][0] not in TITLES]
         family = _words(surname)[0]
         head = family[: 2 if family and family[0] in PARTICLES else 1]
+        tail = family[-2 if len(family) > 1 and family[-2] in PARTICLES else -1 :]
         first_given = tuple(w for g in givens[:1] for w in _words(g)[0])
         out = []
         if givens[1:]:
             out.append(family + first_given)
-        if len(head) < len(family) and first_given:
-            out.append(head + first_given)
+        if first_given:
+            out += [part + first_given for part in {head, tail} if len(part) < len(family)]
         return tuple(out)
     tokens = name.split()
     parts, rest = [tokens[0], tokens[-1]] if len(tokens) >= 3 else [], tokens[1:-1]
@@ -320,10 +334,10 @@ def _edges(name: str) -> tuple[tuple[str, ...], ...]:
 
 
 def _middle_score(query: Sequence[str], name: str, groups: Sequence[int] | None) -> float:
-    if len(query) < 2 or min(map(len, query)) < 2:
-        return 0.0  # names, not initials
+    if len(query) < 2 or min(map(len, query)) < 2 or groups is not None:
+        return 0.0  # names, not initials; Chinese and Korean names have no middle names
     value = max((name_score(query, e, groups=groups) for e in _edges(name) if e), default=0.0)
-    return MIDDLE * value if value >= MIDDLE_FLOOR else 0.0
+    return MIDDLE * value if round(value, 6) >= MIDDLE_FLOOR else 0.0
 
 
 def full_score(
@@ -332,9 +346,17 @@ def full_score(
     name_key: Sequence[str],
     abjad: bool,
     groups: Sequence[int] | None = None,
+    query_text: str = "",
 ) -> float:
-    """``name_score``, or more when the query is the name without its middle names."""
-    return max(
+    """``name_score``, or more when the query is the name without its middle names, or the
+    name the query without its own (``query_text``: the query as written)."""
+    value = max(
         name_score(query, name_key, abjad=abjad, groups=groups),
         _middle_score(query, name, groups),
     )
+    if query_text and not abjad and groups is None and len(name_key) >= 2:
+        # Not from an abjad or syllables: their words carry readings the edges would lose.
+        fewer = max((name_score(e, name_key) for e in _edges(query_text) if e), default=0.0)
+        if round(fewer, 6) >= MIDDLE_FLOOR:
+            value = max(value, MIDDLE * fewer)
+    return value
