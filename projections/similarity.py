@@ -45,7 +45,7 @@ def _devoiced(word: str) -> str:
     return word.translate(_VOICED)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 18)
 def _similarity(q: str, n: str) -> float:
     if q == n:
         return 1.0
@@ -117,6 +117,7 @@ def _syllables(word: str) -> int:
     return len(_VOWEL_RUN.findall(word))
 
 
+@lru_cache(maxsize=1 << 16)
 def _latin_skeleton(word: str) -> str:
     """A word's consonants (v, w and y too), without a final h after a vowel (Haniyeh /
     Haniya)."""
@@ -239,13 +240,9 @@ of the comparison when a name has other words (``Doctor Ayman``, ``Haji Khalil``
 def _untitled(key: Sequence[str]) -> Sequence[str]:
     """``key`` without its titles; a title after a particle is a family name
     (``al-Shaykh``)."""
-    if not TITLES.intersection(map(first, key)):
+    if TITLES.isdisjoint(key):  # (a word with readings is no title)
         return key
-    kept = [
-        w
-        for i, w in enumerate(key)
-        if first(w) not in TITLES or (i > 0 and first(key[i - 1]) in PARTICLES)
-    ]
+    kept = [w for i, w in enumerate(key) if w not in TITLES or (i > 0 and key[i - 1] in PARTICLES)]
     return kept if kept else key
 
 
@@ -303,6 +300,12 @@ well the words match."""
 
 
 MIDDLE_FLOOR = 0.9
+"""The least score of the query against a name without its middle names (or the other way
+round) for ``MIDDLE`` to count: the same words, or another spelling of them."""
+
+MIDDLE_LEAST = 0.6
+"""The least score of a name for leaving out middle names to be tried: a query whose words
+the name has, with middle names besides, scores 0.7 and more (``WEIGHT_MAX``)."""
 
 
 @lru_cache(maxsize=1 << 16)
@@ -350,10 +353,10 @@ def full_score(
 ) -> float:
     """``name_score``, or more when the query is the name without its middle names, or the
     name the query without its own (``query_text``: the query as written)."""
-    value = max(
-        name_score(query, name_key, abjad=abjad, groups=groups),
-        _middle_score(query, name, groups),
-    )
+    value = name_score(query, name_key, abjad=abjad, groups=groups)
+    if value >= MIDDLE or value < MIDDLE_LEAST:
+        return value  # as good as leaving out middle names can be; or too far for them
+    value = max(value, _middle_score(query, name, groups))
     if query_text and not abjad and groups is None and len(name_key) >= 2:
         # Not from an abjad or syllables: their words carry readings the edges would lose.
         fewer = max((name_score(e, name_key) for e in _edges(query_text) if e), default=0.0)
