@@ -114,7 +114,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-MATCHER_VERSION = "3"
+MATCHER_VERSION = "4"
 """Bump when any score may change: a certificate names the version that answered it."""
 
 DEFAULT_THRESHOLD = 0.87

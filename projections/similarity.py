@@ -186,6 +186,31 @@ one each anyway): they say nothing of which company a name is, and weigh one let
 (``Morin S.A.`` is not ``SAAB MORAN``)."""
 
 
+@lru_cache(maxsize=1 << 16)
+def _forms_joined(key: tuple[str, ...]) -> tuple[str, ...]:
+    """``key`` with the company forms written as letters at its end joined (``s a de k v``
+    as ``sa de kv``): letters are initials elsewhere, and ``S.A.`` is not ``SAAB A...``."""
+    if len(key) < 3 or (len(key[-1]) > 1 and key[-1] not in LEGAL_FORMS):
+        return key
+    out = list(key)
+    end = len(out)
+    while end > 1:
+        if out[end - 1] in LEGAL_FORMS or out[end - 1] in PARTICLES:
+            end -= 1
+            continue
+        letters = 0
+        while letters < end - 1 and len(out[end - 1 - letters]) == 1:
+            letters += 1
+        for k in range(letters, 1, -1):
+            if "".join(out[end - k : end]) in LEGAL_FORMS:
+                out[end - k : end] = ["".join(out[end - k : end])]
+                end -= k - 1
+                break
+        else:
+            break
+    return tuple(out)
+
+
 def _weight(word: str) -> int:
     """How much a word counts in how much of a name is matched: its length, 1 for a
     particle or a company form."""
@@ -258,7 +283,8 @@ def name_score(
     if not query or not name:
         return 0.0
     if not abjad:  # an abjad's skeletons are too short to tell a title (Omar is mr)
-        query, name = _untitled(query), _untitled(name)
+        query, name = _untitled(_forms_joined(tuple(query))), _untitled(name)
+    name = _forms_joined(tuple(name))
     value = _tokens_score(query, name, groups)
     if groups is not None:  # syllables: no articles, no abjad; the name as one word below
         joined_q, joined_n = "".join(query), "".join(name)
