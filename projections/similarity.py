@@ -4,7 +4,13 @@ A query word is paired with the most similar unused word of a name (``rapidfuzz`
 normalised Indel similarity, or the similarity of the words' consonants), and the name is
 also compared written as one word (``Abd al-Malik`` / ``Abdalmalik``). A query in a script
 that writes no short vowels (Arabic, Hebrew) is compared by its consonants, word by word
-too. ``full_score`` also gives a name without its middle names its due.
+too. ``full_score`` also gives a name without its middle names its due (either side's).
+
+Matcher version 4 rules: Chinese and Korean syllables match exactly (or voiced otherwise)
+and a given name keeps the order of its syllables (``_syllable_similarity``, ``_in_order``);
+titles are left out (``TITLES``), particles and company forms weigh one letter (``PARTICLES``,
+``LEGAL_FORMS``); Slavic and Central Asian transliterations are met by soft equivalences
+(``_soft``); a long surname may stand by its first or last word (``_edges``).
 """
 
 from __future__ import annotations
@@ -325,9 +331,10 @@ ALI AL-BADRI AL-SAMARRAI``, ``Igor Krasnov`` for ``KRASNOV, Igor Viktorovich``),
 well the words match."""
 
 
-MIDDLE_FLOOR = 0.9
+MIDDLE_FLOOR = 0.89
 """The least score of the query against a name without its middle names (or the other way
-round) for ``MIDDLE`` to count: the same words, or another spelling of them."""
+round) for ``MIDDLE`` to count: the same words, or another spelling of them (0.89: the
+least that ``MIDDLE`` times it makes ``possible``)."""
 
 MIDDLE_LEAST = 0.6
 """The least score of a name for leaving out middle names to be tried: a query whose words
