@@ -6,7 +6,7 @@ Latin letters and folded (scripts transliterated, spelling variants met, word or
 - 1.0: the same words (``Калашников Александр`` and ``KALASHNIKOV, Aleksandr``);
 - 0.9 and more: the same name with a small difference: a typo, an initial for a given
   name, another transliteration;
-- ``MIDDLE`` (0.88): the given name and surname of a name with middle names or a
+- ``MIDDLE`` (0.9): the given name and surname of a name with middle names or a
   patronymic besides (``Igor Krasnov`` for ``KRASNOV, Igor Viktorovich``);
 - ``DEFAULT_THRESHOLD`` (0.87) and more: a ``match``: screening treats it as the same name;
 - ``DEFAULT_THRESHOLD - POSSIBLE_MARGIN`` and more: ``possible``: a person must look;
