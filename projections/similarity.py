@@ -51,7 +51,7 @@ def _devoiced(word: str) -> str:
     return word.translate(_VOICED)
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
 def _similarity(q: str, n: str) -> float:
     if q == n:
         return 1.0
