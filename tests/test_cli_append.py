@@ -560,5 +560,34 @@ def test_refuses_to_retract_a_registration_while_events_about_the_subject_stand(
     krasnov.refused(designation(), "Error: unknown subject 'igor-krasnov'")
 
 
+def test_refuses_to_retract_an_authority_named_by_an_announcement_the_projections_hold(
+    sanctions: Sanctions,
+) -> None:
+    """The announcement is found through the projections' index of the authorities events
+    name (caught up by the ``list`` before), not only by scanning the log after them."""
+    sanctions.ok("authority", "add", "XQ", "--name", "Test authority")
+    sanctions.ok("announce", "--title", "T", "--date", "2021-01-01", "--authority", "EU")
+    sanctions.ok(
+        "announce",
+        "--title",
+        "T2",
+        "--date",
+        "2021-01-02",
+        "--authority",
+        "EU",
+        "--authority",
+        "XQ",
+    )
+    sanctions.ok("list", "--at", "2021-01-03")
+    sanctions.refused(
+        ["retract", "1", "--reason", "duplicate"],
+        "Error: event 1 registers authority XQ, and 1 event(s) by it still stand; retract "
+        "those first",
+    )
+    sanctions.ok("retract", "3", "--reason", "wrong authorities")
+    sanctions.ok("list", "--at", "2021-01-03")
+    sanctions.ok("retract", "1", "--reason", "duplicate")
+
+
 def test_a_retract_without_reason_is_usage(krasnov: Sanctions) -> None:
     krasnov.refused(["retract", "2"], "Error: Missing option '--reason'.", code=2)
