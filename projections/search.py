@@ -90,7 +90,6 @@ def hits(
 ) -> list[SearchHit]:
     """Search an index: the persistent one as known at a position (``StoredIndex``), or an
     in-memory one (``build_index``)."""
-    check_threshold(threshold)
     k = views.resolve_known_at(known_at)
     return _hits(views, index, query, limit=limit, at=at, k=k, threshold=threshold, kind=kind)
 
