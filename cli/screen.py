@@ -207,8 +207,9 @@ def screen_command(
     """Screen a file of names against the designations in force on a date.
 
     FILE is a CSV with a 'name' column (optional 'id', 'birth_date' YYYY-MM-DD, 'country',
-    'kind': person, organization, vessel, aircraft) or a text file of one name a line;
-    '-' reads standard input. Each row gets a status: match, possible or clear, its best
+    'kind': person, organization, vessel, aircraft), separated by , ; tabs or |, or a
+    text file of one name a line; '-' reads standard input. A header without a 'name'
+    column is refused. Each row gets a status: match, possible or clear, its best
     candidates with scores (0-1), and their designations on --at as known at --known-at.
     A bad row (empty name, bad date) is reported by line; the others go on.
 

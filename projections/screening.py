@@ -112,11 +112,13 @@ class NamesFile:
         first = next(lines, None)
         if first is None:
             return
-        header = next(csv.reader([first]), [])
-        columns = [c.strip().lower() for c in header]
-        if "name" in columns:
-            yield from self._csv(first, lines, columns)
-            return
+        for delimiter in DELIMITERS:
+            header = next(csv.reader([first], delimiter=delimiter), [])
+            columns = [c.strip().lower() for c in header]
+            if "name" in columns:
+                yield from self._csv(first, lines, columns, delimiter)
+                return
+        self._refuse_a_table_without_names(first)
         blank: list[int] = []  # blank lines count as errors only when a name follows them
         for line, text in enumerate(itertools.chain([first], lines), start=1):
             if not text.strip():
@@ -127,9 +129,26 @@ class NamesFile:
             blank.clear()
             name = text.strip()
             long = _too_long(name)
-            yield InputRow(line, None, name[:MAX_NAME] if long else name, error=long)
+            yield InputRow(
+                line, None, name[:MAX_NAME] if long else name, error=long or _not_a_name(name)
+            )
 
-    def _csv(self, first: str, lines: Iterator[str], columns: list[str]) -> Iterator[InputRow]:
+    def _refuse_a_table_without_names(self, first: str) -> None:
+        """A table whose header names no ``name`` column would otherwise be read as one name
+        a line, each line a name with its other cells glued on (``123,Kim Jong Un,1984``),
+        and such a name may score below the threshold: a silent "clear"."""
+        for delimiter in DELIMITERS:
+            cells = [c.strip() for c in next(csv.reader([first], delimiter=delimiter), [])]
+            if len(cells) > 1 and any(c.lower() in HEADER_WORDS for c in cells):
+                raise InvalidValue(
+                    f"{self.label}: line 1 looks like a header ({', '.join(cells)}) with no "
+                    "'name' column: call the column that holds whole names 'name' (the "
+                    "others may be " + ", ".join(self.COLUMNS[1:]) + "), or give one name a line"
+                )
+
+    def _csv(
+        self, first: str, lines: Iterator[str], columns: list[str], delimiter: str
+    ) -> Iterator[InputRow]:
         unknown = [c for c in columns if c and c not in self.COLUMNS]
         if unknown:
             raise InvalidValue(
@@ -141,7 +160,7 @@ class NamesFile:
             yield first
             yield from lines
 
-        reader = csv.reader(rest())
+        reader = csv.reader(rest(), delimiter=delimiter)
         next(reader)
         while True:
             try:
@@ -160,6 +179,32 @@ class NamesFile:
                 )
                 continue
             yield _csv_row(line, dict(zip(columns, values, strict=True)))
+
+
+DELIMITERS = ",;\t|"
+"""The separators a names table may use: Excel writes ';' where the decimal mark is ','."""
+
+HEADER_WORDS = frozenset(
+    {"id", "birth_date", "country", "kind"}
+    | {"full_name", "full name", "fullname", "names", "customer", "customer_name", "client"}
+    | {"client_name", "entity", "entity_name", "counterparty", "party", "party_name"}
+    | {"first_name", "firstname", "first name", "given_name", "last_name", "lastname"}
+    | {"last name", "surname", "family_name", "dob", "date_of_birth", "birthdate"}
+    | {"nationality", "type", "customer_id", "client_id"}
+)
+"""Words that make a first line a table's header rather than a name (with a separator)."""
+
+
+def _not_a_name(text: str) -> str | None:
+    """A line of a names file that is a table's row, not a name: names hold no tabs,
+    semicolons or pipes, and screening the whole row as one name could miss it."""
+    for mark, called in (("\t", "a tab"), (";", "a semicolon"), ("|", "a '|'")):
+        if mark in text:
+            return (
+                f"{called} in a name: if this is a table, give it a header line with a "
+                "'name' column"
+            )
+    return None
 
 
 MAX_NAME = 500

@@ -210,6 +210,61 @@ def test_overlong_names_and_fields_are_bad_rows(lists: Sanctions, tmp_path: Path
     )
 
 
+def test_a_table_separated_by_semicolons_tabs_or_pipes_is_read_by_its_name_column(
+    lists: Sanctions, tmp_path: Path
+) -> None:
+    """Excel writes ';' where the decimal mark is ','; read as one name a line, each row
+    would be screened with its other cells glued on, and could fall below the threshold."""
+    for mark in (";", "\t", "|"):
+        names = write(
+            tmp_path / "c.csv",
+            f"id{mark}Name{mark}birth_date\nc1{mark}Viktor Zolotov{mark}\n"
+            f"c2{mark}Jane Nobody{mark}1970-01-01\n",
+        )
+        result = lists("screen", names, "--at", "2021-06-02", "--format", "json")
+        assert result.exit_code == 3, mark
+        rows = as_json(result)
+        assert [(r["id"], r["name"], r["status"]) for r in rows] == [
+            ("c1", "Viktor Zolotov", "match"),
+            ("c2", "Jane Nobody", "clear"),
+        ], mark
+
+
+def test_a_table_without_a_name_column_is_refused_not_screened_line_by_line(
+    lists: Sanctions, tmp_path: Path
+) -> None:
+    for header, cells in (
+        ("customer_id,full_name,dob", "customer_id, full_name, dob"),
+        ("First Name;Last Name", "First Name, Last Name"),
+        ("client\tcountry", "client, country"),
+    ):
+        names = write(tmp_path / "c.csv", f"{header}\n1,Viktor Zolotov,1949-01-27\n")
+        cert = tmp_path / "cert.json"
+        lists.refused(
+            ["screen", names, "--certificate", str(cert)],
+            f"Error: {names}: line 1 looks like a header ({cells}) with no 'name' column: "
+            "call the column that holds whole names 'name' (the others may be id, "
+            "birth_date, country, kind), or give one name a line",
+            code=1,
+        )
+        assert not cert.exists()
+
+
+def test_a_line_of_a_names_list_holding_a_tab_or_semicolon_is_a_bad_row(
+    lists: Sanctions, tmp_path: Path
+) -> None:
+    """A table without a header: its rows are not names. "LAST, First" still is one."""
+    names = write(tmp_path / "n.txt", "ZOLOTOV, Viktor\nViktor Zolotov\tRU\nViktor Zolotov;RU\n")
+    result = lists("screen", names, "--at", "2021-06-02", "--format", "json")
+    assert result.exit_code == 1
+    rows = as_json(result)
+    assert [(r["line"], r["status"]) for r in rows] == [(1, "match"), (2, "error"), (3, "error")]
+    assert rows[1]["error"] == (
+        "a tab in a name: if this is a table, give it a header line with a 'name' column"
+    )
+    assert rows[2]["error"].startswith("a semicolon in a name: ")
+
+
 def test_a_blank_line_between_names_is_a_bad_row_and_blank_lines_at_the_end_are_not(
     lists: Sanctions, tmp_path: Path
 ) -> None:
