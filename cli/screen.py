@@ -231,6 +231,7 @@ def screen_command(
         authorities=authorities,
         threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
     )
+    screening.require_candidates()
     total = _count_lines(path) if sys.stderr.isatty() else None
     hits, errors = 0, []
     with ExitStack() as stack:

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import IO, Any
 
-from ledger.errors import IntegrityFailure, InvalidValue, UnknownAuthority
+from ledger.errors import IntegrityFailure, InvalidValue, LedgerError, UnknownAuthority
 from ledger.integrity import KeptHead, stored_rows, verify_chain
 from ledger.records import parse_date, to_json
 from ledger.vocabulary import SUBJECT_KINDS, today
@@ -302,6 +302,10 @@ def _designation(listing: queries.Listing) -> Designation:
     )
 
 
+class NothingToScreenAgainst(LedgerError):
+    """No designation in force to screen names against."""
+
+
 @dataclass(frozen=True)
 class Parameters:
     at: date
@@ -361,6 +365,21 @@ class Screening:
         for sid, root in sorted(self.party_of.items()):
             members.setdefault(root, []).append(sid)
         self.members = members
+
+    def require_candidates(self) -> None:
+        """Refuse to screen against nothing: with no designation in force on the date as
+        known at the position, every name would come out clear (an empty or wrong ledger, a
+        date before the lists were imported, an authority with nothing in force then)."""
+        if self.designations:
+            return
+        p = self.parameters
+        by = f" by {', '.join(p.authorities)}" if p.authorities else ""
+        raise NothingToScreenAgainst(
+            f"no designation{by} in force on {p.at} as known at position {p.position}"
+            + (f" (--known-at {p.known_at})" if p.known_at else "")
+            + ": "
+            "every name would be clear; check --db, --at, --known-at and --authority"
+        )
 
     def screen(self, row: InputRow) -> Screened:
         def answer(

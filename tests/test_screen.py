@@ -265,6 +265,38 @@ def test_a_line_of_a_names_list_holding_a_tab_or_semicolon_is_a_bad_row(
     assert rows[2]["error"].startswith("a semicolon in a name: ")
 
 
+def test_screening_against_no_designation_in_force_is_refused_not_all_clear(
+    sanctions: Sanctions, tmp_path: Path
+) -> None:
+    """An empty ledger (a wrong --db), a date before the lists, a --known-at before they
+    were imported: every name would be clear, a confident answer from nothing."""
+    names = write(tmp_path / "n.txt", "Viktor Zolotov\n")
+    cert = tmp_path / "cert.json"
+    today = date.today().isoformat()
+    sanctions.refused(
+        ["screen", names, "--certificate", str(cert)],
+        f"Error: no designation in force on {today} as known at position 0: every name "
+        "would be clear; check --db, --at, --known-at and --authority",
+        code=1,
+    )
+    assert not cert.exists()
+    import_file(sanctions.url, "ofac-sdn", OFAC_SMALL, date(2021, 6, 1))
+    head, _ = sanctions.head()
+    sanctions.refused(
+        ["screen", names, "--at", "2021-05-31", "--authority", "us-ofac"],
+        f"Error: no designation by US-OFAC in force on 2021-05-31 as known at position {head}: "
+        "every name would be clear; check --db, --at, --known-at and --authority",
+        code=1,
+    )
+    sanctions.refused(
+        ["screen", names, "--at", "2021-06-02", "--known-at", "2000-01-01"],
+        "Error: no designation in force on 2021-06-02 as known at position 0 (--known-at "
+        "2000-01-01): every name would be clear; check --db, --at, --known-at and --authority",
+        code=1,
+    )
+    assert sanctions("screen", names, "--at", "2021-06-02").exit_code == 3
+
+
 def test_a_blank_line_between_names_is_a_bad_row_and_blank_lines_at_the_end_are_not(
     lists: Sanctions, tmp_path: Path
 ) -> None:
