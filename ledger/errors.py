@@ -71,6 +71,10 @@ class InvalidValue(LedgerError):
     """A value is well-formed but not acceptable (unknown measure, end before start, ...)."""
 
 
+class UnknownFilter(InvalidValue):
+    """A query's authority or regime that names nothing the ledger ever recorded."""
+
+
 class InvalidImport(LedgerError):
     """A JSON Lines file could not be imported; names the line at fault."""
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from typing import TypeVar
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from ledger.errors import InvalidValue
 from ledger.store import format_time
@@ -15,6 +16,8 @@ from ledger.vocabulary import today
 from projections import parties, queries
 from projections.tables import log
 from projections.time import KnownAt, parse_known_at
+
+T = TypeVar("T")
 
 
 class Answers:
@@ -62,12 +65,13 @@ class Answers:
         limit: int | None = None,
     ) -> list[queries.Listing]:
         k = self.resolve_known_at(known_at)
+        code = authority.upper() if authority else None
         with self.engine.connect() as conn:
-            return queries.listings(
+            found = queries.listings(
                 conn,
                 at=self._day(at),
                 k=k,
-                authority=authority.upper() if authority else None,
+                authority=code,
                 regime=regime,
                 measure=measure,
                 kind=kind,
@@ -75,6 +79,7 @@ class Answers:
                 offset=offset,
                 limit=limit,
             )
+            return found or _checked(conn, found, authority=code, regime=regime)
 
     def stream_listings(
         self,
@@ -90,9 +95,10 @@ class Answers:
         if filters.authority:
             filters = replace(filters, authority=filters.authority.upper())
         with self.engine.connect() as conn:
-            yield from queries.iter_listings(
+            rows = queries.iter_listings(
                 conn, at=self._day(at), k=k, filters=filters, certain=certain, uncertain=uncertain
             )
+            yield from _checking(conn, rows, authority=filters.authority, regime=filters.regime)
 
     def show(
         self, subject_id: str, *, at: date | None = None, known_at: str | KnownAt | None = None
@@ -127,10 +133,10 @@ class Answers:
         if end < start:
             raise InvalidValue(f"the end date {end} is before the start date {start}")
         k = self.resolve_known_at(known_at)
+        code = authority.upper() if authority else None
         with self.engine.connect() as conn:
-            return queries.diff(
-                conn, start, end, k=k, authority=authority.upper() if authority else None
-            )
+            found = queries.diff(conn, start, end, k=k, authority=code)
+            return found or _checked(conn, found, authority=code)
 
     def announcements(
         self,
@@ -141,15 +147,10 @@ class Answers:
         known_at: str | KnownAt | None = None,
     ) -> list[queries.Fact]:
         k = self.resolve_known_at(known_at)
+        code = authority.upper() if authority else None
         with self.engine.connect() as conn:
-            return queries.facts(
-                conn,
-                "announced",
-                at=at,
-                k=k,
-                subject=subject,
-                authority=authority.upper() if authority else None,
-            )
+            found = queries.facts(conn, "announced", at=at, k=k, subject=subject, authority=code)
+            return found or _checked(conn, found, authority=code)
 
     def rulings(
         self,
@@ -189,7 +190,7 @@ class Answers:
         k = self.resolve_known_at(known_at)
         code = authority.upper() if authority else None
         with self.engine.connect() as conn:
-            yield from iter_diff(conn, start, end, k=k, authority=code)
+            yield from _checking(conn, iter_diff(conn, start, end, k=k, authority=code), code)
 
     def stream_facts(
         self,
@@ -206,7 +207,8 @@ class Answers:
         k = self.resolve_known_at(known_at)
         code = authority.upper() if authority else None
         with self.engine.connect() as conn:
-            yield from iter_facts(conn, type_name, at=at, k=k, subject=subject, authority=code)
+            rows = iter_facts(conn, type_name, at=at, k=k, subject=subject, authority=code)
+            yield from _checking(conn, rows, code)
 
     def parties(
         self,
@@ -217,8 +219,10 @@ class Answers:
     ) -> list[parties.PartyRow]:
         """Listings (as ``listings`` gave them) grouped by party as known at the same K."""
         k = self.resolve_known_at(known_at)
+        code = authority.upper() if authority else None
         with self.engine.connect() as conn:
-            return parties.party_rows(conn, listings, k=k, authority=authority)
+            found = parties.party_rows(conn, listings, k=k, authority=code)
+            return found or _checked(conn, found, authority=code)
 
     def subjects(self, *, known_at: str | KnownAt | None = None) -> list[queries.SubjectRow]:
         return list(self.stream_subjects(known_at=known_at))
@@ -230,3 +234,23 @@ class Answers:
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
             yield from queries.iter_subjects(conn, k=k)
+
+
+def _checked(
+    conn: Connection, empty: list[T], authority: str | None = None, regime: str | None = None
+) -> list[T]:
+    """An empty answer, once its filters are known to name something (``check_filters``)."""
+    queries.check_filters(conn, authority=authority, regime=regime)
+    return empty
+
+
+def _checking(
+    conn: Connection, rows: Iterator[T], authority: str | None = None, regime: str | None = None
+) -> Iterator[T]:
+    """``rows`` as read; if there were none, ``_checked`` before the end."""
+    empty = True
+    for row in rows:
+        empty = False
+        yield row
+    if empty:
+        queries.check_filters(conn, authority=authority, regime=regime)

@@ -10,8 +10,8 @@ from uuid import UUID
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from ledger.errors import UnknownSubject
-from ledger.vocabulary import nearest
+from ledger.errors import UnknownFilter, UnknownSubject
+from ledger.vocabulary import BUILTIN_AUTHORITIES, nearest
 from projections import showing
 from projections import statements as st
 from projections.dialect import Stab, dialect_of
@@ -401,3 +401,45 @@ def referencing(
             key = UUID(a)
             found[key] = min(found.get(key, int(p)), int(p))
     return covered, found
+
+
+# --------------------------------------------------------------------------- empty answers
+
+
+def check_filters(
+    conn: Connection, *, authority: str | None = None, regime: str | None = None
+) -> None:
+    """For an empty answer: refuse filters that name nothing the ledger ever recorded.
+    A mistyped authority or regime (``EUR``, a regime's case) would otherwise be answered
+    "nothing in force": a confident "not sanctioned" from a typo."""
+    if authority is not None:
+        known = sorted(set(BUILTIN_AUTHORITIES) | set(registered_authorities(conn)))
+        if authority not in known:
+            close = nearest(authority, known)
+            raise UnknownFilter(
+                f"unknown authority {authority!r}; "
+                + (f"did you mean: {', '.join(close)}?" if close else f"known: {', '.join(known)}")
+            )
+    if regime is not None:
+        where = [periods.c.regime == regime]
+        if authority is not None:
+            where.append(periods.c.authority == authority)
+        if conn.execute(select(periods.c.id).where(*where).limit(1)).first() is not None:
+            return
+        recorded = select(periods.c.regime).distinct()
+        if authority is not None:
+            recorded = recorded.where(periods.c.authority == authority)
+        by_case = {r.casefold(): r for r in conn.execute(recorded).scalars()}
+        close = [by_case[r] for r in nearest(regime.casefold(), list(by_case))]
+        by = f" by {authority}" if authority is not None else ""
+        raise UnknownFilter(
+            f"no designation{by} was ever recorded under the regime {regime!r} (regimes are "
+            "matched exactly)"
+            + (f"; did you mean: {', '.join(repr(r) for r in close)}?" if close else "")
+        )
+
+
+def registered_authorities(conn: Connection) -> list[str]:
+    """The codes of the authorities registered beyond the built-in ones."""
+    rows = conn.execute(select(log.c.data).where(log.c.type == "authority_registered"))
+    return [str(data["code"]).upper() for (data,) in rows]

@@ -294,6 +294,49 @@ def test_show_of_an_unknown_subject_suggests_the_nearest_ids(db_url: str) -> Non
     )
 
 
+def test_a_mistyped_authority_or_regime_is_refused_not_answered_nobody(example: str) -> None:
+    """An empty answer from a filter that names nothing recorded reads as "not sanctioned"."""
+    regime = "EU Global Human Rights Sanctions Regime"
+    refusals = [
+        (["list", "--authority", "EUR"], "unknown authority 'EUR'; did you mean: EU, UN, UK?"),
+        (
+            ["list", "--authority", "XYZQ", "--at", "2021-03-03"],
+            "unknown authority 'XYZQ'; known: AU, CA, CH, EU, JP, NZ, UK, UN, US-BIS, "
+            "US-OFAC, US-STATE",
+        ),
+        (
+            ["list", "--regime", regime.lower(), "--at", "2021-03-03"],
+            f"no designation was ever recorded under the regime {regime.lower()!r} (regimes "
+            f"are matched exactly); did you mean: {regime!r}?",
+        ),
+        (
+            ["list", "--authority", "us-ofac", "--regime", regime],
+            f"no designation by US-OFAC was ever recorded under the regime {regime!r} "
+            "(regimes are matched exactly)",
+        ),
+        (
+            ["list", "--parties", "--authority", "EUR"],
+            "unknown authority 'EUR'; did you mean: EU, UN, UK?",
+        ),
+        (
+            ["diff", "2021-01-01", "2021-12-31", "--authority", "EUR"],
+            "unknown authority 'EUR'; did you mean: EU, UN, UK?",
+        ),
+        (
+            ["announcements", "--authority", "EUR"],
+            "unknown authority 'EUR'; did you mean: EU, UN, UK?",
+        ),
+    ]
+    for args, error in refusals:
+        for fmt in ("table", "json"):
+            result = run(example, *args, "--format", fmt, ok=False)
+            assert (result.exit_code, result.output) == (1, f"Error: {error}\n"), args
+    # A known authority and regime with nothing in force that day: an answer, not an error.
+    empty = run(example, "list", "--authority", "eu", "--regime", regime, "--at", "2019-01-01")
+    assert empty.output == "No designation in force.\n"
+    assert run(example, "list", "--parties", "--authority", "eu", "--format", "json").output
+
+
 def test_malformed_known_at_is_a_usage_error(sqlite_url: str) -> None:
     result = run(sqlite_url, "list", "--known-at", "yesterday", ok=False)
     assert result.exit_code == 2

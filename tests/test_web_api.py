@@ -159,6 +159,21 @@ def test_a_bad_parameter_is_a_400_naming_it(
         assert body["error"] == error
 
 
+def test_a_mistyped_authority_is_a_400_not_an_empty_list(client: TestClient) -> None:
+    for path in (
+        "/api/designations?authority=EUR",
+        "/api/diff?from=2021-01-01&to=2021-12-31&authority=EUR",
+    ):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert response.json() == {
+            "error": "unknown authority 'EUR'; did you mean: EU, UN, UK?",
+            "parameter": None,
+        }
+    assert client.get("/designations?authority=EUR").status_code == 400
+    assert client.get("/api/designations?authority=EU&at=2019-01-01").json()["items"] == []
+
+
 def test_an_unknown_subject_is_a_404_with_the_nearest_ids(client: TestClient) -> None:
     response = client.get("/api/subjects/igor-krasnow")
     assert response.status_code == 404
