@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import random
-import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -39,6 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.spelling import same_name  # noqa: E402
 from ledger.adapters import Entry, parse  # noqa: E402
 from projections.matching import (  # noqa: E402
     DEFAULT_THRESHOLD,
@@ -168,31 +168,7 @@ def original_names(un: Path) -> dict[str, list[str]]:
     return out
 
 
-_PARTICLES = {"al", "el", "ad", "as", "an", "bin", "ibn", "bint", "abu", "abd", "de", "la", "del"}
-
-
-def _initials(text: str) -> set[str]:
-    """The first letters of a name's words in a plain transliteration (``anyascii``), without
-    particles: independent of the matcher, so that it can sort its test cases."""
-    from anyascii import anyascii
-
-    found = re.findall(r"[a-z0-9]+", anyascii(text).lower())
-    return {w[0] for w in found if w not in _PARTICLES}
-
-
-def same_name(variant: str, name: str) -> bool:
-    """Whether ``variant`` looks like a spelling of ``name`` rather than another name: the
-    initials of the one are among the other's, sharing at least two (or one, for one-word
-    names). ``Alexander Kalashnikoff`` is a spelling of ``KALASHNIKOV, Aleksandr``; ``ABU
-    MUHAMMAD`` of ``AL-ADL, Sayf`` and ``Islamic State`` of ``الدولة الإسلامية`` are not."""
-    a, b = _initials(variant), _initials(name)
-    if not a or not b:
-        return False
-    shared = len(a & b)
-    return (a <= b or b <= a) and shared >= min(2, len(a), len(b))
-
-
-# Kinds measured in two parts, spellings and other names (``same_name``); the whole too.
+# Kinds measured in two parts, spellings and other names (``bench/spelling.py``); the whole too.
 SPLIT = ("ofac-alias", "original-script-entity")
 
 

@@ -3,7 +3,7 @@ do not edit (``tests/test_fast_show.py`` checks it against a fresh compilation).
 
 from typing import Any
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 TRACKING_NAME = "views"
 
 SQLITE: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {

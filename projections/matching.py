@@ -54,6 +54,7 @@ from projections.similarity import (
     JOINED_ARTICLE,
     MIDDLE,
     ONE_WORD,
+    PARTICLES,
     SKELETON,
     VOWELS_ONLY,
     WEIGHT_MAX,
@@ -114,7 +115,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-MATCHER_VERSION = "4"
+MATCHER_VERSION = "5"
 """Bump when any score may change: a certificate names the version that answered it."""
 
 DEFAULT_THRESHOLD = 0.87
@@ -230,8 +231,13 @@ def index_keys(key: Sequence[str]) -> set[str]:
 
 
 def query_keys(key: Sequence[str], abjad: bool) -> set[str]:
-    """The keys a query (as ``words``) looks up: its consonant trigrams only from an abjad."""
-    keys = {k for w in key for k in _keys(w)}
+    """The keys a query (as ``words``) looks up: its consonant trigrams only from an abjad.
+
+    Not its particles' (``al``, ``bin``): held by hundreds of names, they would choose every
+    ``AL-X, Muhammad`` before ``DEIF, Muhammed`` for ``AL-DAYF, Muhammad``; they weigh a letter
+    in the score, and the index keeps them (a query of particles alone still looks them up)."""
+    named = [w for w in key if w not in PARTICLES] or list(key)
+    keys = {k for w in named for k in _keys(w)}
     if abjad:
         keys |= set(_abjad_keys("".join(map(first, key))))
     return keys

@@ -60,6 +60,9 @@ def _script(ch: str) -> str:
 
 
 _SYLLABIC = {"CJK", "HANGUL"}
+# Arabic ta marbuta (a final -a, -ah or -at in Latin), as a vowel: anyascii's h made a dh
+# of a d before it (القاعدة read lqdh, folded lkz, for al-Qaida).
+_TA_MARBUTA = "a"
 _ABJADS = {"ARABIC", "HEBREW", "SYRIAC", "THAANA"}
 
 
@@ -81,7 +84,7 @@ def _latin(text: str) -> tuple[str, bool]:
             parts.append(f" {syllable} ")
         else:
             abjad = abjad or script in _ABJADS
-            parts.append(anyascii(ch))
+            parts.append(_TA_MARBUTA if ch == "\u0629" else anyascii(ch))
     return "".join(parts), abjad
 
 

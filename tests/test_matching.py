@@ -277,3 +277,29 @@ def test_company_forms_say_nothing_of_which_company() -> None:
     assert status(score("Morin S.A.", "SAAB MORAN, Alex"), DEFAULT_THRESHOLD) == "clear"
     assert status(score("Tarek Morin S.A.", "TAREK MORIN"), DEFAULT_THRESHOLD) == "match"
     assert status(score("Lucas Morin", "MORIN LTDA."), DEFAULT_THRESHOLD) == "clear"
+
+
+# ------------------------------------------------------------------ matcher version 5 rules
+
+
+def test_a_query_s_particles_do_not_choose_its_candidates() -> None:
+    # A hundred AL-X, Muhammad (among 3,100 names) hold the key "al": they outweighed the one
+    # name sharing the surname's consonants, which was then never scored.
+    def person(i: int, name: str) -> SubjectRow:
+        return SubjectRow(f"s{i}", name, "person", [], None, None, None)
+
+    syllables = [a + b + c for a in "bkmnrstvz" for b in "aeiou" for c in "lmnr"]
+    alike = [f"AL-{s.upper()}OV, Muhammad" for s in syllables[:100]]
+    others = [f"{a.title()}x {c.title()}q" for a in syllables for c in syllables]
+    subjects = [person(i, n) for i, n in enumerate(alike + others[:3000])]
+    subjects.append(SubjectRow("deif", "DEIF, Muhammed", "person", [], None, None, None))
+    found = build_index(subjects).match(Query("AL-DAYF, Muhammad"), floor=0.8)
+    assert [c.subject.subject_id for c in found][:1] == ["deif"]
+
+
+def test_an_arabic_ta_marbuta_is_read_as_a_vowel_not_as_an_h() -> None:
+    # A d before it made a dh, folded z: القاعدة read lkz.
+    assert words_of("القاعدة") == ("lkda",)
+    assert (
+        status(score("جماعة نصرة الإسلام", "Jama'a Nusrat ul-Islam"), DEFAULT_THRESHOLD) != "clear"
+    )
