@@ -119,8 +119,10 @@ class NamesFile:
                 yield from self._csv(first, lines, columns, delimiter)
                 return
         self._refuse_a_table_without_names(first)
+        ahead = list(itertools.islice(lines, TABLE_EVIDENCE - 1))
+        self._refuse_a_table_without_a_header([first, *ahead])
         blank: list[int] = []  # blank lines count as errors only when a name follows them
-        for line, text in enumerate(itertools.chain([first], lines), start=1):
+        for line, text in enumerate(itertools.chain([first], ahead, lines), start=1):
             if not text.strip():
                 blank.append(line)
                 continue
@@ -131,6 +133,16 @@ class NamesFile:
             long = _too_long(name)
             yield InputRow(
                 line, None, name[:MAX_NAME] if long else name, error=long or _not_a_name(name)
+            )
+
+    def _refuse_a_table_without_a_header(self, head: list[str]) -> None:
+        """Lines that all hold as many semicolons are a table's rows, not names (a name may
+        hold one: ``COMPAGNIE AERIENNE DES GRANDS LACS (CAGL) ; GREAT LAKES ...``)."""
+        counts = {text.count(";") for text in head if text.strip()}
+        if len([t for t in head if t.strip()]) > 1 and len(counts) == 1 and 0 not in counts:
+            raise InvalidValue(
+                f"{self.label}: every line holds {counts.pop()} ';': a table without a header "
+                "line? Give it one with a 'name' column, or give one name a line"
             )
 
     def _refuse_a_table_without_names(self, first: str) -> None:
@@ -181,6 +193,9 @@ class NamesFile:
             yield _csv_row(line, dict(zip(columns, values, strict=True)))
 
 
+TABLE_EVIDENCE = 20
+"""Lines of a names list looked at to tell it from a table without a header."""
+
 DELIMITERS = ",;\t|"
 """The separators a names table may use: Excel writes ';' where the decimal mark is ','."""
 
@@ -196,9 +211,9 @@ HEADER_WORDS = frozenset(
 
 
 def _not_a_name(text: str) -> str | None:
-    """A line of a names file that is a table's row, not a name: names hold no tabs,
-    semicolons or pipes, and screening the whole row as one name could miss it."""
-    for mark, called in (("\t", "a tab"), (";", "a semicolon"), ("|", "a '|'")):
+    """A line of a names file that is a table's row, not a name: names hold no tabs or
+    pipes, and screening the whole row as one name could miss it."""
+    for mark, called in (("\t", "a tab"), ("|", "a '|'")):
         if mark in text:
             return (
                 f"{called} in a name: if this is a table, give it a header line with a "

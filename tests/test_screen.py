@@ -250,19 +250,41 @@ def test_a_table_without_a_name_column_is_refused_not_screened_line_by_line(
         assert not cert.exists()
 
 
-def test_a_line_of_a_names_list_holding_a_tab_or_semicolon_is_a_bad_row(
+def test_a_line_of_a_names_list_holding_a_tab_or_pipe_is_a_bad_row(
     lists: Sanctions, tmp_path: Path
 ) -> None:
-    """A table without a header: its rows are not names. "LAST, First" still is one."""
-    names = write(tmp_path / "n.txt", "ZOLOTOV, Viktor\nViktor Zolotov\tRU\nViktor Zolotov;RU\n")
+    """A table without a header: its rows are not names. "LAST, First" still is one, and
+    so is a name holding a semicolon, as some official ones do."""
+    names = write(
+        tmp_path / "n.txt",
+        "ZOLOTOV, Viktor\nViktor Zolotov\tRU\nViktor Zolotov|RU\n"
+        "COMPAGNIE AERIENNE DES GRANDS LACS ; GREAT LAKES BUSINESS COMPANY\n",
+    )
     result = lists("screen", names, "--at", "2021-06-02", "--format", "json")
     assert result.exit_code == 1
     rows = as_json(result)
-    assert [(r["line"], r["status"]) for r in rows] == [(1, "match"), (2, "error"), (3, "error")]
+    assert [(r["line"], r["status"]) for r in rows] == [
+        (1, "match"),
+        (2, "error"),
+        (3, "error"),
+        (4, "clear"),
+    ]
     assert rows[1]["error"] == (
         "a tab in a name: if this is a table, give it a header line with a 'name' column"
     )
-    assert rows[2]["error"].startswith("a semicolon in a name: ")
+    assert rows[2]["error"].startswith("a '|' in a name: ")
+
+
+def test_lines_all_holding_as_many_semicolons_are_refused_as_a_table_without_a_header(
+    lists: Sanctions, tmp_path: Path
+) -> None:
+    names = write(tmp_path / "n.txt", "c1;Viktor Zolotov;RU\nc2;Jane Nobody;\n")
+    lists.refused(
+        ["screen", names],
+        f"Error: {names}: every line holds 2 ';': a table without a header line? Give it "
+        "one with a 'name' column, or give one name a line",
+        code=1,
+    )
 
 
 def test_screening_against_no_designation_in_force_is_refused_not_all_clear(
