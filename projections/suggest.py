@@ -217,7 +217,11 @@ def suggest(
         if code is None:
             return list(everyone.values())
         code = code.upper()
-        return [s for sid, s in everyone.items() if code in by.get(sid, ())]
+        found = [s for sid, s in everyone.items() if code in by.get(sid, ())]
+        if not found:  # a mistyped authority would read as "nothing to link"
+            with views.engine.connect() as conn:
+                queries.check_filters(conn, authority=code)
+        return found
 
     left, right = side(authority), side(with_)
     with views.engine.connect() as conn:

@@ -392,6 +392,10 @@ def test_suggestions_list_candidates_best_first_and_write_nothing(two_lists: San
     ]
     assert after[0]["subject_b"] == "namesake"
     assert after[0]["score"] < 0.9
+    s.refused(
+        ["links", "suggest", "--authority", "EU", "--with", "US-OFAK"],
+        "Error: unknown authority 'US-OFAK'; did you mean: US-OFAC, US-STATE, US-BIS?",
+    )
     csv = s.ok("links", "suggest", "--format", "csv").stdout.splitlines()
     assert csv[0] == (
         "score,subject_a,name_a,authorities_a,subject_b,name_b,authorities_b,name_score,"
