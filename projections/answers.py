@@ -150,7 +150,7 @@ class Answers:
         code = authority.upper() if authority else None
         with self.engine.connect() as conn:
             found = queries.facts(conn, "announced", at=at, k=k, subject=subject, authority=code)
-            return found or _checked(conn, found, authority=code)
+            return found or _checked(conn, found, authority=code, subject=subject)
 
     def rulings(
         self,
@@ -161,7 +161,8 @@ class Answers:
     ) -> list[queries.Fact]:
         k = self.resolve_known_at(known_at)
         with self.engine.connect() as conn:
-            return queries.facts(conn, "ruling_recorded", at=at, k=k, subject=subject)
+            found = queries.facts(conn, "ruling_recorded", at=at, k=k, subject=subject)
+            return found or _checked(conn, found, subject=subject)
 
     # Answers as the rows are read, each over a connection held until the last row (see
     # ``projections.streams``); the methods above keep them whole.
@@ -208,7 +209,7 @@ class Answers:
         code = authority.upper() if authority else None
         with self.engine.connect() as conn:
             rows = iter_facts(conn, type_name, at=at, k=k, subject=subject, authority=code)
-            yield from _checking(conn, rows, code)
+            yield from _checking(conn, rows, code, subject=subject)
 
     def parties(
         self,
@@ -237,15 +238,23 @@ class Answers:
 
 
 def _checked(
-    conn: Connection, empty: list[T], authority: str | None = None, regime: str | None = None
+    conn: Connection,
+    empty: list[T],
+    authority: str | None = None,
+    regime: str | None = None,
+    subject: str | None = None,
 ) -> list[T]:
     """An empty answer, once its filters are known to name something (``check_filters``)."""
-    queries.check_filters(conn, authority=authority, regime=regime)
+    queries.check_filters(conn, authority=authority, regime=regime, subject=subject)
     return empty
 
 
 def _checking(
-    conn: Connection, rows: Iterator[T], authority: str | None = None, regime: str | None = None
+    conn: Connection,
+    rows: Iterator[T],
+    authority: str | None = None,
+    regime: str | None = None,
+    subject: str | None = None,
 ) -> Iterator[T]:
     """``rows`` as read; if there were none, ``_checked`` before the end."""
     empty = True
@@ -253,4 +262,4 @@ def _checking(
         empty = False
         yield row
     if empty:
-        queries.check_filters(conn, authority=authority, regime=regime)
+        queries.check_filters(conn, authority=authority, regime=regime, subject=subject)

@@ -407,11 +407,24 @@ def referencing(
 
 
 def check_filters(
-    conn: Connection, *, authority: str | None = None, regime: str | None = None
+    conn: Connection,
+    *,
+    authority: str | None = None,
+    regime: str | None = None,
+    subject: str | None = None,
 ) -> None:
     """For an empty answer: refuse filters that name nothing the ledger ever recorded.
-    A mistyped authority or regime (``EUR``, a regime's case) would otherwise be answered
-    "nothing in force": a confident "not sanctioned" from a typo."""
+    A mistyped authority, regime (``EUR``, a regime's case) or subject would otherwise be
+    answered "nothing in force": a confident "not sanctioned" from a typo."""
+    if subject is not None:
+        named = select(subjects.c.subject_id).where(subjects.c.subject_id == subject)
+        if conn.execute(named.limit(1)).first() is None:
+            ids = list(conn.execute(select(subjects.c.subject_id).distinct()).scalars())
+            close = nearest(subject, ids)
+            raise UnknownFilter(
+                f"unknown subject {subject!r}"
+                + (f"; did you mean: {', '.join(close)}?" if close else "")
+            )
     if authority is not None:
         known = sorted(set(BUILTIN_AUTHORITIES) | set(registered_authorities(conn)))
         if authority not in known:

@@ -171,6 +171,8 @@ def test_a_mistyped_authority_is_a_400_not_an_empty_list(client: TestClient) -> 
             "parameter": None,
         }
     assert client.get("/designations?authority=EUR").status_code == 400
+    assert client.get("/api/rulings?subject=alexei-navalni").status_code == 400
+    assert client.get("/api/announcements?subject=alexei-navalny").json()["items"] == []
     assert client.get("/api/designations?authority=EU&at=2019-01-01").json()["items"] == []
 
 
