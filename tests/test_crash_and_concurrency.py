@@ -171,7 +171,6 @@ WRITER = textwrap.dedent("""
     import sys, time
     from datetime import date
     from ledger import Ledger
-from ledger.application import IMPORT_CHUNK
     from projections import Views
     url, name, count, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     ledger = Ledger(url, user=name)
