@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -83,10 +85,36 @@ def database_of(url: str) -> str:
 
 
 def init_ledger(url: str) -> str:
-    """An empty ledger at ``url`` as ``sanctions init`` makes it (unless there is one)."""
+    """An empty ledger at ``url`` as ``sanctions init`` makes it (unless there is one).
+
+    A new SQLite file is a copy of one that ``sanctions init`` made in this process (the
+    same bytes, in a twentieth of the time: most tests begin with one).
+    """
+    path = Path(url.removeprefix("sqlite:///"))
+    if (
+        url.startswith("sqlite:///")
+        and "?" not in url
+        and path.parent.is_dir()
+        and not path.exists()
+    ):
+        shutil.copyfile(_empty_sqlite_ledger(), path)
+        return url
     result = CliRunner().invoke(cli, ["--db", url, "init"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return url
+
+
+_EMPTY: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def _empty_sqlite_ledger() -> Path:
+    if not _EMPTY:
+        _EMPTY.append(tempfile.TemporaryDirectory(prefix="sanctions-empty-"))
+        folder = Path(_EMPTY[0].name)
+        result = CliRunner().invoke(cli, ["--db", sqlite_url_in(folder), "init"])
+        assert result.exit_code == 0, result.output
+        assert [f.name for f in folder.iterdir()] == ["ledger.db"]  # nothing beside it
+    return Path(_EMPTY[0].name) / "ledger.db"
 
 
 class Sanctions:

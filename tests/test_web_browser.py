@@ -42,6 +42,8 @@ FLAGS = [
     "--disable-sync",
 ]
 
+pytestmark = pytest.mark.xdist_group("browser")  # one chromium for both modules
+
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
