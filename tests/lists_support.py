@@ -7,6 +7,8 @@ same publications, are in ``tests/fixtures``.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
@@ -202,26 +204,27 @@ def with_views(url: str) -> tuple[Ledger, Views]:
     return ledger, views
 
 
-_TEMPLATES: dict[str, Path] = {}
-
-
 def real_ledger_template(base: Path) -> Path:
     """An SQLite ledger with the real UN list (2018-10-29) and OFAC SDN (2021) imported and
-    projected, built once per test process; copy it before changing it. Its users are
-    marked ``xdist_group("real-lists")``: one worker builds it, not each."""
+    projected, built once per test run; copy it before changing it. ``base``: the
+    process's base temporary folder (under xdist, the workers' share a parent, where the
+    first worker to need the template builds it while the others wait)."""
     need(UN_FILE)
     need(OFAC_DIR)
-    if "real" not in _TEMPLATES:
-        folder = base / "real-lists"
-        folder.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{folder / 'ledger.db'}"
-        import_file(url, "un", UN_FILE)
-        import_file(url, "ofac-sdn", OFAC_DIR, OFAC_PUBLISHED)
-        ledger, views = with_views(url)
-        views.close()
-        ledger.close()
-        _TEMPLATES["real"] = folder
-    return _TEMPLATES["real"]
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "real-lists"
+    with (shared / "real-lists.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (shared / "real-lists.built").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{folder / 'ledger.db'}"
+            import_file(url, "un", UN_FILE)
+            import_file(url, "ofac-sdn", OFAC_DIR, OFAC_PUBLISHED)
+            ledger, views = with_views(url)
+            views.close()
+            ledger.close()
+            (shared / "real-lists.built").touch()
+    return folder
 
 
 def copy_ledger(template: Path, dst: Path) -> str:

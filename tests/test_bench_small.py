@@ -60,7 +60,6 @@ def test_generator_is_reproducible_and_streams_the_requested_size(tmp_path: Path
             assert lines[target - 1]["type"] != "retracted"
 
 
-@pytest.mark.xdist_group("bench-small")  # one worker runs the benchmark
 @pytest.mark.parametrize(
     "store", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
@@ -111,7 +110,6 @@ def test_the_benchmark_runs_end_to_end(results: dict[str, dict[str, Any]], store
     assert any(p["rows"] for p in r["consistency"]["probes"]), "probes found nothing"
 
 
-@pytest.mark.xdist_group("bench-small")  # one worker runs the benchmark
 def test_both_stores_give_the_same_answers(results: dict[str, dict[str, Any]]) -> None:
     if "postgresql" not in results:
         pytest.skip(f"comparing the stores needs {POSTGRES_ENV}")

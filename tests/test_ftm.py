@@ -110,7 +110,6 @@ def test_imported_lists_carry_their_references(db_url: str) -> None:
     }
 
 
-@pytest.mark.xdist_group("real-lists")  # with the template's other users
 def test_the_real_lists_export(tmp_path_factory: pytest.TempPathFactory) -> None:
     real = real_ledger_template(tmp_path_factory.getbasetemp())
     result = Sanctions(f"sqlite:///{real / 'ledger.db'}").ok("export-ftm", "--at", "2021-06-01")

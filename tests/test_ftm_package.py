@@ -82,7 +82,6 @@ def test_the_list_fixtures_export_is_what_the_package_writes(db_url: str) -> Non
     assert read_back(same_as_package(db_url, date(2021, 6, 1), known_at="13"))
 
 
-@pytest.mark.xdist_group("real-lists")  # with the template's other users
 def test_the_real_lists_export_is_what_the_package_writes(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

@@ -27,12 +27,6 @@ from support import Sanctions
 
 from ledger.adapters import parse
 
-# One worker builds each template, once: the SQLite one's other users are in "real-lists".
-ON_SQLITE = pytest.param("sqlite", marks=pytest.mark.xdist_group("real-lists"))
-ON_POSTGRES = pytest.param(
-    "postgres", marks=[pytest.mark.postgres, pytest.mark.xdist_group("real-lists-postgres")]
-)
-
 
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
@@ -40,7 +34,7 @@ def postgres_template() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=[ON_SQLITE, ON_POSTGRES])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def sanctions(
     request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Sanctions]:

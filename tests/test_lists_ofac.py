@@ -59,7 +59,6 @@ def test_the_real_files_parse_with_their_counts() -> None:
     assert all(p.measures == ("asset-freeze", "funds-prohibition") for p in bortnikov.programmes)
 
 
-@pytest.mark.xdist_group("real-lists")  # with the template's other users
 def test_the_real_import_holds_every_entry(real: Path) -> None:
     url = f"sqlite:///{real / 'ledger.db'}"
     log = events(url)
@@ -90,7 +89,6 @@ def test_the_real_import_holds_every_entry(real: Path) -> None:
         ledger.close()
 
 
-@pytest.mark.xdist_group("real-lists")  # with the template's other users
 def test_a_later_sdn_list_becomes_exactly_its_differences(real: Path, tmp_path: Path) -> None:
     url = copy_ledger(real, tmp_path / "ledger")
     sdn = (need(OFAC_DIR) / "sdn.csv").read_bytes().decode("utf-8")

@@ -228,7 +228,6 @@ REAL_QUERIES = [
 ]
 
 
-@pytest.mark.xdist_group("real-lists")  # with the template's other users
 def test_on_the_real_lists_the_stored_index_answers_as_the_in_memory_one(
     real: tuple[Views, MatchIndex],
 ) -> None:

@@ -504,7 +504,6 @@ def test_a_progress_bar_on_a_terminal_and_exit_3_from_a_real_process(
 # ------------------------------------------------------------------ the real lists
 
 
-@pytest.mark.xdist_group("real-lists")  # with the template's other users
 def test_screening_the_real_lists_with_a_certificate(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:

@@ -47,7 +47,6 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Views, Matc
     ledger.close()
 
 
-@pytest.mark.xdist_group("real-lists")  # with the template's other users
 @pytest.mark.parametrize("query", list(KNOWN))
 def test_the_right_subject_comes_first(real: tuple[Views, MatchIndex], query: str) -> None:
     views, index = real
@@ -59,7 +58,6 @@ def test_the_right_subject_comes_first(real: tuple[Views, MatchIndex], query: st
     assert found[0].sanctions  # in force on that date
 
 
-@pytest.mark.xdist_group("real-lists")  # with the template's other users
 def test_a_person_ranks_before_a_company_with_the_surname(real: tuple[Views, MatchIndex]) -> None:
     views, index = real
     found = [h.subject_id for h in hits(views, index, "Alexander Kalashnikov", limit=50)]

@@ -151,7 +151,6 @@ REAL_QUERIES = [
 ]
 
 
-@pytest.mark.xdist_group("real-lists")  # with the template's other users
 def test_on_the_real_lists_the_preselection_is_as_by_summing_every_key(real: Views) -> None:
     head = real.position()
     read = same_as_summing(real, [head // 3, 2 * head // 3, head], REAL_QUERIES)

@@ -42,8 +42,6 @@ FLAGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.xdist_group("browser")  # one chromium for both modules
-
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:

@@ -26,8 +26,6 @@ if CHROMIUM is None and not os.environ.get("CI"):
 from playwright.sync_api import Page, expect  # noqa: E402
 from test_web_browser import FLAGS  # noqa: E402
 
-pytestmark = pytest.mark.xdist_group("browser")  # one chromium for both modules
-
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
