@@ -60,3 +60,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def sanctions(db_url: str) -> Sanctions:
     return Sanctions(db_url, init=False)  # db_url made it
+
+
+SLOW_FIRST = (
+    "test_uncertain_start.py::test_the_real_ofac_list_in_two_snapshots",
+    "test_crash_and_concurrency.py::test_killed_imports",
+    "test_links_properties.py::test_parties_answer_as_the_union",
+    "test_name_index.py::test_the_index_caught_up_event_by_event",
+    "test_matching.py::test_measured_recall_and_false_matches",
+    "test_web_fuzz.py::",
+    "test_cli_transfer.py::test_a_large_import_is_written_in_batches",
+    "test_projections_properties.py::test_rebuild_equals_incremental_catch_up",
+    "test_lists_snapshots.py::test_a_snapshot_that_kept_one_entry",
+    "test_hostile_locations.py::test_generated_postgresql_grants",
+)
+"""Tests of 20 s and more: started last on two cores, one of them would run alone at the end."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # First, then the others in their order (xdist hands tests out in this order).
+    items.sort(key=lambda item: not any(slow in item.nodeid for slow in SLOW_FIRST))

@@ -7,15 +7,18 @@ same publications, are in ``tests/fixtures``.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import FIXTURES
+from support import FIXTURES, database_of, postgres_database
 
 from ledger import Ledger, RecordedEvent
 from ledger.adapters import DelistingLimit, parse
@@ -201,25 +204,27 @@ def with_views(url: str) -> tuple[Ledger, Views]:
     return ledger, views
 
 
-_TEMPLATES: dict[str, Path] = {}
-
-
 def real_ledger_template(base: Path) -> Path:
     """An SQLite ledger with the real UN list (2018-10-29) and OFAC SDN (2021) imported and
-    projected, built once per test session; copy it before changing it."""
+    projected, built once per test run; copy it before changing it. ``base``: the
+    process's base temporary folder (under xdist, the workers' share a parent, where the
+    first worker to need the template builds it while the others wait)."""
     need(UN_FILE)
     need(OFAC_DIR)
-    if "real" not in _TEMPLATES:
-        folder = base / "real-lists"
-        folder.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{folder / 'ledger.db'}"
-        import_file(url, "un", UN_FILE)
-        import_file(url, "ofac-sdn", OFAC_DIR, OFAC_PUBLISHED)
-        ledger, views = with_views(url)
-        views.close()
-        ledger.close()
-        _TEMPLATES["real"] = folder
-    return _TEMPLATES["real"]
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "real-lists"
+    with (shared / "real-lists.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (shared / "real-lists.built").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{folder / 'ledger.db'}"
+            import_file(url, "un", UN_FILE)
+            import_file(url, "ofac-sdn", OFAC_DIR, OFAC_PUBLISHED)
+            ledger, views = with_views(url)
+            views.close()
+            ledger.close()
+            (shared / "real-lists.built").touch()
+    return folder
 
 
 def copy_ledger(template: Path, dst: Path) -> str:
@@ -228,3 +233,27 @@ def copy_ledger(template: Path, dst: Path) -> str:
     for f in template.iterdir():
         shutil.copy(f, dst / f.name)
     return f"sqlite:///{dst / 'ledger.db'}"
+
+
+@contextmanager
+def real_postgres_template() -> Iterator[str]:
+    """As ``real_ledger_template``, a PostgreSQL database (dropped on exit) to copy with
+    ``postgres_copy``; yields the ledger's URL."""
+    need(UN_FILE)
+    need(OFAC_DIR)
+    with postgres_database() as database:
+        url = f"{database}?schema=lists"
+        import_file(url, "un", UN_FILE)
+        import_file(url, "ofac-sdn", OFAC_DIR, OFAC_PUBLISHED)
+        ledger, views = with_views(url)
+        views.close()
+        ledger.close()  # no connection left: a database being read cannot be a template
+        yield url
+
+
+@contextmanager
+def postgres_copy(template: str) -> Iterator[str]:
+    """A writable copy of a template ledger on PostgreSQL, dropped on exit; its URL."""
+    schema = template.split("?", 1)[1]
+    with postgres_database(database_of(template)) as database:
+        yield f"{database}?{schema}"

@@ -1,6 +1,7 @@
 """Crashes and concurrent writers: whole batches or nothing, no event lost or duplicated.
 
-Real processes on real stores: an import is killed (SIGKILL) at random moments, many times;
+Real processes on real stores: an import is killed (SIGKILL) at each of its phases, then at
+random moments;
 several writer processes append to one SQLite file or one PostgreSQL database at once.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import textwrap
@@ -20,22 +22,50 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli.interrupts import PAUSE_ENV
 from cli.main import cli
 from ledger import Ledger
+from ledger.application import IMPORT_CHUNK
 from projections import Views
 from projections.integrity import verify
 
 ROOT = Path(__file__).resolve().parent.parent
-KILLS = int(os.environ.get("SANCTIONS_CRASH_KILLS", "12"))
+RANDOM_KILLS = int(os.environ.get("SANCTIONS_CRASH_KILLS", "4"))
+"""Kills at random moments, after the kills at each phase of an import."""
+MID_BATCH = IMPORT_CHUNK + 100
+PHASES = [
+    ("loading", False),  # before anything is opened: the libraries load
+    ("checked:1", False),  # the write transaction began, the first line checked
+    (f"checked:{MID_BATCH}", False),  # mid-batch: a chunk written, not committed
+    ("committed", True),  # committed, the projections not yet caught up
+    ("catching-up:1", True),  # inside the projections' catch-up transaction
+]
+"""Where the test hook (``SANCTIONS_TEST_PAUSE``) stops the import for its kill, and whether
+the batch is in the ledger afterwards."""
 
 
-def sanctions(url: str, *args: str) -> subprocess.Popen[bytes]:
+def sanctions(url: str, *args: str, pause: str | None = None) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != PAUSE_ENV}
+    if pause is not None:
+        env[PAUSE_ENV] = pause
     return subprocess.Popen(
         [sys.executable, "-c", "from cli.main import main; main()", "--db", url, *args],
         cwd=ROOT,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=env,
     )
+
+
+def wait_for_pause(process: subprocess.Popen[bytes]) -> None:
+    """Standard error up to the hook's line; the process then waits there for its kill."""
+    assert process.stderr is not None
+    seen = b""
+    while line := process.stderr.readline():
+        seen += line
+        if line.startswith(b"paused at "):
+            return
+    raise AssertionError(f"never paused (exit {process.wait(timeout=30)}): {seen!r}")
 
 
 def write_import(path: Path, prefix: str, subjects: int) -> int:
@@ -70,6 +100,14 @@ def write_import(path: Path, prefix: str, subjects: int) -> int:
     return 2 * subjects
 
 
+def head(url: str) -> int:
+    ledger = Ledger(url)
+    try:
+        return ledger.head()[0]
+    finally:
+        ledger.close()
+
+
 def check_consistent(url: str) -> None:
     ledger = Ledger(url)
     views = Views(ledger)
@@ -82,34 +120,51 @@ def check_consistent(url: str) -> None:
 
 def test_killed_imports_leave_the_whole_batch_or_none_of_it(db_url: str, tmp_path: Path) -> None:
     rng = random.Random(20210302)
-    size = 1000
+    size = 500
     # One unkilled run measures how long an import takes here.
     path = tmp_path / "first.jsonl"
-    events = write_import(path, "first", size)
+    write_import(path, "first", size)
     started = time.monotonic()
     done = sanctions(db_url, "import", str(path))
     assert done.wait(timeout=300) == 0, done.stderr.read() if done.stderr else ""
     duration = time.monotonic() - started
+    listed = size  # subjects designated by the batches in the ledger
+    # kill -9 where the hook pauses each phase: the outcome is known.
+    for n, (pause, kept) in enumerate(PHASES):
+        # Mid-batch needs more lines than the pause's count: more than a chunk of writes.
+        subjects = MID_BATCH // 2 + 50 if pause == f"checked:{MID_BATCH}" else size // 5
+        path = tmp_path / f"phase{n}.jsonl"
+        events = write_import(path, f"p{n}", subjects)
+        before = head(db_url)
+        process = sanctions(db_url, "import", str(path), pause=pause)
+        wait_for_pause(process)
+        process.kill()
+        assert process.wait(timeout=30) == -signal.SIGKILL
+        assert head(db_url) == (before + events if kept else before), pause
+        listed += subjects if kept else 0
+        check_consistent(db_url)
+    # Then at random moments of an import, the whole batch or none of it.
     outcomes: Counter[str] = Counter()
-    for kill in range(KILLS):
+    for kill in range(RANDOM_KILLS):
         path = tmp_path / f"kill{kill}.jsonl"
         events = write_import(path, f"k{kill}", size)
-        before = Ledger(db_url).head()[0]
+        before = head(db_url)
         process = sanctions(db_url, "import", str(path))
         time.sleep(rng.uniform(0.2, 1.1) * duration)
         process.kill()
         process.wait()
-        after = Ledger(db_url).head()[0]
+        after = head(db_url)
         assert after in (before, before + events), (before, after)
         outcomes["all" if after == before + events else "none"] += 1
+        listed += size if after == before + events else 0
         check_consistent(db_url)
-    print(f"{KILLS} kills on {db_url.split(':')[0]}: {dict(outcomes)}")
+    print(f"{RANDOM_KILLS} random kills on {db_url.split(':')[0]}: {dict(outcomes)}")
     # The ledger still takes appends and answers questions afterwards.
     result = CliRunner().invoke(
         cli, ["--db", db_url, "list", "--authority", "EU", "--at", "2021-03-03", "--format", "json"]
     )
     assert result.exit_code == 0
-    assert len(json.loads(result.output)) == size * (1 + outcomes["all"])
+    assert len(json.loads(result.output)) == listed
 
 
 WRITER = textwrap.dedent("""

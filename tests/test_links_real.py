@@ -1,27 +1,58 @@
 """Links on the real lists (UN 2018 and OFAC 2021 from ../shared/data), on both stores:
 every birth date kept, suggestions reviewed and imported as ``linked`` lines, and the
 party's answer spanning both lists. No names from the files are written here: the test
-finds its subjects in the files themselves."""
+finds its subjects in the files themselves.
+
+Each test starts from a copy of one ledger per store with both lists imported and projected
+(importing them takes a minute on PostgreSQL): the SQLite file is copied, the PostgreSQL
+database made from it as a template."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
-from lists_support import OFAC_DIR, OFAC_PUBLISHED, UN_FILE, import_file, need
+import pytest
+from lists_support import (
+    OFAC_DIR,
+    OFAC_PUBLISHED,
+    UN_FILE,
+    copy_ledger,
+    postgres_copy,
+    real_ledger_template,
+    real_postgres_template,
+)
 from support import Sanctions
 
 from ledger.adapters import parse
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    with real_postgres_template() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sanctions(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Sanctions]:
+    """A ledger with the real UN (2018) and OFAC (2021) lists imported by "importer"."""
+    if request.param == "sqlite":
+        template = real_ledger_template(tmp_path_factory.getbasetemp())
+        yield Sanctions(copy_ledger(template, tmp_path / "real"), init=False)
+    else:
+        with postgres_copy(request.getfixturevalue("postgres_template")) as url:
+            yield Sanctions(url, init=False)
 
 
 def test_real_lists_keep_every_birth_date_and_link_into_parties(
     sanctions: Sanctions, tmp_path: Path
 ) -> None:
     s = sanctions
-    un = [e for e in parse("un", need(UN_FILE)).entries]
-    ofac = [e for e in parse("ofac-sdn", need(OFAC_DIR), published=OFAC_PUBLISHED).entries]
-    import_file(s.url, "un", UN_FILE)
-    import_file(s.url, "ofac-sdn", OFAC_DIR, OFAC_PUBLISHED)
+    un = [e for e in parse("un", UN_FILE).entries]
+    ofac = [e for e in parse("ofac-sdn", OFAC_DIR, published=OFAC_PUBLISHED).entries]
     # Every birth date the lists give is kept: the first and the others.
     for entries in (un, ofac):
         several = next(e for e in entries if e.alt_birth_dates)
@@ -113,10 +144,8 @@ def test_real_lists_refuse_bad_links_warn_of_namesakes_and_answer_per_party_ever
     from web.app import create_app
 
     s = sanctions
-    un = [e for e in parse("un", need(UN_FILE)).entries]
-    ofac = [e for e in parse("ofac-sdn", need(OFAC_DIR), published=OFAC_PUBLISHED).entries]
-    import_file(s.url, "un", UN_FILE)
-    import_file(s.url, "ofac-sdn", OFAC_DIR, OFAC_PUBLISHED)
+    un = [e for e in parse("un", UN_FILE).entries]
+    ofac = [e for e in parse("ofac-sdn", OFAC_DIR, published=OFAC_PUBLISHED).entries]
     born: dict[object, list[object]] = {}
     for o in ofac:
         if o.kind == "person" and o.birth_date:
