@@ -80,6 +80,26 @@ def hide_password(url: str) -> str:
     return re.sub(r"^([^:/?#]+://[^/?#@:]*:)[^/?#]*@", r"\1***@", url)
 
 
+_PG_KEYWORDS = """
+    all analyse analyze and any array as asc asymmetric authorization between bigint binary
+    bit boolean both case cast char character check coalesce collate collation column
+    concurrently constraint create cross current_catalog current_date current_role
+    current_schema current_time current_timestamp current_user dec decimal default deferrable
+    desc distinct do else end except exists extract false fetch float for foreign freeze from
+    full grant greatest group grouping having ilike in initially inner inout int integer
+    intersect interval into is isnull join lateral leading least left like limit localtime
+    localtimestamp national natural nchar none normalize not notnull null nullif numeric
+    offset on only or order out outer overlaps overlay placing position precision primary real
+    references returning right row select session_user setof similar smallint some substring
+    symmetric table tablesample then time timestamp to trailing treat trim true union unique
+    user using values varchar variadic verbose when where window with xmlattributes xmlconcat
+    xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize
+    xmltable"""
+PG_KEYWORDS = frozenset(_PG_KEYWORDS.split())
+"""PostgreSQL 15's keywords that are not unreserved (``pg_get_keywords()``): eventsourcing
+writes ``{schema}.{type}`` unquoted, and such a schema is a syntax error there."""
+
+
 @dataclass(frozen=True)
 class Access:
     """What this process found at a URL, and may do there."""
@@ -181,6 +201,11 @@ class Database:
                 raise LedgerError(
                     f"bad database URL: schema {schema!r} must be lower-case letters, digits "
                     "and underscores (it names the same schema in SQL and in the search path)"
+                )
+            if schema in PG_KEYWORDS:
+                raise LedgerError(
+                    f"bad database URL: schema {schema!r} is a word PostgreSQL reserves (the "
+                    f"event store names it unquoted): choose another, e.g. {schema}_ledger"
                 )
             if not parts.database:
                 raise LedgerError(

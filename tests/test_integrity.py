@@ -346,3 +346,12 @@ def test_a_postgres_schema_name_outside_lower_case_identifiers_is_refused() -> N
         "Error: bad database URL: schema 'Mixed-Case' must be lower-case letters, digits and "
         "underscores (it names the same schema in SQL and in the search path)"
     )
+
+
+def test_a_postgres_schema_named_by_a_reserved_word_is_refused_before_anything_is_made() -> None:
+    result = run("postgresql://postgres@127.0.0.1:5432/test?schema=real", "init")
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: bad database URL: schema 'real' is a word PostgreSQL reserves (the event "
+        "store names it unquoted): choose another, e.g. real_ledger"
+    )
