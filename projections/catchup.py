@@ -209,9 +209,7 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             params.append(tuple(values))
     else:
         params = list(map(get, rows))
-    if not dialect_of(conn).positional_params:
-        params = [dict(zip(order, p, strict=True)) for p in params]
-    conn.exec_driver_sql(sql, params)
+    dialect_of(conn).insert_rows(conn, sql, table.name, order, params)
 
 
 def _json_default(value: Any) -> Any:
