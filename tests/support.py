@@ -186,14 +186,20 @@ BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def load_bench() -> ModuleType:
-    """bench/run.py as a module (it is a script, not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
+def bench_script(name: str) -> ModuleType:
+    """bench/NAME.py as a module (the benchmarks are scripts, not a package)."""
+    path = BENCH.parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_run", module)  # its dataclasses look their module up
+    sys.modules.setdefault(f"bench_{name}", module)  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def load_bench() -> ModuleType:
+    """bench/run.py as a module."""
+    return bench_script("run")
 
 
 def dump_views(views: Views) -> dict[str, list[tuple[Any, ...]]]:

@@ -4,25 +4,16 @@ checked here (bench/results holds the 1,000,000-event run)."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from support import EXAMPLE, Sanctions, sqlite_url_in
-
-LOAD = Path(__file__).resolve().parent.parent / "bench" / "load.py"
+from support import EXAMPLE, Sanctions, bench_script, sqlite_url_in
 
 
 def load_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_load", LOAD)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_load", module)
-    spec.loader.exec_module(module)
-    return module
+    return bench_script("load")
 
 
 @pytest.mark.parametrize("client", ["python", "wrk"])

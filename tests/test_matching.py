@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import date
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from lists_support import OFAC_DIR, UN_FILE, need
+from support import bench_script
 
 from projections.matching import (
     DEFAULT_THRESHOLD,
@@ -141,22 +138,12 @@ def test_the_index_finds_the_best_candidate_first_and_rules_out_a_contradicting_
 # ------------------------------------------------------------------ measured on the real lists
 
 
-def _bench() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "bench" / "matching.py"
-    spec = importlib.util.spec_from_file_location("bench_matching", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_matching", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_measured_recall_and_false_matches_on_the_real_lists() -> None:
     """A small run of bench/matching.py: the figures the default threshold was chosen for."""
     need(UN_FILE)
     need(OFAC_DIR)
     pytest.importorskip("faker", reason="the unlisted names are made by Faker (pip install faker)")
-    result = _bench().measure(per_kind=150, unlisted=800, seed=5)
+    result = bench_script("matching").measure(per_kind=150, unlisted=800, seed=5)
     listed = result["listed"]
     # Spelling variants and the original script: the right subject first, match or possible.
     for kind in ("reordered", "diacritics", "misspelt", "initials"):

@@ -3,25 +3,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
+from support import bench_script
 
-
-def _spelling() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "bench" / "spelling.py"
-    spec = importlib.util.spec_from_file_location("bench_spelling", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_spelling", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-same_name = _spelling().same_name
+same_name = bench_script("spelling").same_name
 
 
 @pytest.mark.parametrize(

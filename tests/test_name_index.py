@@ -3,7 +3,6 @@ the in-memory index of the subjects known at the same position would."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lists_support import real_ledger_template, with_views
 from sqlalchemy import func, select
-from support import load_bench
+from support import bench_script, load_bench
 
 from ledger import Ledger, LedgerError
 from ledger.records import read_jsonl
@@ -25,7 +24,6 @@ from projections.matching import Candidate, MatchIndex, Query, build_index, word
 from projections.name_index import StoredIndex
 from projections.tables import search_keys, search_names, search_terms, search_words
 
-BENCH_SEARCH = Path(__file__).resolve().parent.parent / "bench" / "search.py"
 INDEX_TABLES = [search_names, search_keys, search_terms, search_words]
 
 NAMES = [
@@ -280,11 +278,7 @@ def test_the_benchmarks_index_from_the_subject_views_equals_the_catch_ups(tmp_pa
     finally:
         views.close()
         ledger.close()
-    spec = importlib.util.spec_from_file_location("bench_search", BENCH_SEARCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.add_index_from_views(str(tmp_path / "ledger.db"))
+    bench_script("search").add_index_from_views(str(tmp_path / "ledger.db"))
     ledger = Ledger(url, user="test")
     views = Views(ledger)
     try:
