@@ -100,13 +100,16 @@ def unknown_subject(conn: Connection, k: int) -> showing.Unknown:
 
     def unknown(subject_id: str) -> NoReturn:
         ids = [s.subject_id for s in subjects_known(conn, k=k)]
-        hint = nearest(subject_id, ids)
-        raise UnknownSubject(
-            f"unknown subject {subject_id!r}"
-            + (f"; did you mean: {', '.join(hint)}?" if hint else "")
-        )
+        raise UnknownSubject(unknown_subject_text(subject_id, ids))
 
     return unknown
+
+
+def unknown_subject_text(subject_id: str, ids: list[str]) -> str:
+    hint = nearest(subject_id, ids)
+    return f"unknown subject {subject_id!r}" + (
+        f"; did you mean: {', '.join(hint)}?" if hint else ""
+    )
 
 
 def subject_at(conn: Connection, subject_id: str, *, k: int) -> SubjectRow:
@@ -420,11 +423,7 @@ def check_filters(
         named = select(subjects.c.subject_id).where(subjects.c.subject_id == subject)
         if conn.execute(named.limit(1)).first() is None:
             ids = list(conn.execute(select(subjects.c.subject_id).distinct()).scalars())
-            close = nearest(subject, ids)
-            raise UnknownFilter(
-                f"unknown subject {subject!r}"
-                + (f"; did you mean: {', '.join(close)}?" if close else "")
-            )
+            raise UnknownFilter(unknown_subject_text(subject, ids))
     if authority is not None:
         known = sorted(set(BUILTIN_AUTHORITIES) | set(registered_authorities(conn)))
         if authority not in known:
