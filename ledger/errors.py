@@ -72,7 +72,7 @@ class InvalidValue(LedgerError):
 
 
 class UnknownFilter(InvalidValue):
-    """A query's authority or regime that names nothing the ledger ever recorded."""
+    """A query's authority, regime or subject that names nothing the ledger ever recorded."""
 
 
 class InvalidImport(LedgerError):
