@@ -91,6 +91,18 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
                 cursor.close()
 
     @contextmanager
+    def _write_transaction_on(self, connection: Any) -> Iterator[Any]:
+        # The caller began it with BEGIN IMMEDIATE: the write lock is held already.
+        cursor = connection.cursor()
+        cursor.row_factory = sqlite3.Row  # as the library's connections read rows
+        try:
+            yield cursor
+        except sqlite3.IntegrityError as e:
+            raise IntegrityError(e) from e
+        finally:
+            cursor.close()
+
+    @contextmanager
     def _reading(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=False) as cur:
             yield cur

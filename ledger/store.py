@@ -192,6 +192,12 @@ class LedgerRecorderMixin:
     def _write_transaction(self) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def _write_transaction_on(self, connection: Any) -> Any:  # pragma: no cover - overridden
+        """A write cursor inside a transaction that the caller began on ``connection`` (a
+        DBAPI connection to the same database) and will end: the read side's bulk path
+        writes its rows in the same transaction as the events."""
+        raise NotImplementedError
+
     def _reading(self) -> Any:  # pragma: no cover - overridden
         """A read-only cursor whose rows are read by column name."""
         raise NotImplementedError
@@ -277,7 +283,11 @@ class LedgerRecorderMixin:
 
     @contextmanager
     def appending(
-        self, *, encode: Encode | None = None, expect_head: int | None = None
+        self,
+        *,
+        encode: Encode | None = None,
+        expect_head: int | None = None,
+        connection: Any = None,
     ) -> Iterator[Appender]:
         """One write transaction, holding the write lock, for any number of batches.
 
@@ -286,10 +296,18 @@ class LedgerRecorderMixin:
         Rows written are visible through the appender (``events_of``, ``locate``, ``scan``)
         before they are committed: an import can stream a large file in bounded memory and
         still write all of it or nothing.
+
+        ``connection``: a DBAPI connection to the ledger's database on which the caller has
+        begun a transaction and will commit or roll it back (see ``_write_transaction_on``).
         """
         if self.refusal:
             raise ReadOnly(self.refusal)
-        with self._write_transaction() as cur:
+        transaction = (
+            self._write_transaction()
+            if connection is None
+            else self._write_transaction_on(connection)
+        )
+        with transaction as cur:
             appender = Appender(self, cur, encode)
             # Kept so that an interrupted command can read back what this write committed.
             self.last_appender = appender

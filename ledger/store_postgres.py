@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier, Literal
 
 from ledger.database import EVENTS_TABLE, LEDGER_VERSION, META_TABLE, lock_timeout
@@ -96,21 +97,35 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
 
     @contextmanager
     def _write_transaction(self) -> Iterator[Any]:
-        with self.datastore.get_connection() as conn:
-            try:
-                with conn.transaction(), conn.cursor() as cur:
-                    cur.execute(
-                        SQL("SET LOCAL lock_timeout = {}").format(Literal(f"{lock_timeout()}s"))
-                    )
-                    cur.execute(self._lock_sql)
-                    yield _TupleCursor(cur)
-            except psycopg.errors.UniqueViolation as e:
-                raise IntegrityError(e) from e
-            except psycopg.errors.LockNotAvailable as e:
-                raise LedgerBusy(
-                    "the ledger is busy: another process has been writing for a while (an "
-                    f"import?); nothing was written, try again ({e})"
-                ) from None
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            self._locked_cursor(conn) as cur,
+        ):
+            yield cur
+
+    @contextmanager
+    def _write_transaction_on(self, connection: Any) -> Iterator[Any]:
+        with self._locked_cursor(connection) as cur:
+            yield cur
+
+    @contextmanager
+    def _locked_cursor(self, conn: Any) -> Iterator[Any]:
+        """A cursor in ``conn``'s transaction, holding the ledger's write lock."""
+        try:
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(
+                    SQL("SET LOCAL lock_timeout = {}").format(Literal(f"{lock_timeout()}s"))
+                )
+                cur.execute(self._lock_sql)
+                yield _TupleCursor(cur)
+        except psycopg.errors.UniqueViolation as e:
+            raise IntegrityError(e) from e
+        except psycopg.errors.LockNotAvailable as e:
+            raise LedgerBusy(
+                "the ledger is busy: another process has been writing for a while (an "
+                f"import?); nothing was written, try again ({e})"
+            ) from None
 
     @contextmanager
     def _reading(self) -> Iterator[Any]:

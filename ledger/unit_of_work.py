@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError
@@ -21,7 +22,7 @@ from eventsourcing.utils import get_topic
 from ledger.domain import Authority, LedgerAggregate, Subject
 from ledger.errors import ConcurrentWrite, LedgerError
 from ledger.mapper import LedgerMapper
-from ledger.store import Appender, LedgerNotification, LedgerRecorderMixin, Restored
+from ledger.store import Appended, Appender, LedgerNotification, LedgerRecorderMixin, Restored
 
 A = TypeVar("A", bound=LedgerAggregate)
 PAGE = 2000
@@ -80,6 +81,43 @@ class ReferenceIndex(Protocol):
         ...
 
 
+class Follower(Protocol):
+    """The read side, following a unit of work in the same transaction (the bulk path):
+    each event's projection rows come from the aggregate the command just changed, not from
+    reading the event back, and are written with the events, all or nothing."""
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A write transaction on the ledger's database, committed on leaving it: gives
+        the DBAPI connection the events are appended on."""
+        ...
+
+    def started(self, writer: Appender) -> None:
+        """The write lock is held and the head known: the read side is brought up to it."""
+        ...
+
+    def seen(self, agg: LedgerAggregate) -> None:
+        """An aggregate as the unit hands it out, before a command changes it."""
+        ...
+
+    def collected(
+        self,
+        agg: LedgerAggregate,
+        event: LedgerAggregate.Event,
+        position: int,
+        restored: Restored | None,
+    ) -> None:
+        """The aggregate's new event (its last), to be recorded at ``position``."""
+        ...
+
+    def written(self, writer: Appender) -> None:
+        """The events collected so far are written in the transaction: write their rows."""
+        ...
+
+    def forget(self, ids: Iterable[UUID]) -> None:
+        """Aggregates the unit no longer keeps."""
+        ...
+
+
 @dataclass
 class UnitOfWork:
     """Aggregates loaded once, new events kept in command order, appended all or nothing."""
@@ -104,6 +142,9 @@ class UnitOfWork:
     references: ReferenceIndex | None = None
     """Set when the read side is at hand: the aggregates referring to a subject or an
     authority are looked up there, and only the log after what it covers is scanned."""
+    follower: Follower | None = None
+    """Set for the bulk path: the read side writes each event's rows in the same
+    transaction (see ``Follower``)."""
 
     def next_position(self) -> int:
         return self.head + self.written + len(self.pending) + 1
@@ -116,6 +157,8 @@ class UnitOfWork:
         agg = self.loaded[aggregate_id]
         if agg is not None and not isinstance(agg, cls):
             raise LedgerError(f"internal: aggregate {aggregate_id} is not a {cls.__name__}")
+        if agg is not None and self.follower is not None:
+            self.follower.seen(agg)
         return agg
 
     def prefetch(self, ids: Iterable[UUID]) -> None:
@@ -210,19 +253,26 @@ class UnitOfWork:
             self.located[position] = (agg.id, event.originator_version)
             pending = Pending(cast(LedgerAggregate.Event, event), summary, self.restored)
             self.pending.append(pending)
+            if self.follower is not None:
+                self.follower.collected(agg, pending.event, position, self.restored)
 
     def flush(self) -> None:
         """Write the pending events inside the held transaction; forget what is not needed."""
         assert self.writer is not None
         self.writer.write([(p.event, p.restored) for p in self.pending])
+        if self.follower is not None:
+            self.follower.written(self.writer)
         self.written += len(self.pending)
         self.pending.clear()
         self.located.clear()
         # Bounded memory: the least recently used aggregates are read again if needed.
         excess = len(self.loaded) - CACHE_AGGREGATES
         if excess > 0:
-            for key in list(itertools.islice(self.loaded, excess)):
+            evicted = list(itertools.islice(self.loaded, excess))
+            for key in evicted:
                 del self.loaded[key]
+            if self.follower is not None:
+                self.follower.forget(evicted)
 
     def commit(self, progress: Callable[[int, int], None] | None = None) -> list[Receipt]:
         """Append every pending event in one transaction; a receipt per event (``progress``:
@@ -240,7 +290,10 @@ class UnitOfWork:
         restoring = pending[0].restored is not None
         expect = self.head if (self.predicted_positions_used or restoring) else None
         try:
-            appended = self.recorder.append(chunks(), self.mapper.stored, expect_head=expect)
+            if self.follower is None:
+                appended = self.recorder.append(chunks(), self.mapper.stored, expect_head=expect)
+            else:
+                appended = self._commit_followed(chunks())
         except IntegrityError:
             raise concurrent_write() from None
         assert appended.recorded_at is not None
@@ -248,3 +301,21 @@ class UnitOfWork:
             Receipt(appended.first + i, p.event.type_name, p.summary, appended.recorded_at)
             for i, p in enumerate(pending)
         ]
+
+    def _commit_followed(
+        self, chunks: Iterable[Sequence[tuple[LedgerAggregate.Event, Restored | None]]]
+    ) -> Appended:
+        """``commit`` with the read side's rows in the same transaction: they were made
+        for the positions after ``head``, so the head must not have moved meanwhile."""
+        assert self.follower is not None
+        with (
+            self.follower.transaction() as connection,
+            self.recorder.appending(
+                encode=self.mapper.stored, expect_head=self.head, connection=connection
+            ) as writer,
+        ):
+            self.follower.started(writer)
+            for chunk in chunks:
+                writer.write(chunk)
+            self.follower.written(writer)
+            return writer.result()

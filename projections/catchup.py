@@ -107,6 +107,7 @@ class _Writes:
     done_subjects: list[dict[str, Any]] = field(default_factory=list)
     close_subjects: list[dict[str, Any]] = field(default_factory=list)
     links: LinkWrites = field(default_factory=LinkWrites)
+    names: IndexWriter = field(default_factory=IndexWriter)  # the search index
 
     def close_period(self, designation_id: str, seg: Segment, position: int) -> None:
         key = (designation_id, seg.valid_from)
@@ -164,6 +165,7 @@ class _Writes:
         bulk_insert(conn, t.event_subjects, self.subject_links)
         bulk_insert(conn, t.event_authorities, self.authority_links)
         self.links.flush(conn, bulk_insert, t.links)
+        self.names.flush(conn, t)
         if self.log_retracted:
             conn.execute(
                 update(log)
@@ -244,7 +246,6 @@ class Projector:
         # A designation's segments after its last applied event, by aggregate: the next
         # event's "before" without deriving them again (keyed by version, so never stale).
         self.segments: dict[UUID, tuple[int, list[Segment]]] = {}
-        self.names = IndexWriter()  # the search index, one more projection
 
     def _before(self, event: RecordedEvent) -> LedgerAggregate | None:
         """The event's aggregate just before it: cached, or read from the store."""
@@ -279,12 +280,10 @@ class Projector:
                 f"position {notifications[-1].id} is beyond what the projections can hold"
             )
         writes = _Writes(tables)
-        self.names.clear()
         self._load_missing(notifications)
         for n in notifications:
             self._apply_one(writes, self.ledger.decode(n))
         writes.flush(conn)
-        self.names.flush(conn, tables)
 
     def _load_missing(self, notifications: Sequence[LedgerNotification]) -> None:
         """Aggregates of a batch that are not cached, read with one query, not one each."""
@@ -316,14 +315,31 @@ class Projector:
         return agg.segments()
 
     def _apply_one(self, w: _Writes, rec: RecordedEvent) -> None:
-        d = _domain()
         before = self._before(rec)
-        event = rec.event
-        old_segments = self._segments_of(before) if isinstance(before, d.designation) else []
-        old_subject = before.state() if isinstance(before, d.subject) else None
-        old_link = before.standing_link() if isinstance(before, d.link) else None
-        agg = cast("LedgerAggregate", event.mutate(before))
+        old = self.summary(before)
+        agg = cast("LedgerAggregate", rec.event.mutate(before))
         self._remember(agg)
+        self.project(w, rec, agg, old)
+
+    def summary(self, agg: LedgerAggregate | None) -> Summary:
+        """What the rows of an aggregate's next event are compared with: a designation's
+        segments, a subject's state, a link's standing event."""
+        d = _domain()
+        if isinstance(agg, d.designation):
+            return Summary(segments=self._segments_of(agg))
+        if isinstance(agg, d.subject):
+            return Summary(subject=agg.state())
+        if isinstance(agg, d.link):
+            return Summary(link=agg.standing_link())
+        return NOTHING
+
+    def project(
+        self, w: _Writes, rec: RecordedEvent, agg: LedgerAggregate, old: Summary
+    ) -> Summary:
+        """The rows of one event, from its aggregate before (``old``) and after (``agg``);
+        returns the summary after it."""
+        d = _domain()
+        event = rec.event
         p = rec.position
 
         target: LedgerAggregate.Event | None = None
@@ -359,25 +375,40 @@ class Projector:
         if isinstance(agg, d.designation):
             new_segments = agg.segments()
             self.segments[agg.id] = (agg.version, new_segments)
-            old_set, new_set = set(old_segments), set(new_segments)
+            old_set, new_set = set(old.segments), set(new_segments)
             did = aggregate_id
-            for seg in old_segments:
+            for seg in old.segments:
                 if seg not in new_set:
                     w.close_period(did, seg, p)
             for seg in new_segments:
                 if seg not in old_set:
                     w.open_period(segment_row(did, p, agg, seg))
-        elif isinstance(agg, d.subject):
-            new_subject = agg.state()
+            return Summary(segments=new_segments)
+        if isinstance(agg, d.subject):
+            old_subject, new_subject = old.subject, agg.state()
             if new_subject != old_subject:
-                self.names.subject_changed(p, old_subject, new_subject)
+                w.names.subject_changed(p, old_subject, new_subject)
                 sid = (old_subject or new_subject).subject_id  # type: ignore[union-attr]
                 if old_subject is not None:
                     w.close_subject(sid, p)
                 if new_subject is not None:
                     w.new_subjects[sid] = subject_row(p, new_subject)
-        elif isinstance(agg, d.link):
-            w.links.apply(old_link, agg, p)
+            return Summary(subject=new_subject)
+        if isinstance(agg, d.link):
+            w.links.apply(old.link, agg, p)
+            return Summary(link=agg.standing_link())
+        return NOTHING
+
+
+class Summary(NamedTuple):
+    """An aggregate's projected state at one version (see ``Projector.summary``)."""
+
+    segments: list[Segment] = []  # never mutated: shared by every summary
+    subject: SubjectState | None = None
+    link: Link.Linked | Link.Relinked | None = None
+
+
+NOTHING = Summary()
 
 
 class _Domain(NamedTuple):

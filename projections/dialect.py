@@ -101,6 +101,12 @@ class Dialect:
     def lock_tracking(self, stmt: Select[Any]) -> Select[Any]:
         return stmt  # the transaction already holds SQLite's one write lock
 
+    def durable(self, conn: Connection, on: bool) -> None:
+        """Commits synced to disk (``on``), as the event store's are, while this connection
+        commits events too (the bulk path); projections alone are rebuildable."""
+        mode = "FULL" if on else "NORMAL"
+        conn.connection.driver_connection.execute(f"PRAGMA synchronous={mode}")  # type: ignore[union-attr]
+
     def serialise_schema_creation(self, conn: Connection) -> None:
         """Nothing to do: SQLite's write lock already serialises CREATE TABLE."""
 
@@ -215,6 +221,9 @@ class Postgres(Dialect):
 
     def for_writing(self, conn: Connection) -> Connection:
         return conn
+
+    def durable(self, conn: Connection, on: bool) -> None:
+        pass  # every commit is durable
 
     def lock_tracking(self, stmt: Select[Any]) -> Select[Any]:
         return stmt.with_for_update()

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine, insert, select
@@ -38,6 +38,9 @@ from projections.tables import (
     tracking,
 )
 
+if TYPE_CHECKING:
+    from projections.following import Following
+
 REBUILD_NAME = "rebuild"
 """The tracking row holding the last rebuild's token (its position column)."""
 
@@ -67,6 +70,7 @@ class Views(Answers):
         self._ensure_schema()
         if self._own_tables:
             ledger.reference_index = self  # retractions look references up here
+            ledger.follow = self.following  # imports write the projections as they go
 
     # ------------------------------------------------------------------ read-only ledgers
 
@@ -327,9 +331,19 @@ class Views(Answers):
                 return None
             return tracked_position(conn)
 
+    def following(self) -> Following | None:
+        """The bulk path's read side (``projections.following``), or None when this process
+        cannot write the projections: the catch-up after the write then says why."""
+        if self.read_only:
+            return None
+        from projections.following import Following
+
+        return Following(self)
+
     def close(self) -> None:
         if self.ledger.reference_index is self:
             self.ledger.reference_index = None
+            self.ledger.follow = None
         self.engine.dispose()
 
     # ------------------------------------------------------------------ references

@@ -73,6 +73,8 @@ SLOW_FIRST = (
     "test_projections_properties.py::test_rebuild_equals_incremental_catch_up",
     "test_lists_snapshots.py::test_a_snapshot_that_kept_one_entry",
     "test_hostile_locations.py::test_generated_postgresql_grants",
+    "test_bulk_path.py::test_the_bulk_path_on_the_100k",
+    "test_bulk_path.py::test_import_list_through_the_bulk_path",
 )
 """Tests of 20 s and more: started last on two cores, one of them would run alone at the end."""
 

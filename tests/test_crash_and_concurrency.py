@@ -36,9 +36,8 @@ MID_BATCH = IMPORT_CHUNK + 100
 PHASES = [
     ("loading", False),  # before anything is opened: the libraries load
     ("checked:1", False),  # the write transaction began, the first line checked
-    (f"checked:{MID_BATCH}", False),  # mid-batch: a chunk written, not committed
-    ("committed", True),  # committed, the projections not yet caught up
-    ("catching-up:1", True),  # inside the projections' catch-up transaction
+    (f"checked:{MID_BATCH}", False),  # mid-batch: a chunk and its rows written, uncommitted
+    ("committed", True),  # committed with its projection rows (the bulk path)
 ]
 """Where the test hook (``SANCTIONS_TEST_PAUSE``) stops the import for its kill, and whether
 the batch is in the ledger afterwards."""

@@ -24,10 +24,14 @@ def imported_history(url: str, folder: Path, events: int = 3000) -> Iterator[Vie
     history = folder / "history.jsonl"
     load_bench().generate(history, events, 11)
     ledger = Ledger(url, user="test")
-    views = Views(ledger)
     try:
         with history.open("rb") as f:
-            ledger.import_events(read_jsonl(f))
+            ledger.import_events(read_jsonl(f))  # no read side open: no bulk path
+        views = Views(ledger)
+    except BaseException:
+        ledger.close()
+        raise
+    try:
         yield views
     finally:
         views.close()
