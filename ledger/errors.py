@@ -66,6 +66,13 @@ class ConcurrentWrite(Conflict):
 class LedgerBusy(ConcurrentWrite):
     """The write lock could not be had within the lock timeout."""
 
+    @classmethod
+    def waited(cls, detail: object) -> LedgerBusy:
+        return cls(
+            "the ledger is busy: another process has been writing for a while (an import?); "
+            f"nothing was written, try again ({detail})"
+        )
+
 
 class InvalidValue(LedgerError):
     """A value is well-formed but not acceptable (unknown measure, end before start, ...)."""

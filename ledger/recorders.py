@@ -74,10 +74,7 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
                 cursor.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as e:  # still locked after the lock timeout
                 cursor.close()
-                raise LedgerBusy(
-                    f"the ledger is busy: another process has been writing for a while (an "
-                    f"import?); nothing was written, try again ({e})"
-                ) from None
+                raise LedgerBusy.waited(e) from None
             try:
                 yield cursor
                 conn.commit()

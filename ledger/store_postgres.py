@@ -122,10 +122,7 @@ class PostgresLedgerRecorder(LedgerRecorderMixin, PostgresApplicationRecorder):
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(e) from e
         except psycopg.errors.LockNotAvailable as e:
-            raise LedgerBusy(
-                "the ledger is busy: another process has been writing for a while (an "
-                f"import?); nothing was written, try again ({e})"
-            ) from None
+            raise LedgerBusy.waited(e) from None
 
     @contextmanager
     def _reading(self) -> Iterator[Any]:

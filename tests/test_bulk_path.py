@@ -5,6 +5,7 @@ time (each caught up in order of record), or appended first and caught up afterw
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -261,3 +262,48 @@ def test_import_list_through_the_bulk_path_equals_append_then_catch_up(
         import_lists(db_url, bulk=True)
         import_lists(other, bulk=False)
         assert_same(db_url, other)
+
+
+def test_a_designation_whose_window_is_read_from_its_reason_is_left_to_the_catch_up(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A line as a version 1 list import wrote it: the window in the reason's prose. The
+    store gives it back with the window as data; the bulk path stops following there, and
+    the catch-up writes the rest, from the events as they are read."""
+    lines = [
+        {"type": "subject_registered", "data": {"id": "ann-li", "name": "Ann Li"}},
+        {"type": "subject_registered", "data": {"id": "bo-xu", "name": "Bo Xu"}},
+        {
+            "type": "designated",
+            "data": {
+                "subject": "ann-li",
+                "authority": "UN",
+                "regime": "1267",
+                "effective": "2021-06-01",
+                "measures": ["asset-freeze"],
+                "reason": "Listed; on the list published 2021-06-01",
+                "sources": ["un-consolidated@2021-06-01/QDi.1"],
+            },
+        },
+        {
+            "type": "designated",
+            "data": {
+                "subject": "bo-xu",
+                "authority": "EU",
+                "regime": "GHR",
+                "effective": "2021-03-02",
+                "measures": ["travel-ban"],
+            },
+        },
+    ]
+    path = tmp_path / "prose.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    with another_ledger(db_url, tmp_path / "other") as other:
+        with read_side(db_url) as views, path.open("rb") as f:
+            views.ledger.import_events(read_jsonl(f))
+            assert views.position() == 2  # followed up to the designation read otherwise
+            assert views.catch_up() == 2
+            (row,) = [r for r in views.history("ann-li") if r.type == "designated"]
+        one_at_a_time(other, path)
+        assert_same(db_url, other)
+    assert row.data["start_unknown"] is True

@@ -264,15 +264,19 @@ def test_conflicting_writers_on_one_designation_are_refused_not_swallowed(db_url
     check_consistent(db_url)
 
 
+@pytest.mark.parametrize("command", ["subject", "import"])
 def test_a_writer_that_cannot_get_the_lock_in_time_is_told_so_and_writes_nothing(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str
 ) -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["--db", db_url, "subject", "add", "Igor Krasnov"]).exit_code == 0
     monkeypatch.setenv("SANCTIONS_LOCK_TIMEOUT", "1")
+    lines = tmp_path / "jane.jsonl"  # an import takes the bulk path: events and rows at once
+    lines.write_text('{"type": "subject_registered", "data": {"name": "Jane Doe"}}\n')
+    args = ["subject", "add", "Jane Doe"] if command == "subject" else ["import", str(lines)]
     holder = Ledger(db_url)
     with holder.ledger_recorder.appending():  # a long import holds the write lock
-        result = runner.invoke(cli, ["--db", db_url, "subject", "add", "Jane Doe"])
+        result = runner.invoke(cli, ["--db", db_url, *args])
     assert result.exit_code == 1
     assert result.output.startswith(
         "Error: the ledger is busy: another process has been writing for a while (an "
