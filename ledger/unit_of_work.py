@@ -91,8 +91,9 @@ class Follower(Protocol):
         the DBAPI connection the events are appended on."""
         ...
 
-    def started(self, writer: Appender) -> None:
-        """The write lock is held and the head known: the read side is brought up to it."""
+    def started(self, writer: Appender, planned_at: int | None = None) -> None:
+        """The write lock is held and the head known: the read side is brought up to it.
+        ``planned_at``: the head the unit's commands were checked against, if earlier."""
         ...
 
     def seen(self, agg: LedgerAggregate) -> None:
@@ -293,7 +294,7 @@ class UnitOfWork:
             if self.follower is None:
                 appended = self.recorder.append(chunks(), self.mapper.stored, expect_head=expect)
             else:
-                appended = self._commit_followed(chunks())
+                appended = self._commit_followed(chunks(), expect)
         except IntegrityError:
             raise concurrent_write() from None
         assert appended.recorded_at is not None
@@ -303,18 +304,21 @@ class UnitOfWork:
         ]
 
     def _commit_followed(
-        self, chunks: Iterable[Sequence[tuple[LedgerAggregate.Event, Restored | None]]]
+        self,
+        chunks: Iterable[Sequence[tuple[LedgerAggregate.Event, Restored | None]]],
+        expect_head: int | None,
     ) -> Appended:
-        """``commit`` with the read side's rows in the same transaction: they were made
-        for the positions after ``head``, so the head must not have moved meanwhile."""
+        """``commit`` with the read side's rows in the same transaction (made for the
+        positions after ``head``: if another writer appended meanwhile, the catch-up
+        writes them instead)."""
         assert self.follower is not None
         with (
             self.follower.transaction() as connection,
             self.recorder.appending(
-                encode=self.mapper.stored, expect_head=self.head, connection=connection
+                encode=self.mapper.stored, expect_head=expect_head, connection=connection
             ) as writer,
         ):
-            self.follower.started(writer)
+            self.follower.started(writer, planned_at=self.head)
             for chunk in chunks:
                 writer.write(chunk)
             self.follower.written(writer)

@@ -83,7 +83,7 @@ class Following:
             raise LedgerError("internal: the bulk path wrote outside its transaction")
         return self.conn
 
-    def started(self, writer: Appender) -> None:
+    def started(self, writer: Appender, planned_at: int | None = None) -> None:
         conn = self._connection()
         position = tracked_position(conn, lock=True) or 0
         if position > writer.head:
@@ -98,6 +98,12 @@ class Following:
             position = batch[-1].id
         set_tracked(conn, position)
         self.now = writer.now
+        if planned_at is not None and planned_at != writer.head:
+            # Another writer appended since the commands were checked: the rows made for
+            # the positions after ``planned_at`` are not the events'. The catch-up writes them.
+            self.stopped_at = writer.head + 1
+            self.writes = _Writes(LIVE)
+            self.untimed.clear()
 
     def seen(self, agg: LedgerAggregate) -> None:
         if self.stopped_at is not None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from lists_support import OFAC_DIR, OFAC_PUBLISHED, UN_FILE, need
+from lists_support import OFAC_DIR, OFAC_PUBLISHED, UN_FILE, UN_SMALL, need
 from sqlalchemy import text
 from support import dump_views, init_ledger, load_bench, postgres_schema, sqlite_url_in
 
@@ -307,3 +307,38 @@ def test_a_designation_whose_window_is_read_from_its_reason_is_left_to_the_catch
         one_at_a_time(other, path)
         assert_same(db_url, other)
     assert row.data["start_unknown"] is True
+
+
+def test_an_import_list_another_writer_overtook_is_caught_up_after_its_commit(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Another process appends while ``import-list`` compares the snapshot with the ledger:
+    the rows made for the positions it planned are not written; the catch-up writes them."""
+
+    def import_list_overtaken(url: str, *, bulk: bool) -> None:
+        ledger = Ledger(url, user="importer")
+        views = Views(ledger) if bulk else None
+        overtaken = False
+
+        def compare(done: int, total: int) -> None:
+            nonlocal overtaken
+            if not overtaken:
+                overtaken = True
+                other = Ledger(url, user="other")
+                other.register_subject("Ann Li", subject_id="ann-li")
+                other.close()
+
+        try:
+            ledger.import_snapshot(parse("un", need(UN_SMALL)), progress=compare)
+        finally:
+            if views is not None:
+                views.close()
+            ledger.close()
+        assert overtaken
+        with read_side(url) as caught_up:
+            caught_up.catch_up()
+
+    with another_ledger(db_url, tmp_path / "other") as other:
+        import_list_overtaken(db_url, bulk=True)
+        import_list_overtaken(other, bulk=False)
+        assert_same(db_url, other)
