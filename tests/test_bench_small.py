@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import POSTGRES_ENV, load_bench
+from support import POSTGRES_ENV, bench_script, load_bench, sqlite_url_in
 
 EVENTS, SMALL = 3000, 1000
 
@@ -139,3 +139,13 @@ def test_peak_memory_is_the_commands_own_not_the_benchmarks(tmp_path: Path) -> N
     assert run.returncode == 0
     assert 40 < run.peak_rss_mb < 120, run.peak_rss_mb
     del ballast
+
+
+def test_the_import_phases_add_up_to_the_import(tmp_path: Path) -> None:
+    """``bench/import_phases.py`` on a small history: every phase was timed."""
+    history = tmp_path / "history.jsonl"
+    load_bench().generate(history, 3000, 7)
+    phases = bench_script("import_phases").measure(history, sqlite_url_in(tmp_path))
+    assert phases["events"] == 3000
+    assert all(seconds > 0 for seconds in phases["phases_seconds"].values()), phases
+    assert 0 < phases["rest_seconds"] < phases["wall_seconds"]
