@@ -16,12 +16,18 @@ import pytest
 from click.testing import CliRunner
 from lists_support import OFAC_DIR, OFAC_PUBLISHED, UN_FILE, UN_SMALL, need
 from sqlalchemy import text
-from support import dump_views, init_ledger, load_bench, postgres_schema, sqlite_url_in
+from support import (
+    bench_script,
+    dump_views,
+    init_ledger,
+    load_bench,
+    postgres_schema,
+    sqlite_url_in,
+)
 
 from cli.main import cli
 from ledger import Ledger
 from ledger.adapters import parse
-from ledger.commands import COMMANDS
 from ledger.errors import InvalidImport
 from ledger.records import read_jsonl
 from projections import Views
@@ -49,7 +55,7 @@ def another_ledger(url: str, folder: Path) -> Iterator[str]:
 
 
 @contextmanager
-def read_side(url: str, user: str = "test") -> Iterator[Views]:
+def read_side(url: str, user: str = "bench") -> Iterator[Views]:
     """The ledger at ``url`` with its read side open (so imports take the bulk path)."""
     ledger = Ledger(url, user=user)
     views = Views(ledger)
@@ -60,25 +66,9 @@ def read_side(url: str, user: str = "test") -> Iterator[Views]:
         ledger.close()
 
 
-def stored(url: str) -> list[tuple[Any, ...]]:
-    """Every stored event, as bytes and values: position, aggregate, version, topic, state,
-    record time, digest."""
-    ledger = Ledger(url)
-    try:
-        return [
-            (
-                n.id,
-                n.originator_id,
-                n.originator_version,
-                n.topic,
-                bytes(n.state),
-                n.recorded_at,
-                n.digest,
-            )
-            for n in ledger.recorder.select_notifications(1, 10**9)
-        ]
-    finally:
-        ledger.close()
+EQUIVALENCE = bench_script("bulk_equivalence")
+stored = EQUIVALENCE.stored_events
+one_at_a_time = EQUIVALENCE.one_at_a_time
 
 
 def projections_of(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -96,17 +86,9 @@ def bulk_import(url: str, path: Path) -> int:
         return count
 
 
-def one_at_a_time(url: str, path: Path) -> None:
-    """Each line its own command and transaction, the projections caught up after each."""
-    with read_side(url) as views, path.open("rb") as f:
-        for record in read_jsonl(f):
-            views.ledger.execute(COMMANDS[record.type].from_data(record.data))
-            views.catch_up()
-
-
 def append_only(url: str, path: Path) -> None:
     """The events appended without the read side (no bulk path), not caught up."""
-    ledger = Ledger(url, user="test")
+    ledger = Ledger(url, user="bench")
     try:
         with path.open("rb") as f:
             ledger.import_events(read_jsonl(f))
