@@ -24,8 +24,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from unittest.mock import patch
+
+if TYPE_CHECKING:
+    from ledger import Ledger
+    from projections import Views
 
 CLOCK = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 
@@ -53,64 +57,49 @@ def stored_events(url: str) -> list[tuple[Any, ...]]:
         ledger.close()
 
 
-def projection_rows(url: str) -> dict[str, list[tuple[str, ...]]]:
-    """Every projection table's rows (order-free, surrogate ids left out)."""
-    from sqlalchemy import select
-
+@contextmanager
+def opened(url: str) -> Iterator[tuple[Ledger, Views]]:
+    """The ledger at ``url`` with its read side open, as the command line has them."""
     from ledger import Ledger
     from projections import Views
-    from projections.tables import VIEW_TABLES, content_columns, tracking
 
-    ledger = Ledger(url)
+    ledger = Ledger(url, user="bench")
     views = Views(ledger)
     try:
-        views.catch_up()
-        with views.engine.connect() as conn:
-            return {
-                t.name: sorted(
-                    tuple(map(repr, row)) for row in conn.execute(select(*content_columns(t)))
-                )
-                for t in VIEW_TABLES
-                if t is not tracking
-            }
+        yield ledger, views
     finally:
         views.close()
         ledger.close()
+
+
+def projection_rows(url: str) -> dict[str, list[tuple[str, ...]]]:
+    """Every projection table's rows, caught up (order-free, surrogate ids left out)."""
+    from projections.integrity import view_rows
+
+    with opened(url) as (_, views):
+        views.catch_up()
+        return view_rows(views)
 
 
 def bulk(url: str, path: Path) -> None:
-    from ledger import Ledger
+    """``sanctions import``: the read side open, so the bulk path."""
     from ledger.records import read_jsonl
-    from projections import Views
 
-    ledger = Ledger(url, user="bench")
-    views = Views(ledger)
-    try:
-        with path.open("rb") as f:
-            ledger.import_events(read_jsonl(f))
+    with opened(url) as (ledger, views), path.open("rb") as f:
+        ledger.import_events(read_jsonl(f))
         if views.catch_up():
             raise AssertionError("the bulk path left the projections behind")
-    finally:
-        views.close()
-        ledger.close()
 
 
 def one_at_a_time(url: str, path: Path) -> None:
-    from ledger import Ledger
+    """Each line its own command and transaction, the projections caught up after each."""
     from ledger.commands import COMMANDS
     from ledger.records import read_jsonl
-    from projections import Views
 
-    ledger = Ledger(url, user="bench")
-    views = Views(ledger)
-    try:
-        with path.open("rb") as f:
-            for record in read_jsonl(f):
-                ledger.execute(COMMANDS[record.type].from_data(record.data))
-                views.catch_up()
-    finally:
-        views.close()
-        ledger.close()
+    with opened(url) as (ledger, views), path.open("rb") as f:
+        for record in read_jsonl(f):
+            ledger.execute(COMMANDS[record.type].from_data(record.data))
+            views.catch_up()
 
 
 @contextmanager

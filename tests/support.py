@@ -13,19 +13,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
 from psycopg import sql
-from sqlalchemy import select
 
 from cli.main import cli
 from ledger import Ledger, RecordedEvent
-from projections import Views
-from projections.tables import VIEW_TABLES, content_columns, tracking
+from projections.integrity import view_rows
 
 POSTGRES_ENV = "SANCTIONS_TEST_POSTGRES_URL"
 
@@ -202,16 +199,8 @@ def load_bench() -> ModuleType:
     return bench_script("run")
 
 
-def dump_views(views: Views) -> dict[str, list[tuple[Any, ...]]]:
-    """Every projection table's rows, order-free: for comparing two ways of building them."""
-    with views.engine.connect() as conn:
-        return {
-            t.name: sorted(
-                tuple(map(repr, row)) for row in conn.execute(select(*content_columns(t)))
-            )
-            for t in VIEW_TABLES
-            if t is not tracking
-        }
+dump_views = view_rows
+"""Every projection table's rows, order-free: for comparing two ways of building them."""
 
 
 NOBODY = 65534
