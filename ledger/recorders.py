@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -97,7 +97,10 @@ class SQLiteLedgerRecorder(LedgerRecorderMixin, SQLiteApplicationRecorder):
         except sqlite3.IntegrityError as e:
             raise IntegrityError(e) from e
         finally:
-            cursor.close()
+            # An interrupt inside the owner's SQL may have closed the connection already:
+            # closing its cursor then fails, and would hide the interrupt.
+            with suppress(sqlite3.ProgrammingError):
+                cursor.close()
 
     @contextmanager
     def _reading(self) -> Iterator[Any]:

@@ -21,7 +21,9 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from ledger import RecordedEvent
+from ledger.domain import Designation, window_of
 from ledger.errors import LedgerBusy, LedgerError
+from ledger.facts import upcast_window
 from ledger.store import Appender, Restored, format_time
 from projections.catchup import (
     BATCH,
@@ -75,7 +77,10 @@ class Following:
                     yield conn.connection.driver_connection
             finally:
                 self.conn = None
-                views.dialect.durable(conn, False)
+                # An interrupt inside the driver makes SQLAlchemy discard the connection:
+                # it leaves the pool, and touching it would hide the interrupt.
+                if not conn.invalidated:
+                    views.dialect.durable(conn, False)
         views._analyze(self.applied if self.applied > BATCH else 0)
 
     def _connection(self) -> Connection:
@@ -178,9 +183,6 @@ def _reads_otherwise(event: LedgerAggregate.Event) -> bool:
     stored in version 1 whose reason and sources read as a list import's window (a restore
     of a ledger written before windows were data, or such a line written by hand) gets the
     window when read (``ledger.facts.upcast_window``); the unit's aggregate has none."""
-    from ledger.domain import Designation, window_of
-    from ledger.facts import upcast_window
-
     if not isinstance(event, Designation.Designated | Designation.Redesignated):
         return False
     if window_of(event) is not None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from lists_support import OFAC_DIR, OFAC_PUBLISHED, OFAC_SMALL, UN_FILE, UN_SMALL, need
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from support import (
     bench_script,
     dump_views,
@@ -326,3 +326,25 @@ def test_an_import_list_another_writer_overtook_is_caught_up_after_its_commit(
         import_list_overtaken(db_url, bulk=True)
         import_list_overtaken(other, bulk=False)
         assert_same(db_url, other)
+
+
+def test_an_interrupt_while_the_bulk_path_writes_rows_says_nothing_was_written(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Ctrl-C inside the projections' SQL: SQLAlchemy discards the connection it passed
+    through, and what the command says must still be the interrupt, not the aftermath."""
+    path = history(tmp_path, 300, 2)
+
+    def interrupt(cursor: Any, statement: str, parameters: Any, context: Any) -> None:
+        if "max(view_periods.id)" in statement:  # numbering a chunk's new period rows
+            raise KeyboardInterrupt  # where a signal lands: inside the driver's call
+
+    event.listen(Engine, "do_execute", interrupt)
+    try:
+        result = CliRunner().invoke(cli, ["--db", db_url, "import", str(path)])
+    finally:
+        event.remove(Engine, "do_execute", interrupt)
+    assert result.exit_code == 130, result.output
+    assert result.output.strip().splitlines()[-1] == "Error: interrupted; nothing was written"
+    assert stored(db_url) == []
+    assert CliRunner().invoke(cli, ["--db", db_url, "verify"]).output.startswith("OK: 0 events")
